@@ -1,0 +1,79 @@
+// @ts-check
+import { builtinModules } from 'node:module';
+import tseslint from 'typescript-eslint';
+
+/** Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O libraries. */
+const nodeBuiltins = builtinModules.flatMap((m) => [m, `${m}/*`, `node:${m}`, `node:${m}/*`]);
+const ioModules = [
+  'dockerode',
+  'execa',
+  'smol-toml',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
+  '@temporalio/testing',
+  '@temporalio/envconfig',
+];
+const effectfulProjectModules = ['**/client/**', '**/worker/**', '**/docker/**', '**/temporal/**', '**/util/**', '**/config/registry.js', '**/config/discovery.js', '**/config/home.js'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'scratch/**'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+    },
+  },
+  {
+    // Workflow code and every pure module it may import.
+    files: [
+      'src/workflows/**/*.ts',
+      'src/graph/**/*.ts',
+      'src/common/**/*.ts',
+      'src/config/{registry-schema,registry-nodes,fields,ports,suggest,errors,expand,issues}.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [...nodeBuiltins, ...ioModules].map((name) => ({
+            name,
+            message: 'Workflow code must be deterministic: no Node built-ins or I/O modules (use an activity).',
+          })),
+          patterns: [
+            {
+              group: ['**/activities/**', '**/activities'],
+              allowTypeImports: true,
+              message: 'Workflows reach activities only through proxyActivities; use `import type`.',
+            },
+            {
+              group: effectfulProjectModules,
+              message: 'Workflow code may import only pure project modules (graph, config schemas, common).',
+            },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'Non-deterministic in workflows; use uuid4() from @temporalio/workflow.' },
+        { object: 'Date', property: 'now', message: 'Use workflow time deliberately (workflowInfo()) or let an activity measure.' },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
+        { name: 'setInterval', message: 'Use sleep() from @temporalio/workflow in a loop.' },
+        { name: 'process', message: 'No process access in workflow code.' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

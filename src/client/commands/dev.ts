@@ -1,0 +1,103 @@
+/**
+ * `provisioning dev`: the embedded default. A persistent Temporal dev server (history under
+ * the project home, Web UI on 8233) and a worker in one command; Ctrl-C stops both.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { provisioningHome } from '../../config/home.js';
+import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
+import { connectSettings, connectWorker } from '../../temporal/connection.js';
+import { commandLine, isAlive } from '../../util/process.js';
+import { createWorker, DEFAULT_TASK_QUEUE } from '../../worker/worker.js';
+import type { Io } from '../io.js';
+import { parsePort } from '../options.js';
+
+interface DevOptions {
+  port: number;
+  uiPort: number;
+  db?: string;
+  headless?: boolean;
+  taskQueue: string;
+}
+
+export function registerDevCommand(program: Command, io: Io): void {
+  program
+    .command('dev')
+    .description('start a local Temporal dev server (with Web UI) and a worker; Ctrl-C stops both')
+    .option('--port <port>', 'Temporal frontend port', parsePort, 7233)
+    .option('--ui-port <port>', 'Web UI port', parsePort, 8233)
+    .option('--db <file>', 'SQLite file that keeps workflow history across restarts (default: <home>/temporal/dev.db)')
+    .option('--headless', 'do not start the Web UI')
+    .option('--task-queue <name>', 'task queue the worker polls', DEFAULT_TASK_QUEUE)
+    .addHelpText(
+      'after',
+      '\n<home> is ~/.provisioning, or $PROVISIONING_HOME when set. The server listens on 127.0.0.1 only.\n\nExamples:\n  provisioning dev\n  provisioning dev --port 7300 --ui-port 8300 --db /tmp/dev.db\n  provisioning dev --headless',
+    )
+    .action(async (opts: DevOptions) => {
+      const home = provisioningHome(io.env);
+      const pidFile = path.join(home, 'temporal', 'dev-server.pid');
+      await stopOrphanedServer(pidFile, io);
+      const dbFile = path.resolve(io.cwd, opts.db ?? path.join(home, 'temporal', 'dev.db'));
+      const logFile = path.join(home, 'logs', 'temporal-dev.log');
+      io.out(`Starting Temporal dev server on 127.0.0.1:${opts.port} (history in ${dbFile}, log in ${logFile})...`);
+      const server = await startDevServer({ port: opts.port, uiPort: opts.uiPort, headless: Boolean(opts.headless), dbFile, logFile, detached: true });
+      await mkdir(path.dirname(pidFile), { recursive: true });
+      await writeFile(pidFile, `${server.pid}\n`);
+      const stopOnExit = () => killQuietly(server.pid);
+      process.once('exit', stopOnExit);
+      try {
+        await runWorker(server, opts.taskQueue, io);
+      } finally {
+        process.removeListener('exit', stopOnExit);
+        await server.stop();
+        await rm(pidFile, { force: true });
+        io.out('Stopped the worker and the dev server.');
+      }
+    });
+}
+
+async function runWorker(server: DevServer, taskQueue: string, io: Io): Promise<void> {
+  const settings = connectSettings({ address: server.address, namespace: server.namespace });
+  const connection = await connectWorker(settings);
+  try {
+    const worker = await createWorker({ connection, namespace: server.namespace, taskQueue });
+    io.out(
+      [
+        `Temporal dev server: ${server.address} (namespace ${server.namespace})`,
+        server.uiUrl ? `Web UI: ${server.uiUrl}` : 'Web UI: off (--headless)',
+        `Worker: polling task queue "${taskQueue}"`,
+        'Press Ctrl-C to stop.',
+      ].join('\n'),
+    );
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+/** A dev server left behind by a killed `provisioning dev` is found by its PID file and stopped. */
+async function stopOrphanedServer(pidFile: string, io: Io): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(pidFile, 'utf8')).trim());
+  } catch {
+    return;
+  }
+  const cmd = Number.isInteger(pid) && pid > 0 && isAlive(pid) ? await commandLine(pid) : undefined;
+  if (cmd?.includes('temporal') && cmd.includes('start-dev')) {
+    io.err(`Stopping a dev server left running by an earlier session (PID ${pid}).`);
+    killQuietly(pid);
+    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  await rm(pidFile, { force: true });
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,42 @@
+/** `provisioning worker`: a worker alone, for a Temporal server that runs elsewhere. */
+import type { Command } from 'commander';
+import { connectSettings, connectWorker } from '../../temporal/connection.js';
+import { createWorker, DEFAULT_TASK_QUEUE } from '../../worker/worker.js';
+import type { Io } from '../io.js';
+
+interface WorkerOptions {
+  address?: string;
+  namespace?: string;
+  profile?: string;
+  taskQueue: string;
+}
+
+export function registerWorkerCommand(program: Command, io: Io): void {
+  program
+    .command('worker')
+    .description('run a worker against an existing Temporal server (scale out by running more)')
+    .option('--address <host:port>', 'Temporal frontend address (default: $TEMPORAL_ADDRESS, profile, localhost:7233)')
+    .option('--namespace <name>', 'namespace (default: $TEMPORAL_NAMESPACE, profile, "default")')
+    .option('--profile <name>', 'envconfig profile from the Temporal config file ($TEMPORAL_CONFIG_FILE)')
+    .option('--task-queue <name>', 'task queue to poll', DEFAULT_TASK_QUEUE)
+    .addHelpText(
+      'after',
+      '\nTLS and API keys come from the standard variables (TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH, ...) or a profile.\n\nExamples:\n  provisioning worker\n  TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=platform provisioning worker\n  TEMPORAL_API_KEY=... provisioning worker --address my-ns.a1b2c.tmprl.cloud:7233 --namespace my-ns.a1b2c',
+    )
+    .action(async (opts: WorkerOptions) => {
+      const settings = connectSettings({ ...opts });
+      let connection;
+      try {
+        connection = await connectWorker(settings);
+      } catch (err) {
+        throw new Error(`cannot reach Temporal at ${settings.address}: ${(err as Error).message}. Start one with "provisioning dev", or set TEMPORAL_ADDRESS.`);
+      }
+      try {
+        const worker = await createWorker({ connection, namespace: settings.namespace, taskQueue: opts.taskQueue });
+        io.out(`Worker polling task queue "${opts.taskQueue}" at ${settings.address} (namespace ${settings.namespace}). Ctrl-C stops it.`);
+        await worker.run();
+      } finally {
+        await connection.close();
+      }
+    });
+}

@@ -1,0 +1,20 @@
+/** Option parsers shared by commands: each bad value is a usage error (exit 2) that says what to write. */
+import { InvalidArgumentError } from 'commander';
+
+export function parsePort(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+    throw new InvalidArgumentError(`"${value}" is not a port; use a number from 1 to 65535.`);
+  }
+  return Number(value);
+}
+
+export function parsePositiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number.`);
+  return Number(value);
+}
+
+export function parsePositiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a number greater than 0.`);
+  return n;
+}

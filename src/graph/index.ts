@@ -1,0 +1,3 @@
+export * from './graph.js';
+export * from './order.js';
+export * from './critical-path.js';

@@ -1,0 +1,40 @@
+/**
+ * Where to reach Temporal: the standard TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE /
+ * TEMPORAL_API_KEY / TLS variables and envconfig profiles, with CLI flags on top.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+
+export interface ConnectionOverrides {
+  address?: string;
+  namespace?: string;
+  profile?: string;
+}
+
+export interface ConnectSettings {
+  address: string;
+  namespace: string;
+  connectionOptions: ReturnType<typeof loadClientConnectConfig>['connectionOptions'];
+}
+
+export const DEFAULT_ADDRESS = 'localhost:7233';
+
+export function connectSettings(overrides: ConnectionOverrides = {}): ConnectSettings {
+  const loaded = loadClientConnectConfig(overrides.profile ? { profile: overrides.profile } : {});
+  const address = overrides.address ?? loaded.connectionOptions.address ?? DEFAULT_ADDRESS;
+  return {
+    address,
+    namespace: overrides.namespace ?? loaded.namespace ?? 'default',
+    connectionOptions: { ...loaded.connectionOptions, address },
+  };
+}
+
+export async function connectClient(settings: ConnectSettings): Promise<Client> {
+  const connection = await Connection.connect(settings.connectionOptions);
+  return new Client({ connection, namespace: settings.namespace });
+}
+
+export async function connectWorker(settings: ConnectSettings): Promise<NativeConnection> {
+  return NativeConnection.connect(settings.connectionOptions);
+}

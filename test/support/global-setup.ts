@@ -1,0 +1,58 @@
+/**
+ * One real Temporal dev server per test run (headless, in memory, free ports), one
+ * workflow bundle shared by every test worker, and the Docker engine check: under CI=true
+ * a missing engine fails the run; elsewhere Docker tests are skipped with one loud line.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { ensureBaseImage } from '../../src/docker/base-image.js';
+import { dockerClient, dockerEndpoint, pingDocker } from '../../src/docker/client.js';
+import { startDevServer } from '../../src/temporal/dev-server.js';
+import { freePort } from '../../src/util/net.js';
+import { bundleWorkflows } from '../../src/worker/worker.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalNamespace: string;
+    workflowBundlePath: string;
+    dockerAvailable: boolean;
+    dockerSkipReason: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'provisioning-test-'));
+  const [server, bundle, docker] = await Promise.all([
+    freePort().then((port) => startDevServer({ port, headless: true, logFile: path.join(scratch, 'temporal.log') })),
+    bundleWorkflows(),
+    detectDocker(),
+  ]);
+  const workflowBundlePath = path.join(scratch, 'workflow-bundle.js');
+  await writeFile(workflowBundlePath, bundle.code);
+
+  project.provide('temporalAddress', server.address);
+  project.provide('temporalNamespace', server.namespace);
+  project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('dockerAvailable', docker.available);
+  project.provide('dockerSkipReason', docker.reason);
+
+  return async () => {
+    await server.stop();
+    await rm(scratch, { recursive: true, force: true });
+  };
+}
+
+async function detectDocker(): Promise<{ available: boolean; reason: string }> {
+  const ping = await pingDocker(dockerClient(), 5_000);
+  if (!ping.ok) {
+    const reason = `no Docker engine at ${dockerEndpoint()} (${ping.error})`;
+    if (process.env.CI === 'true') throw new Error(`CI=true and ${reason}: Docker tests cannot run. Start dockerd (bash .ci/run does).`);
+    console.warn(`\n!!! SKIPPING DOCKER TESTS: ${reason}. Start dockerd (or set DOCKER_HOST) to run them. !!!\n`);
+    return { available: false, reason };
+  }
+  await ensureBaseImage(dockerClient());
+  return { available: true, reason: '' };
+}

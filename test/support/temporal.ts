@@ -1,0 +1,33 @@
+/** Test helpers for the real dev server started by global-setup: clients and workers on unique task queues. */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import * as activities from '../../src/activities/index.js';
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function testClient(): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  return { client: new Client({ connection, namespace: inject('temporalNamespace') }), close: () => connection.close() };
+}
+
+/** Runs `fn` while a worker with the project's workflows and activities polls a fresh task queue. */
+export async function withWorker<T>(fn: (taskQueue: string) => Promise<T>, options: { activities?: object } = {}): Promise<T> {
+  const taskQueue = uniqueId('test');
+  const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: inject('temporalNamespace'),
+      taskQueue,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      activities: options.activities ?? activities,
+    });
+    return await worker.runUntil(fn(taskQueue));
+  } finally {
+    await connection.close();
+  }
+}
