@@ -118,7 +118,13 @@ async function waitUntilAnswering(address: string, namespace: string, timeoutMs:
 async function stopProcess(child: ResultPromise, pid: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   process.kill(pid, 'SIGTERM');
-  const done = await Promise.race([child.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+  // The grace timer is cancelled once the server exits; a pending timer would keep Node alive.
+  const grace = new AbortController();
+  const done = await Promise.race([
+    child.then(() => true),
+    sleep(STOP_GRACE_MS, false, { signal: grace.signal }).catch(() => false),
+  ]);
+  grace.abort();
   if (!done) {
     process.kill(pid, 'SIGKILL');
     await child;

@@ -4,10 +4,17 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import * as activities from '../activities/index.js';
 
 export const DEFAULT_TASK_QUEUE = 'provisioning';
+
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+/** Sets the SDK's log level for this process; call before the first connection or worker. */
+export function installWorkerLogging(level: LogLevel): void {
+  Runtime.install({ logger: new DefaultLogger(level) });
+}
 
 /** The workflows entry point: TypeScript sources in a checkout under tsx/vitest, compiled JS in dist/. */
 export function workflowsPath(): string {
@@ -26,7 +33,7 @@ function resolveTsExtensions(config: Parameters<NonNullable<Parameters<typeof bu
 
 /** Bundles the workflow code once; tests share one bundle between many workers. */
 export async function bundleWorkflows(): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath: workflowsPath(), webpackConfigHook: resolveTsExtensions });
+  return bundleWorkflowCode({ workflowsPath: workflowsPath(), webpackConfigHook: resolveTsExtensions, logger: new DefaultLogger('WARN') });
 }
 
 export interface ProvisioningWorkerOptions {

@@ -4,12 +4,12 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { provisioningHome } from '../../config/home.js';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
 import { connectSettings, connectWorker } from '../../temporal/connection.js';
 import { commandLine, isAlive } from '../../util/process.js';
-import { createWorker, DEFAULT_TASK_QUEUE } from '../../worker/worker.js';
+import { createWorker, DEFAULT_TASK_QUEUE, installWorkerLogging, LOG_LEVELS } from '../../worker/worker.js';
 import type { Io } from '../io.js';
 import { parsePort } from '../options.js';
 
@@ -19,6 +19,7 @@ interface DevOptions {
   db?: string;
   headless?: boolean;
   taskQueue: string;
+  logLevel: (typeof LOG_LEVELS)[number];
 }
 
 export function registerDevCommand(program: Command, io: Io): void {
@@ -30,11 +31,13 @@ export function registerDevCommand(program: Command, io: Io): void {
     .option('--db <file>', 'SQLite file that keeps workflow history across restarts (default: <home>/temporal/dev.db)')
     .option('--headless', 'do not start the Web UI')
     .option('--task-queue <name>', 'task queue the worker polls', DEFAULT_TASK_QUEUE)
+    .addOption(new Option('--log-level <level>', 'worker log level').choices(LOG_LEVELS).default('WARN'))
     .addHelpText(
       'after',
       '\n<home> is ~/.provisioning, or $PROVISIONING_HOME when set. The server listens on 127.0.0.1 only.\n\nExamples:\n  provisioning dev\n  provisioning dev --port 7300 --ui-port 8300 --db /tmp/dev.db\n  provisioning dev --headless',
     )
     .action(async (opts: DevOptions) => {
+      installWorkerLogging(opts.logLevel);
       const home = provisioningHome(io.env);
       const pidFile = path.join(home, 'temporal', 'dev-server.pid');
       await stopOrphanedServer(pidFile, io);

@@ -1,7 +1,7 @@
 /** `provisioning worker`: a worker alone, for a Temporal server that runs elsewhere. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { connectSettings, connectWorker } from '../../temporal/connection.js';
-import { createWorker, DEFAULT_TASK_QUEUE } from '../../worker/worker.js';
+import { createWorker, DEFAULT_TASK_QUEUE, installWorkerLogging, LOG_LEVELS } from '../../worker/worker.js';
 import type { Io } from '../io.js';
 
 interface WorkerOptions {
@@ -9,6 +9,7 @@ interface WorkerOptions {
   namespace?: string;
   profile?: string;
   taskQueue: string;
+  logLevel: (typeof LOG_LEVELS)[number];
 }
 
 export function registerWorkerCommand(program: Command, io: Io): void {
@@ -19,11 +20,13 @@ export function registerWorkerCommand(program: Command, io: Io): void {
     .option('--namespace <name>', 'namespace (default: $TEMPORAL_NAMESPACE, profile, "default")')
     .option('--profile <name>', 'envconfig profile from the Temporal config file ($TEMPORAL_CONFIG_FILE)')
     .option('--task-queue <name>', 'task queue to poll', DEFAULT_TASK_QUEUE)
+    .addOption(new Option('--log-level <level>', 'worker log level').choices(LOG_LEVELS).default('WARN'))
     .addHelpText(
       'after',
       '\nTLS and API keys come from the standard variables (TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH, ...) or a profile.\n\nExamples:\n  provisioning worker\n  TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=platform provisioning worker\n  TEMPORAL_API_KEY=... provisioning worker --address my-ns.a1b2c.tmprl.cloud:7233 --namespace my-ns.a1b2c',
     )
     .action(async (opts: WorkerOptions) => {
+      installWorkerLogging(opts.logLevel);
       const settings = connectSettings({ ...opts });
       let connection;
       try {

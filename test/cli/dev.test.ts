@@ -1,0 +1,111 @@
+/**
+ * `provisioning dev` as a user runs it: a real process that starts a dev server and a
+ * worker, answers on the Web UI port, runs workflows, and stops both on Ctrl-C (SIGINT).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRegistry } from '../../src/config/registry.js';
+import { freePort } from '../../src/util/net.js';
+import { isAlive } from '../../src/util/process.js';
+import { planStartup } from '../../src/workflows/index.js';
+import { scratchDir, writeRegistry, service } from '../support/cli.js';
+import { uniqueId } from '../support/temporal.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+async function startDev(home: string, port: number, uiPort: number): Promise<{ child: ResultPromise; output: () => string }> {
+  const child = execa('node', [path.join(root, 'bin/provisioning.js'), 'dev', '--port', String(port), '--ui-port', String(uiPort)], {
+    env: { PROVISIONING_FROM_SOURCE: '1', PROVISIONING_HOME: home },
+    reject: false,
+    all: true,
+  });
+  let text = '';
+  child.all.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const deadline = Date.now() + 120_000;
+  while (!text.includes('Press Ctrl-C to stop.')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`dev did not come up:\n${text}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, output: () => text };
+}
+
+async function stopDev(child: ResultPromise): Promise<number | undefined> {
+  child.kill('SIGINT');
+  const result = await child;
+  return result.exitCode;
+}
+
+describe('provisioning dev', () => {
+  let home: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => ({ dir: home, cleanup } = await scratchDir()));
+  afterAll(() => cleanup());
+
+  it('starts a dev server with the Web UI and a worker, and Ctrl-C stops both; history persists across restarts', async () => {
+    const port = await freePort();
+    const uiPort = await freePort();
+    const workflowId = uniqueId('dev-plan');
+    const registryFile = await writeRegistry(home, service('db') + service('api', 'dependencies = ["db"]'));
+    const registry = await loadRegistry(registryFile, {});
+
+    const first = await startDev(home, port, uiPort);
+    const pidFile = path.join(home, 'temporal', 'dev-server.pid');
+    const serverPid = Number(await readFile(pidFile, 'utf8'));
+    try {
+      expect(first.output()).toContain(`Web UI: http://127.0.0.1:${uiPort}`);
+      expect(isAlive(serverPid)).toBe(true);
+      const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
+      expect(ui.status).toBe(200);
+
+      const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+      try {
+        const client = new Client({ connection });
+        const plan = await client.workflow.execute(planStartup, { taskQueue: 'provisioning', workflowId, args: [{ registry }] });
+        expect(plan.order).toEqual(['db', 'api']);
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      expect(await stopDev(first.child)).toBe(0);
+    }
+    expect(first.output()).toContain('Stopped the worker and the dev server.');
+    expect(isAlive(serverPid)).toBe(false);
+    expect(existsSync(pidFile)).toBe(false);
+    expect(existsSync(path.join(home, 'temporal', 'dev.db'))).toBe(true);
+
+    const second = await startDev(home, port, uiPort);
+    try {
+      const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+      try {
+        const description = await new Client({ connection }).workflow.getHandle(workflowId).describe();
+        expect(description.status.name).toBe('COMPLETED');
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      expect(await stopDev(second.child)).toBe(0);
+    }
+  });
+
+  it('refuses a port that is already taken, exit code 2, and starts nothing', async () => {
+    const port = await freePort();
+    const net = await import('node:net');
+    const blocker = net.createServer().listen(port, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    try {
+      const result = await execa('node', [path.join(root, 'bin/provisioning.js'), 'dev', '--port', String(port), '--headless'], {
+        env: { PROVISIONING_FROM_SOURCE: '1', PROVISIONING_HOME: home },
+        reject: false,
+      });
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain(`server port 127.0.0.1:${port} is already in use`);
+      expect(existsSync(path.join(home, 'temporal', 'dev-server.pid'))).toBe(false);
+    } finally {
+      blocker.close();
+    }
+  });
+});
