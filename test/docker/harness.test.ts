@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BASE_IMAGE } from '../../src/docker/base-image.js';
+import { BASE_IMAGE, ensureBaseImage } from '../../src/docker/base-image.js';
 import { dockerClient } from '../../src/docker/client.js';
 import { dockerAvailable } from '../support/docker.js';
 
@@ -41,5 +41,20 @@ describe.runIf(dockerAvailable)('Docker harness on the real engine', () => {
       stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     });
     expect(output).toContain('67108864');
+  });
+
+  it('builds the base image from scratch around static busybox when it is missing, and reuses it after', async () => {
+    const tag = `provisioning-test-base:${randomUUID().slice(0, 8)}`;
+    created.push(() => docker.getImage(tag).remove({ force: true }));
+    expect(await ensureBaseImage(docker, tag)).toEqual({ tag, built: true });
+    expect(await ensureBaseImage(docker, tag)).toEqual({ tag, built: false });
+    const image = await docker.getImage(tag).inspect();
+    expect(image.Config.Labels).toMatchObject({ 'provisioning.image': 'base' });
+    const container = await docker.createContainer({ Image: tag, Cmd: ['sh', '-c', 'echo hello from $(uname -s)'], Labels: { 'provisioning.managed': 'true' } });
+    created.push(() => container.remove({ force: true }));
+    await container.start();
+    await container.wait();
+    const logs = (await container.logs({ stdout: true, stderr: true })).toString('utf8');
+    expect(logs).toContain('hello from Linux');
   });
 });

@@ -7,11 +7,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureBaseImage } from '../../src/docker/base-image.js';
-import { dockerClient, dockerEndpoint, pingDocker } from '../../src/docker/client.js';
 import { startDevServer } from '../../src/temporal/dev-server.js';
 import { freePort } from '../../src/util/net.js';
 import { bundleWorkflows } from '../../src/worker/worker.js';
+import { detectDocker } from './docker-gate.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -43,16 +42,4 @@ export default async function setup(project: TestProject) {
     await server.stop();
     await rm(scratch, { recursive: true, force: true });
   };
-}
-
-async function detectDocker(): Promise<{ available: boolean; reason: string }> {
-  const ping = await pingDocker(dockerClient(), 5_000);
-  if (!ping.ok) {
-    const reason = `no Docker engine at ${dockerEndpoint()} (${ping.error})`;
-    if (process.env.CI === 'true') throw new Error(`CI=true and ${reason}: Docker tests cannot run. Start dockerd (bash .ci/run does).`);
-    console.warn(`\n!!! SKIPPING DOCKER TESTS: ${reason}. Start dockerd (or set DOCKER_HOST) to run them. !!!\n`);
-    return { available: false, reason };
-  }
-  await ensureBaseImage(dockerClient());
-  return { available: true, reason: '' };
 }
