@@ -1,2 +1,4 @@
 /** Every activity the worker registers. */
 export { checkPrerequisites } from './prerequisites.js';
+export { preflight } from './preflight.js';
+export { serviceStatuses, startService, stopService, waitHealthy } from './platform.js';

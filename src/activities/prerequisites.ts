@@ -68,6 +68,15 @@ function toolCheck(tool: string): PrerequisiteCheck {
   return found ? pass(tool, `${tool} found at ${found}`) : fail(tool, `${tool} is not installed (not on PATH)`);
 }
 
+/** A missing working directory is created at start; one that is a file is a problem. */
+async function workingDirCheck(dir: string): Promise<PrerequisiteCheck> {
+  try {
+    return (await stat(dir)).isDirectory() ? pass('working_dir', `${dir} found`) : fail('working_dir', `working_dir ${dir} is not a directory`);
+  } catch {
+    return pass('working_dir', `${dir} will be created`);
+  }
+}
+
 async function binaryChecks(service: ServiceDefinition): Promise<PrerequisiteCheck[]> {
   const spec = service.deployment.binary!;
   const checks: PrerequisiteCheck[] = [];
@@ -75,7 +84,7 @@ async function binaryChecks(service: ServiceDefinition): Promise<PrerequisiteChe
   if (!exists.ok) checks.push(fail('binary', `binary not found: ${spec.binary_path}`));
   else if (!isExecutableFile(spec.binary_path)) checks.push(fail('binary', `binary is not executable: ${spec.binary_path} (chmod +x it)`));
   else checks.push(pass('binary', `binary found: ${spec.binary_path}`));
-  if (spec.working_dir) checks.push(await pathCheck('working_dir', spec.working_dir, 'directory'));
+  if (spec.working_dir) checks.push(await workingDirCheck(spec.working_dir));
   return checks;
 }
 

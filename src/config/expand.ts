@@ -1,12 +1,13 @@
 /**
- * `${VAR}` expansion in every string of a parsed configuration tree. `$${` writes a
- * literal `${`. An unknown variable is a problem naming it and the key path. Pure:
- * the environment is passed in.
+ * `${VAR}` expansion in every string of a parsed configuration tree; `${VAR:-default}`
+ * uses the default when VAR is unset or empty; `$${` writes a literal `${`. An unknown
+ * variable without a default is a problem naming it and the key path. Pure: the
+ * environment is passed in.
  */
 import { formatKeyPath, type ConfigProblem } from './errors.js';
 
 const VARIABLE = /\$\$\{|\$\{([^}]*)\}/g;
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
 
 export function expandVariables(
   tree: unknown,
@@ -30,22 +31,25 @@ function expandString(
   path: PropertyKey[],
   problems: ConfigProblem[],
 ): string {
-  return text.replace(VARIABLE, (match, name: string | undefined) => {
+  return text.replace(VARIABLE, (match, inner: string | undefined) => {
     if (match === '$${') return '${';
-    if (name === undefined || !NAME.test(name)) {
+    const reference = inner === undefined ? null : REFERENCE.exec(inner);
+    if (!reference) {
       problems.push({
         path: formatKeyPath(path),
         problem: `"${match}" is not a valid variable reference`,
-        fix: 'use ${NAME} with letters, digits and underscores, or write $${ for a literal "${"',
+        fix: 'use ${NAME} or ${NAME:-default} with letters, digits and underscores, or write $${ for a literal "${"',
       });
       return match;
     }
-    const value = env[name];
+    const [, name, fallback] = reference as unknown as [string, string, string | undefined];
+    const value = env[name] === '' && fallback !== undefined ? undefined : env[name];
+    if (value === undefined && fallback !== undefined) return fallback;
     if (value === undefined) {
       problems.push({
         path: formatKeyPath(path),
         problem: `unknown variable \${${name}}`,
-        fix: `set ${name} in the environment, or write the value literally`,
+        fix: `set ${name} in the environment, give a default with \${${name}:-value}, or write the value literally`,
       });
       return match;
     }

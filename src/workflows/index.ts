@@ -1,2 +1,3 @@
 /** Every workflow the worker registers. */
 export { planStartup, planQuery } from './plan.js';
+export { platformRestart, platformStart, platformStop, progressQuery } from './platform.js';

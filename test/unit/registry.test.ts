@@ -67,6 +67,13 @@ describe('variable expansion', () => {
     expect(r.services.a!.deployment.binary?.binary_path).toBe('/h/bin/svc');
   });
 
+  it('uses ${VAR:-default} when VAR is unset or empty, and VAR otherwise', () => {
+    const path = (e: Record<string, string>) => parseRegistry(binary('${BASE:-/opt}/${TOOL:-svc}'), '/virtual.toml', e).services.a!.deployment.binary?.binary_path;
+    expect(path({})).toBe('/opt/svc');
+    expect(path({ BASE: '', TOOL: 'x' })).toBe('/opt/x');
+    expect(path({ BASE: '/srv' })).toBe('/srv/svc');
+  });
+
   it('keeps $${ as a literal ${', () => {
     const r = parseRegistry(binary('/opt/$${literal}'), '/virtual.toml', {});
     expect(r.services.a!.deployment.binary?.binary_path).toBe('/opt/${literal}');

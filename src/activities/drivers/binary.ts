@@ -1,0 +1,120 @@
+/**
+ * Binary services: a detached process in its own process group, output appended to
+ * <home>/services/logs/<name>.log, PID and state under <home>/services/. The process carries
+ * an environment marker naming the home and service, so it is found again after a crash
+ * even without its PID file, and a PID file that now points at another program is stale.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, open } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServiceDefinition } from '../../config/registry-schema.js';
+import { groupMembers, hasEnvMarker, isRunning, processesWithMarker, procStat } from '../../util/procfs.js';
+import { isExecutableFile } from '../../util/which.js';
+import { clearServiceState, readPidFile, readServiceState, servicePaths, tailFile, writeServiceState } from '../runtime.js';
+import { ServiceConfigError, type DriverContext, type ServiceDriver } from './types.js';
+
+export const SERVICE_MARKER = 'PROVISIONING_SERVICE_ID';
+
+export function serviceMarker(ctx: DriverContext, name: string): string {
+  return `${SERVICE_MARKER}=${ctx.home}#${name}`;
+}
+
+/** The PID of the service's process group leader, if it runs. */
+export async function findServiceProcess(service: ServiceDefinition, ctx: DriverContext): Promise<number | undefined> {
+  const marker = serviceMarker(ctx, service.name);
+  const paths = servicePaths(ctx.home, service.name);
+  const pid = await readPidFile(paths);
+  if (pid !== undefined && (await isRunning(pid)) && (await hasEnvMarker(pid, marker))) return pid;
+  // No PID file, or a stale one: the marker finds the process (its children carry it too,
+  // so take the group leader).
+  const carriers = await processesWithMarker(marker);
+  return (carriers.find((p) => p.pid === p.pgrp) ?? carriers[0])?.pid;
+}
+
+async function groupGone(pgid: number): Promise<boolean> {
+  return (await groupMembers(pgid)).length === 0;
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+export const binaryDriver: ServiceDriver = {
+  async status(service, ctx) {
+    const pid = await findServiceProcess(service, ctx);
+    if (pid === undefined) return { running: false, detail: 'stopped' };
+    const state = await readServiceState(servicePaths(ctx.home, service.name));
+    return { running: true, pid, ...(state?.pid === pid ? { startedAt: state.startedAt } : {}), detail: `running (PID ${pid})` };
+  },
+
+  async start(service, ctx) {
+    const spec = service.deployment.binary!;
+    const paths = servicePaths(ctx.home, service.name);
+    const existing = await findServiceProcess(service, ctx);
+    if (existing !== undefined) {
+      const state = await readServiceState(paths);
+      if (state?.pid !== existing) await writeServiceState(paths, { name: service.name, mode: 'binary', pid: existing, startedAt: Date.now() });
+      return { alreadyRunning: true, pid: existing, startedAt: state?.pid === existing ? state.startedAt : Date.now() };
+    }
+    if (!isExecutableFile(spec.binary_path)) {
+      throw new ServiceConfigError(`binary not found or not executable: ${spec.binary_path}`);
+    }
+    await clearServiceState(paths);
+    await mkdir(path.dirname(paths.logFile), { recursive: true });
+    if (spec.working_dir) await mkdir(spec.working_dir, { recursive: true });
+    const log = await open(paths.logFile, 'a');
+    const startedAt = Date.now();
+    try {
+      await log.write(`--- ${new Date(startedAt).toISOString()} starting ${[spec.binary_path, ...spec.args].join(' ')}\n`);
+      const child = spawn(spec.binary_path, spec.args, {
+        detached: true,
+        stdio: ['ignore', log.fd, log.fd],
+        ...(spec.working_dir ? { cwd: spec.working_dir } : {}),
+        env: { ...process.env, ...spec.env, [SERVICE_MARKER]: `${ctx.home}#${service.name}` },
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+      child.unref();
+      const pid = child.pid!;
+      await writeServiceState(paths, { name: service.name, mode: 'binary', pid, startedAt, argv: [spec.binary_path, ...spec.args] });
+      return { alreadyRunning: false, pid, startedAt };
+    } finally {
+      await log.close();
+    }
+  },
+
+  async stop(service, ctx, { graceSeconds }) {
+    const paths = servicePaths(ctx.home, service.name);
+    const pid = await findServiceProcess(service, ctx);
+    if (pid === undefined) {
+      await clearServiceState(paths);
+      return { wasRunning: false, how: 'not running' };
+    }
+    const pgid = (await procStat(pid))?.pgrp ?? pid;
+    signalGroup(pgid, 'SIGTERM');
+    const deadline = Date.now() + graceSeconds * 1000;
+    let how = 'SIGTERM';
+    while (!(await groupGone(pgid))) {
+      if (Date.now() >= deadline) {
+        signalGroup(pgid, 'SIGKILL');
+        how = `SIGKILL after ${graceSeconds} s`;
+        while (!(await groupGone(pgid))) await sleep(20);
+        break;
+      }
+      await sleep(20);
+    }
+    await clearServiceState(paths);
+    return { wasRunning: true, how };
+  },
+
+  async logs(service, ctx, lines) {
+    return tailFile(servicePaths(ctx.home, service.name).logFile, lines);
+  },
+};

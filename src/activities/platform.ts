@@ -1,0 +1,146 @@
+/**
+ * The platform activities: start one service, wait until it is healthy, stop one service,
+ * read statuses. Each is idempotent, so a retry after a worker crash never starts a second
+ * copy: the driver finds the running process or container by its deterministic identity.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ServiceDefinition } from '../config/registry-schema.js';
+import { driverFor, ServiceConfigError, type DriverContext, type RuntimeStatus } from './drivers/index.js';
+import { describeProbe, probeHealth, type ProbeResult } from './health.js';
+
+export interface ServiceInput {
+  service: ServiceDefinition;
+  home: string;
+}
+
+export interface StartServiceResult {
+  name: string;
+  alreadyRunning: boolean;
+  pid?: number;
+  containerId?: string;
+  /** Epoch ms when the process or container was started. */
+  startedAt: number;
+  /** How long the start call took. */
+  startMs: number;
+}
+
+const LOG_LINES_ON_FAILURE = 10;
+
+function nonRetryable(message: string, type: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({ message, type, nonRetryable: true, ...(details !== undefined ? { details: [details] } : {}) });
+}
+
+export async function startService({ service, home }: ServiceInput): Promise<StartServiceResult> {
+  const began = Date.now();
+  try {
+    const outcome = await driverFor(service).start(service, { home });
+    return {
+      name: service.name,
+      alreadyRunning: outcome.alreadyRunning,
+      ...(outcome.pid !== undefined ? { pid: outcome.pid } : {}),
+      ...(outcome.containerId !== undefined ? { containerId: outcome.containerId } : {}),
+      startedAt: outcome.startedAt,
+      startMs: Date.now() - began,
+    };
+  } catch (err) {
+    if (err instanceof ServiceConfigError) throw nonRetryable(`${service.name}: ${err.message}`, 'ServiceConfigError');
+    throw err;
+  }
+}
+
+export interface WaitHealthyResult {
+  name: string;
+  /** Epoch ms of the first healthy probe. */
+  healthyAt: number;
+  /** From the start of the wait to the first healthy probe. */
+  waitedMs: number;
+  probes: number;
+  message: string;
+}
+
+interface WaitProgress {
+  since: number;
+  probes: number;
+  last?: string;
+}
+
+/**
+ * Probes fast at first (25 ms, doubling) and backs off to the configured interval, bounded by
+ * start_timeout. A process or container that dies meanwhile fails at once, with its last log
+ * lines. Heartbeats carry the wait's start, so a retry on another worker keeps the deadline.
+ */
+export async function waitHealthy({ service, home }: ServiceInput): Promise<WaitHealthyResult> {
+  const context = Context.current();
+  const resumed = context.info.heartbeatDetails as WaitProgress | undefined;
+  const since = resumed?.since ?? Date.now();
+  const deadline = since + service.startup.start_timeout * 1000;
+  const ctx: DriverContext = { home };
+  const driver = driverFor(service);
+  const intervalMs = service.health_check.interval * 1000;
+  let probes = resumed?.probes ?? 0;
+  let delay = 25;
+  let last: ProbeResult | undefined;
+
+  if (driver.waitReady) await driver.waitReady(service, ctx, Math.max(1, (deadline - Date.now()) / 1000));
+  for (;;) {
+    context.heartbeat({ since, probes, ...(last ? { last: last.message } : {}) } satisfies WaitProgress);
+    const status: RuntimeStatus = await driver.status(service, ctx);
+    if (!status.running && service.deployment.mode !== 'remote') {
+      const logs = await driver.logs(service, ctx, LOG_LINES_ON_FAILURE).catch(() => []);
+      throw nonRetryable(
+        `${service.name} is not running (${status.detail}) ${Math.round((Date.now() - since) / 100) / 10} s after start${logs.length ? `; last log lines:\n${logs.join('\n')}` : ''}`,
+        'ServiceExited',
+        { logs },
+      );
+    }
+    last = await probeHealth(service);
+    probes++;
+    if (last.healthy) {
+      const now = Date.now();
+      return { name: service.name, healthyAt: now, waitedMs: now - since, probes, message: last.message };
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw nonRetryable(
+        `${service.name} did not become healthy within ${service.startup.start_timeout} s: ${describeProbe(service)}; last result after ${probes} probes: ${last.message}`,
+        'HealthTimeout',
+      );
+    }
+    await context.sleep(Math.min(delay, left));
+    delay = Math.min(delay * 2, intervalMs);
+  }
+}
+
+export interface StopServiceInput extends ServiceInput {
+  graceSeconds: number;
+}
+
+export interface StopServiceResult {
+  name: string;
+  wasRunning: boolean;
+  how: string;
+  stopMs: number;
+}
+
+export async function stopService({ service, home, graceSeconds }: StopServiceInput): Promise<StopServiceResult> {
+  const began = Date.now();
+  const outcome = await driverFor(service).stop(service, { home }, { graceSeconds });
+  return { name: service.name, ...outcome, stopMs: Date.now() - began };
+}
+
+export interface ServiceStatus extends RuntimeStatus {
+  name: string;
+  mode: string;
+}
+
+export async function serviceStatuses({ services, home }: { services: ServiceDefinition[]; home: string }): Promise<ServiceStatus[]> {
+  return Promise.all(
+    services.map(async (service) => {
+      try {
+        return { name: service.name, mode: service.deployment.mode, ...(await driverFor(service).status(service, { home })) };
+      } catch (err) {
+        return { name: service.name, mode: service.deployment.mode, running: false, detail: `status unknown: ${(err as Error).message}` };
+      }
+    }),
+  );
+}

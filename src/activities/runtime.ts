@@ -1,0 +1,70 @@
+/**
+ * Where a service's runtime files live under the project home (<home>/services/...), as
+ * in the seeds: pids/<name>.pid, state/<name>.json, logs/<name>.log.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface ServicePaths {
+  pidFile: string;
+  stateFile: string;
+  logFile: string;
+}
+
+export function servicePaths(home: string, name: string): ServicePaths {
+  const root = path.join(home, 'services');
+  return {
+    pidFile: path.join(root, 'pids', `${name}.pid`),
+    stateFile: path.join(root, 'state', `${name}.json`),
+    logFile: path.join(root, 'logs', `${name}.log`),
+  };
+}
+
+export interface ServiceState {
+  name: string;
+  mode: string;
+  pid?: number;
+  containerId?: string;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  argv?: string[];
+}
+
+export async function writeServiceState(paths: ServicePaths, state: ServiceState): Promise<void> {
+  await mkdir(path.dirname(paths.stateFile), { recursive: true });
+  await mkdir(path.dirname(paths.pidFile), { recursive: true });
+  if (state.pid !== undefined) await writeFile(paths.pidFile, `${state.pid}\n`);
+  await writeFile(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+export async function readServiceState(paths: ServicePaths): Promise<ServiceState | undefined> {
+  try {
+    return JSON.parse(await readFile(paths.stateFile, 'utf8')) as ServiceState;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readPidFile(paths: ServicePaths): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(paths.pidFile, 'utf8')).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function clearServiceState(paths: ServicePaths): Promise<void> {
+  await Promise.all([rm(paths.pidFile, { force: true }), rm(paths.stateFile, { force: true })]);
+}
+
+/** The last `lines` lines of a log file, or [] when it does not exist. */
+export async function tailFile(file: string, lines: number): Promise<string[]> {
+  try {
+    const text = await readFile(file, 'utf8');
+    const all = text.replace(/\n$/, '').split('\n');
+    return all.slice(Math.max(0, all.length - lines)).filter((l, i, a) => !(a.length === 1 && l === ''));
+  } catch {
+    return [];
+  }
+}

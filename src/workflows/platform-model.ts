@@ -1,0 +1,79 @@
+/** Inputs, progress and results of the platform workflows. Pure; the CLI reads them too. */
+import type { Registry } from '../config/registry-schema.js';
+
+export interface PlatformInput {
+  registry: Registry;
+  /** Services to act on (start adds their dependencies); default: start = auto_start services, stop = all. */
+  services?: string[];
+  /** start: go on when pre-flight fails; stop: stop even when running dependents are left out. */
+  force?: boolean;
+  /** Project home on the worker's machine (runtime files of binary services). */
+  home: string;
+  /** Seconds between SIGTERM (or docker stop) and SIGKILL. */
+  graceSeconds?: number;
+}
+
+export type ServiceState =
+  | 'pending'
+  | 'starting'
+  | 'waiting-healthy'
+  | 'started'
+  | 'already-running'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled'
+  | 'stopping'
+  | 'stopped'
+  | 'not-running';
+
+export interface ServiceProgress {
+  name: string;
+  state: ServiceState;
+  /** Dependencies (start) or dependents (stop) this service is still waiting for. */
+  waitingOn?: string[];
+  pid?: number;
+  containerId?: string;
+  /** Epoch ms when the process or container started, and when it first answered healthy. */
+  startedAt?: number;
+  healthyAt?: number;
+  /** Duration of the start call, and from start to healthy. */
+  startMs?: number;
+  healthyMs?: number;
+  stopMs?: number;
+  /** For skipped services: the failed dependency that caused it. */
+  skippedBecause?: string;
+  error?: string;
+}
+
+export interface PreflightIssue {
+  service: string;
+  check: string;
+  message: string;
+}
+
+export interface StopRefusal {
+  service: string;
+  /** Running services that depend on it and are not being stopped. */
+  dependents: string[];
+}
+
+export type PlatformOperation = 'start' | 'stop' | 'restart';
+
+export interface PlatformProgress {
+  operation: PlatformOperation;
+  phase: 'planning' | 'preflight' | 'stopping' | 'starting' | 'done';
+  services: ServiceProgress[];
+}
+
+export interface PlatformResult {
+  operation: PlatformOperation;
+  /** True when every requested service ended started, already running, stopped or not running. */
+  ok: boolean;
+  services: ServiceProgress[];
+  /** Pre-flight problems; when present without `force`, nothing was started. */
+  preflight?: PreflightIssue[];
+  /** Stop refused because of running dependents; nothing was stopped. */
+  refused?: StopRefusal[];
+}
+
+export const OK_STATES: ReadonlySet<ServiceState> = new Set(['started', 'already-running', 'stopped', 'not-running']);

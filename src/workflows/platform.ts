@@ -1,0 +1,245 @@
+/**
+ * platformStart, platformStop and platformRestart: the runbook for bringing a registry of
+ * services up in dependency order and down in reverse, as durable workflows.
+ *
+ * Start: pre-flight; then an eager walk — each service starts the moment all of its
+ * dependencies are healthy; a failed service skips exactly its dependents.
+ * Stop: refuse when running dependents are left out (unless forced); then the reverse
+ * walk — each service stops once everything that depends on it has stopped.
+ */
+import { ActivityFailure, ApplicationFailure, defineQuery, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import type * as activities from '../activities/index.js';
+import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
+import { registryNodes } from '../config/registry-nodes.js';
+import { reverseDependencies, startupOrder, stopOrder, UnknownNodeError } from '../graph/index.js';
+import {
+  OK_STATES,
+  type PlatformInput,
+  type PlatformOperation,
+  type PlatformProgress,
+  type PlatformResult,
+  type ServiceProgress,
+  type StopRefusal,
+} from './platform-model.js';
+
+export const progressQuery = defineQuery<PlatformProgress>('progress');
+
+const DEFAULT_GRACE_SECONDS = 10;
+
+const acts = proxyActivities<typeof activities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '500 ms', maximumAttempts: 3, nonRetryableErrorTypes: ['ServiceConfigError'] },
+});
+
+/** Per-service progress, readable at any time through the `progress` query. */
+class Tracker {
+  readonly services = new Map<string, ServiceProgress>();
+  phase: PlatformProgress['phase'] = 'planning';
+
+  constructor(readonly operation: PlatformOperation) {
+    setHandler(progressQuery, () => this.snapshot());
+  }
+
+  set(name: string, update: Partial<ServiceProgress>): void {
+    const current = this.services.get(name) ?? { name, state: 'pending' };
+    this.services.set(name, { ...current, ...update });
+  }
+
+  snapshot(): PlatformProgress {
+    return { operation: this.operation, phase: this.phase, services: [...this.services.values()] };
+  }
+
+  result(extra: Partial<PlatformResult> = {}): PlatformResult {
+    this.phase = 'done';
+    const services = [...this.services.values()];
+    return { operation: this.operation, ok: services.every((s) => OK_STATES.has(s.state)) && !extra.preflight && !extra.refused, services, ...extra };
+  }
+}
+
+/** The activity's own error message, without the ActivityFailure wrapper. */
+function failureMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+function serviceNamesOrFail(registry: Registry, names: readonly string[]): void {
+  const unknown = names.filter((n) => !registry.services[n]);
+  if (unknown.length > 0) throw ApplicationFailure.nonRetryable(new UnknownNodeError(unknown).message, 'UnknownService');
+}
+
+/** The services a start acts on: the requested ones (or all auto_start ones) and their dependencies, in startup order. */
+export function startTargets(registry: Registry, requested?: readonly string[]): string[] {
+  const roots = requested && requested.length > 0 ? requested : Object.values(registry.services).filter((s) => s.startup.auto_start).map((s) => s.name);
+  return roots.length === 0 ? [] : startupOrder(registryNodes(registry), roots);
+}
+
+async function startOne(service: ServiceDefinition, home: string, tracker: Tracker): Promise<void> {
+  const name = service.name;
+  tracker.set(name, { state: 'starting', waitingOn: [] });
+  const extraSeconds = service.startup.start_timeout;
+  const started = await acts.startService.executeWithOptions(
+    { summary: `start ${name}`, startToCloseTimeout: `${extraSeconds + 60} s`, heartbeatTimeout: '10 s', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ServiceConfigError'] } },
+    [{ service, home }],
+  );
+  tracker.set(name, {
+    state: 'waiting-healthy',
+    startedAt: started.startedAt,
+    startMs: started.startMs,
+    ...(started.pid !== undefined ? { pid: started.pid } : {}),
+    ...(started.containerId !== undefined ? { containerId: started.containerId } : {}),
+  });
+  const healthy = await acts.waitHealthy.executeWithOptions(
+    { summary: `wait ${name} healthy`, startToCloseTimeout: `${extraSeconds + 30} s`, heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
+    [{ service, home }],
+  );
+  tracker.set(name, {
+    state: started.alreadyRunning ? 'already-running' : 'started',
+    healthyAt: healthy.healthyAt,
+    healthyMs: healthy.healthyAt - started.startedAt,
+  });
+}
+
+async function startPhase(input: PlatformInput, targets: string[], tracker: Tracker): Promise<PlatformResult | undefined> {
+  const { registry, home } = input;
+  tracker.phase = 'preflight';
+  const services = targets.map((n) => registry.services[n]!);
+  const pre = await acts.preflight.executeWithOptions(
+    { summary: `pre-flight ${targets.length} services`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '60 s', retry: { maximumAttempts: 3 } },
+    [{ services, registry: registry.services, home }],
+  );
+  if (!pre.ok && !input.force) {
+    for (const name of targets) tracker.set(name, { state: 'skipped', error: 'pre-flight failed; nothing was started' });
+    return tracker.result({ preflight: pre.problems });
+  }
+
+  tracker.phase = 'starting';
+  const inSet = new Set(targets);
+  // Each service's promise resolves to undefined when it is up, or to the failed service
+  // that stopped it (itself, or the first failed dependency).
+  const outcome = new Map<string, Promise<string | undefined>>();
+  for (const name of targets) {
+    const service = registry.services[name]!;
+    const deps = service.dependencies.filter((d) => inSet.has(d));
+    tracker.set(name, { state: 'pending', waitingOn: deps });
+    outcome.set(
+      name,
+      (async () => {
+        const blockers = await Promise.all(
+          deps.map(async (dep) => {
+            const blocker = await outcome.get(dep)!;
+            tracker.set(name, { waitingOn: (tracker.services.get(name)?.waitingOn ?? []).filter((d) => d !== dep) });
+            return blocker;
+          }),
+        );
+        const blocker = blockers.find((b) => b !== undefined);
+        if (blocker) {
+          tracker.set(name, { state: 'skipped', skippedBecause: blocker, error: `dependency ${blocker} failed`, waitingOn: [] });
+          return blocker;
+        }
+        try {
+          await startOne(service, home, tracker);
+          return undefined;
+        } catch (err) {
+          if (isCancellation(err)) {
+            tracker.set(name, { state: 'cancelled' });
+            throw err;
+          }
+          tracker.set(name, { state: 'failed', error: failureMessage(err) });
+          return name;
+        }
+      })(),
+    );
+  }
+  await Promise.all(outcome.values());
+  return undefined;
+}
+
+/** Running services that depend on a target and are not themselves being stopped. */
+function stopRefusals(registry: Registry, targets: string[], running: Set<string>): StopRefusal[] {
+  const nodes = registryNodes(registry);
+  const stopping = new Set(targets);
+  return targets
+    .map((service) => ({
+      service,
+      dependents: reverseDependencies(nodes, service, { transitive: true }).filter((d) => running.has(d) && !stopping.has(d)),
+    }))
+    .filter((r) => r.dependents.length > 0);
+}
+
+async function stopPhase(input: PlatformInput, requested: string[] | undefined, tracker: Tracker): Promise<PlatformResult | undefined> {
+  const { registry, home } = input;
+  const all = Object.values(registry.services);
+  const statuses = await acts.serviceStatuses.executeWithOptions(
+    { summary: 'read service statuses', startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } },
+    [{ services: all, home }],
+  );
+  const running = new Set(statuses.filter((s) => s.running && s.mode !== 'remote').map((s) => s.name));
+  const targets = requested && requested.length > 0 ? requested : stopOrder(registryNodes(registry)).filter((n) => running.has(n));
+  if (!input.force) {
+    const refused = stopRefusals(registry, targets, running);
+    if (refused.length > 0) {
+      for (const name of targets) tracker.set(name, { state: running.has(name) ? 'skipped' : 'not-running', error: 'stop refused; nothing was stopped' });
+      return tracker.result({ refused });
+    }
+  }
+
+  tracker.phase = 'stopping';
+  const grace = input.graceSeconds ?? DEFAULT_GRACE_SECONDS;
+  const inSet = new Set(targets);
+  const nodes = registryNodes(registry);
+  const done = new Map<string, Promise<void>>();
+  // Stop order puts dependents first, so every dependent's promise exists before it is awaited.
+  for (const name of stopOrder(nodes, targets)) {
+    const dependents = reverseDependencies(nodes, name).filter((d) => inSet.has(d));
+    tracker.set(name, { state: 'pending', waitingOn: dependents });
+    done.set(
+      name,
+      (async () => {
+        await Promise.all(dependents.map((d) => done.get(d)!));
+        if (!running.has(name)) {
+          tracker.set(name, { state: 'not-running', waitingOn: [] });
+          return;
+        }
+        tracker.set(name, { state: 'stopping', waitingOn: [] });
+        try {
+          const stopped = await acts.stopService.executeWithOptions(
+            { summary: `stop ${name}`, startToCloseTimeout: `${grace + 60} s`, heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
+            [{ service: registry.services[name]!, home, graceSeconds: grace }],
+          );
+          tracker.set(name, { state: stopped.wasRunning ? 'stopped' : 'not-running', stopMs: stopped.stopMs });
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          tracker.set(name, { state: 'failed', error: failureMessage(err) });
+        }
+      })(),
+    );
+  }
+  await Promise.all(done.values());
+  return undefined;
+}
+
+export async function platformStart(input: PlatformInput): Promise<PlatformResult> {
+  const tracker = new Tracker('start');
+  serviceNamesOrFail(input.registry, input.services ?? []);
+  const targets = startTargets(input.registry, input.services);
+  return (await startPhase(input, targets, tracker)) ?? tracker.result();
+}
+
+export async function platformStop(input: PlatformInput): Promise<PlatformResult> {
+  const tracker = new Tracker('stop');
+  serviceNamesOrFail(input.registry, input.services ?? []);
+  return (await stopPhase(input, input.services, tracker)) ?? tracker.result();
+}
+
+/** Stop, then start the same set: the requested services, or every running one. */
+export async function platformRestart(input: PlatformInput): Promise<PlatformResult> {
+  const tracker = new Tracker('restart');
+  serviceNamesOrFail(input.registry, input.services ?? []);
+  const stopped = await stopPhase(input, input.services, tracker);
+  if (stopped) return stopped;
+  const restartSet = [...tracker.services.values()].filter((s) => s.state === 'stopped').map((s) => s.name);
+  const targets = startTargets(input.registry, input.services && input.services.length > 0 ? input.services : restartSet);
+  return (await startPhase(input, targets, tracker)) ?? tracker.result();
+}

@@ -1,0 +1,204 @@
+/**
+ * platformStart and platformStop on the real dev server with real processes: dependency
+ * order, parallelism, failure isolation, pre-flight, stop safety.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PlatformResult, ServiceProgress } from '../../src/workflows/platform-model.js';
+import { platformStart, platformStop } from '../../src/workflows/index.js';
+import { runningServices, testPlatform, type ProcessSpec, type TestPlatform } from '../support/services.js';
+import { testClient, uniqueId, withWorker } from '../support/temporal.js';
+
+const platforms: TestPlatform[] = [];
+afterEach(async () => {
+  while (platforms.length > 0) await platforms.pop()!.cleanup();
+});
+
+async function setup(specs: ProcessSpec[]): Promise<TestPlatform> {
+  const platform = await testPlatform(specs);
+  platforms.push(platform);
+  return platform;
+}
+
+async function run(workflow: typeof platformStart | typeof platformStop, platform: TestPlatform, extra: { services?: string[]; force?: boolean } = {}): Promise<PlatformResult> {
+  const { client, close } = await testClient();
+  try {
+    return await withWorker((taskQueue) =>
+      client.workflow.execute(workflow, {
+        taskQueue,
+        workflowId: uniqueId('platform'),
+        args: [{ registry: platform.registry, home: platform.home, services: extra.services ?? Object.keys(platform.registry.services), force: extra.force, graceSeconds: 2 }],
+      }),
+    );
+  } finally {
+    await close();
+  }
+}
+
+function byName(result: PlatformResult): Record<string, ServiceProgress> {
+  return Object.fromEntries(result.services.map((s) => [s.name, s]));
+}
+
+/** No service started before every one of its dependencies answered healthy. */
+function expectDependencyOrder(platform: TestPlatform, result: PlatformResult): void {
+  const s = byName(result);
+  for (const [name, def] of Object.entries(platform.registry.services)) {
+    for (const dep of def.dependencies) {
+      expect(s[name]!.startedAt, `${name} started before ${dep} was healthy`).toBeGreaterThanOrEqual(s[dep]!.healthyAt!);
+    }
+  }
+}
+
+/** Two services ran their start-to-healthy windows at the same time. */
+function overlapped(a: ServiceProgress, b: ServiceProgress): boolean {
+  return a.startedAt! < b.healthyAt! && b.startedAt! < a.healthyAt!;
+}
+
+describe('platformStart', () => {
+  it('starts a chain one after another and stops it in reverse', async () => {
+    const platform = await setup([{ name: 'a' }, { name: 'b', deps: ['a'] }, { name: 'c', deps: ['b'] }]);
+    const result = await run(platformStart, platform);
+    expect(result.ok).toBe(true);
+    expect(result.services.map((s) => s.state)).toEqual(['started', 'started', 'started']);
+    expectDependencyOrder(platform, result);
+    const running = await runningServices(platform.home);
+    expect([...running.keys()].sort()).toEqual(['a', 'b', 'c']);
+    expect([...running.values()].every((pids) => pids.length === 1)).toBe(true);
+    expect(byName(result).a!.pid).toBe(running.get('a')![0]);
+
+    const stopped = await run(platformStop, platform);
+    expect(stopped.ok).toBe(true);
+    expect(stopped.services.map((s) => [s.name, s.state])).toEqual([
+      ['c', 'stopped'],
+      ['b', 'stopped'],
+      ['a', 'stopped'],
+    ]);
+    expect((await runningServices(platform.home)).size).toBe(0);
+  });
+
+  it('starts the two middle services of a diamond in parallel', async () => {
+    const platform = await setup([{ name: 'a' }, { name: 'b', deps: ['a'], delay: 0.6 }, { name: 'c', deps: ['a'], delay: 0.6 }, { name: 'd', deps: ['b', 'c'] }]);
+    const result = await run(platformStart, platform);
+    expect(result.ok).toBe(true);
+    expectDependencyOrder(platform, result);
+    const s = byName(result);
+    expect(overlapped(s.b!, s.c!)).toBe(true);
+  });
+
+  it('walks the seeds\' complex graph eagerly: a branch does not wait for the other branch', async () => {
+    // A; B on A; C, D on B; E on C; F on D; G on E and F. D is slow: E must not wait for it.
+    const platform = await setup([
+      { name: 'a' },
+      { name: 'b', deps: ['a'] },
+      { name: 'c', deps: ['b'] },
+      { name: 'd', deps: ['b'], delay: 1.5 },
+      { name: 'e', deps: ['c'] },
+      { name: 'f', deps: ['d'] },
+      { name: 'g', deps: ['e', 'f'] },
+    ]);
+    const result = await run(platformStart, platform);
+    expect(result.ok).toBe(true);
+    expectDependencyOrder(platform, result);
+    const s = byName(result);
+    expect(overlapped(s.c!, s.d!)).toBe(true);
+    // Level by level, e would start only after d (same level as c) is healthy; eagerly it starts before.
+    expect(s.e!.startedAt!).toBeLessThan(s.d!.healthyAt!);
+  });
+
+  it('skips exactly the dependents of a failing service and reports its last log lines', async () => {
+    const platform = await setup([
+      { name: 'base' },
+      { name: 'broken', deps: ['base'], script: 'echo "config file missing: /etc/broken.conf" >&2; exit 3' },
+      { name: 'needs-broken', deps: ['broken'] },
+      { name: 'needs-needs-broken', deps: ['needs-broken'] },
+      { name: 'independent', deps: ['base'] },
+    ]);
+    const result = await run(platformStart, platform);
+    expect(result.ok).toBe(false);
+    const s = byName(result);
+    expect(s.base!.state).toBe('started');
+    expect(s.independent!.state).toBe('started');
+    expect(s.broken!.state).toBe('failed');
+    expect(s.broken!.error).toContain('broken is not running');
+    expect(s.broken!.error).toContain('config file missing: /etc/broken.conf');
+    expect(s['needs-broken']).toMatchObject({ state: 'skipped', skippedBecause: 'broken' });
+    expect(s['needs-needs-broken']).toMatchObject({ state: 'skipped', skippedBecause: 'broken' });
+    expect([...(await runningServices(platform.home)).keys()].sort()).toEqual(['base', 'independent']);
+  });
+
+  it('names the probe, its last result and the wait when a service never becomes healthy', async () => {
+    const platform = await setup([{ name: 'mute', script: 'exec sleep 60', startTimeout: 1 }]);
+    const result = await run(platformStart, platform);
+    expect(byName(result).mute).toMatchObject({ state: 'failed' });
+    expect(byName(result).mute!.error).toMatch(/mute did not become healthy within 1 s: TCP 127\.0\.0\.1:\d+; last result after \d+ probes: TCP 127\.0\.0\.1:\d+: ECONNREFUSED/);
+  });
+
+  it('leaves a running healthy service alone and reports it already running', async () => {
+    const platform = await setup([{ name: 'a' }, { name: 'b', deps: ['a'] }]);
+    await run(platformStart, platform, { services: ['a'] });
+    const pid = (await runningServices(platform.home)).get('a')![0];
+    const result = await run(platformStart, platform);
+    expect(byName(result).a).toMatchObject({ state: 'already-running', pid });
+    expect(byName(result).b!.state).toBe('started');
+    expect((await runningServices(platform.home)).get('a')).toEqual([pid]);
+  });
+
+  it('starts nothing when pre-flight fails: a missing binary and a port already in use', async () => {
+    const platform = await setup([{ name: 'a' }, { name: 'b', deps: ['a'] }, { name: 'c' }]);
+    platform.registry.services.c!.deployment.binary!.binary_path = '/nonexistent/bin/c';
+    const net = await import('node:net');
+    const blocker = net.createServer().listen(platform.ports.b, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    try {
+      const result = await run(platformStart, platform);
+      expect(result.ok).toBe(false);
+      expect(result.preflight).toEqual(
+        expect.arrayContaining([
+          { service: 'c', check: 'prerequisite', message: 'binary not found: /nonexistent/bin/c' },
+          { service: 'b', check: 'port', message: expect.stringMatching(new RegExp(`^port ${platform.ports.b}/tcp is already in use by .+ \\(PID ${process.pid}\\)$`)) as string },
+        ]),
+      );
+      expect(result.services.every((s) => s.state === 'skipped')).toBe(true);
+      expect((await runningServices(platform.home)).size).toBe(0);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('refuses a start when a conflicting program runs, naming it', async () => {
+    const platform = await setup([{ name: 'dns', extra: 'conflicts = ["sleep"]' }]);
+    const { execa } = await import('execa');
+    const sleeper = execa('sleep', ['30']);
+    try {
+      const result = await run(platformStart, platform);
+      expect(result.preflight).toEqual([{ service: 'dns', check: 'conflict', message: expect.stringContaining(`conflicting program sleep is running (PID `) as string }]);
+      expect(result.preflight![0]!.message).toContain(String(sleeper.pid));
+    } finally {
+      sleeper.kill();
+      await sleeper.catch(() => undefined);
+    }
+  });
+});
+
+describe('platformStop', () => {
+  it('refuses to stop a service whose running dependents are left out, unless forced', async () => {
+    const platform = await setup([{ name: 'db' }, { name: 'api', deps: ['db'] }, { name: 'web', deps: ['api'] }]);
+    await run(platformStart, platform);
+    const refused = await run(platformStop, platform, { services: ['db'] });
+    expect(refused.ok).toBe(false);
+    expect(refused.refused).toEqual([{ service: 'db', dependents: ['api', 'web'] }]);
+    expect([...(await runningServices(platform.home)).keys()].sort()).toEqual(['api', 'db', 'web']);
+
+    const forced = await run(platformStop, platform, { services: ['db'], force: true });
+    expect(forced.ok).toBe(true);
+    expect(byName(forced).db!.state).toBe('stopped');
+    expect([...(await runningServices(platform.home)).keys()].sort()).toEqual(['api', 'web']);
+  });
+
+  it('kills a service that ignores SIGTERM after the grace period', async () => {
+    const platform = await setup([{ name: 'stubborn', script: 'trap "" TERM; httpd -f -p 127.0.0.1:{port} -h . & wait' }]);
+    await run(platformStart, platform);
+    const stopped = await run(platformStop, platform);
+    expect(byName(stopped).stubborn!.state).toBe('stopped');
+    expect((await runningServices(platform.home)).size).toBe(0);
+  });
+});
