@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UsageError } from '../config/errors.js';
 import { registerDevCommand } from './commands/dev.js';
+import { registerPlatformCommands } from './commands/platform.js';
 import { registerServicesCommands } from './commands/services.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import type { Io } from './io.js';
@@ -23,6 +24,7 @@ export function buildProgram(io: Io): Command {
       'after',
       '\nGet started:\n  provisioning dev                                   # local Temporal + worker, Web UI on http://localhost:8233\n  provisioning services list --registry examples/services.toml\n  provisioning services dependencies --registry examples/services.toml',
     );
+  registerPlatformCommands(program, io);
   registerServicesCommands(program, io);
   registerDevCommand(program, io);
   registerWorkerCommand(program, io);

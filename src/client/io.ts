@@ -2,8 +2,8 @@
 import type { Env } from '../config/registry.js';
 
 export interface Io {
-  out(text: string): void;
-  err(text: string): void;
+  out: (text: string) => void;
+  err: (text: string) => void;
   env: Env;
   cwd: string;
   /** Live progress is drawn only on a terminal. */

@@ -6,14 +6,16 @@ import { printJson, type Io } from '../io.js';
 import { assertServices, registryFor } from '../registry.js';
 import { DEPENDENCY_FORMATS, dependencyView, renderDot, renderMermaid, renderTree, type DependencyFormat } from '../render/dependencies.js';
 import { renderTable } from '../render/table.js';
+import { registerServiceOperations } from './service-ops.js';
 
-const REGISTRY_HELP = 'service registry file (default: $PROVISIONING_REGISTRY, ./provisioning/services.toml, ~/.provisioning/services.toml)';
+import { REGISTRY_HELP } from './platform.js';
 
 export function registerServicesCommands(program: Command, io: Io): void {
   const services = program
     .command('services')
     .description('inspect and validate the service registry')
     .addHelpText('after', '\nExamples:\n  provisioning services list --registry examples/services.toml\n  provisioning services validate\n  provisioning services dependencies api-gateway --format mermaid');
+  registerServiceOperations(services, io);
 
   services
     .command('list')

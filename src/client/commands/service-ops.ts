@@ -1,0 +1,148 @@
+/** Per-service commands: start/stop/restart one service (as platform workflows), its status, health and logs; operation checks and readiness. */
+import type { Command } from 'commander';
+import { checkPrerequisites } from '../../activities/prerequisites.js';
+import { provisioningHome } from '../../config/home.js';
+import type { PlatformOperation } from '../../workflows/platform-model.js';
+import { printJson, type Io } from '../io.js';
+import { localHealth, localStatus, platformStatus, streamLogs } from '../local-services.js';
+import { parsePositiveInt } from '../options.js';
+import { assertServices, registryFor } from '../registry.js';
+import { operationCommand, REGISTRY_HELP, runOperation } from './platform.js';
+
+export function registerServiceOperations(services: Command, io: Io): void {
+  const operations: Array<[PlatformOperation, string]> = [
+    ['start', 'start a service after pre-flight checks, starting its dependencies first'],
+    ['stop', 'stop a service; refused while services that depend on it run, unless --force'],
+    ['restart', 'stop and start a service'],
+  ];
+  for (const [operation, description] of operations) {
+    operationCommand(services.command(operation).argument('<service>', 'service name').description(description)).action(
+      (name: string, opts: Parameters<typeof runOperation>[3]) => runOperation(io, operation, [name], opts),
+    );
+  }
+
+  services
+    .command('status')
+    .argument('<service>', 'service name')
+    .description('show a service\'s status, PID or container, uptime and health')
+    .option('--json', 'print JSON')
+    .option('--registry <file>', REGISTRY_HELP)
+    .action(async (name: string, opts: { json?: boolean; registry?: string }) => {
+      const registry = await registryFor(io, opts.registry);
+      assertServices(registry, [name]);
+      const home = provisioningHome(io.env);
+      const [status, health] = await Promise.all([localStatus(registry.services[name]!, home), localHealth(registry.services[name]!, home)]);
+      if (opts.json) return printJson(io, { ...status, health: health.status });
+      io.out(
+        [
+          `Service: ${status.name}`,
+          `Type: ${status.type}`,
+          `Category: ${status.category}`,
+          `Status: ${status.status} (${status.detail})`,
+          `Deployment: ${status.mode}`,
+          `Health: ${health.status}`,
+          `Auto-start: ${status.autoStart}`,
+          ...(status.pid !== undefined ? [`PID: ${status.pid}`] : []),
+          ...(status.containerId ? [`Container: ${status.containerId.slice(0, 12)}`] : []),
+          ...(status.uptimeSeconds !== undefined ? [`Uptime: ${status.uptimeSeconds}s`] : []),
+          `Dependencies: [${status.dependencies.join(', ')}]`,
+        ].join('\n'),
+      );
+    });
+
+  services
+    .command('health')
+    .argument('<service>', 'service name')
+    .description('run the service\'s health check once')
+    .option('--json', 'print JSON')
+    .option('--registry <file>', REGISTRY_HELP)
+    .addHelpText('after', '\nExit code 1 when the service is not healthy.')
+    .action(async (name: string, opts: { json?: boolean; registry?: string }) => {
+      const registry = await registryFor(io, opts.registry);
+      assertServices(registry, [name]);
+      const health = await localHealth(registry.services[name]!, provisioningHome(io.env));
+      if (!health.healthy) io.exitCode = 1;
+      if (opts.json) return printJson(io, health);
+      io.out(
+        [`Service: ${name}`, `Status: ${health.status}`, `Healthy: ${health.healthy}`, `Message: ${health.message}`, `Check type: ${health.checkType}`, ...(health.durationMs !== undefined ? [`Check duration: ${Math.round(health.durationMs)}ms`] : [])].join('\n'),
+      );
+    });
+
+  services
+    .command('logs')
+    .argument('<service>', 'service name')
+    .description('show a service\'s log')
+    .option('--lines <n>', 'how many lines', parsePositiveInt, 50)
+    .option('--follow', 'keep printing new lines until Ctrl-C')
+    .option('--registry <file>', REGISTRY_HELP)
+    .action(async (name: string, opts: { lines: number; follow?: boolean; registry?: string }) => {
+      const registry = await registryFor(io, opts.registry);
+      assertServices(registry, [name]);
+      const abort = new AbortController();
+      const stop = () => abort.abort();
+      process.once('SIGINT', stop);
+      try {
+        await streamLogs(registry.services[name]!, provisioningHome(io.env), opts.lines, Boolean(opts.follow), (l) => io.out(l), abort.signal);
+      } finally {
+        process.removeListener('SIGINT', stop);
+      }
+    });
+
+  services
+    .command('check')
+    .argument('<operation>', 'an operation such as server, taskserv, cluster')
+    .description('which services an operation needs (their required_for) and whether they run')
+    .option('--json', 'print JSON')
+    .option('--registry <file>', REGISTRY_HELP)
+    .addHelpText('after', '\nExit code 1 when a required service is not running.\n\nExample:\n  provisioning services check server')
+    .action(async (operation: string, opts: { json?: boolean; registry?: string }) => {
+      const registry = await registryFor(io, opts.registry);
+      const required = Object.values(registry.services).filter((s) => s.required_for.includes(operation));
+      const home = provisioningHome(io.env);
+      const statuses = await Promise.all(required.map((s) => localStatus(s, home)));
+      const allRunning = statuses.every((s) => s.status === 'running');
+      if (!allRunning) io.exitCode = 1;
+      const known = [...new Set(Object.values(registry.services).flatMap((s) => s.required_for))].sort();
+      if (opts.json) {
+        return printJson(io, { operation, required: statuses.map((s) => ({ name: s.name, running: s.status === 'running', autoStart: s.autoStart })), allRunning, knownOperations: known });
+      }
+      io.out(
+        [
+          `Operation: ${operation}`,
+          `Required services: ${required.map((s) => s.name).join(', ') || `none (operations the registry knows: ${known.join(', ') || 'none'})`}`,
+          ...statuses.map((s) => `  ${s.status === 'running' ? '🟢' : '⚪'} ${s.name}: ${s.status}${s.status !== 'running' && s.autoStart ? ' (auto_start: provisioning platform start starts it)' : ''}`),
+          `All running: ${allRunning}`,
+        ].join('\n'),
+      );
+    });
+
+  services
+    .command('readiness')
+    .description('platform readiness: what runs, what is ready to start, what has issues')
+    .option('--json', 'print JSON')
+    .option('--registry <file>', REGISTRY_HELP)
+    .action(async (opts: { json?: boolean; registry?: string }) => {
+      const registry = await registryFor(io, opts.registry);
+      const statuses = await platformStatus(registry, provisioningHome(io.env));
+      const prerequisites = new Map((await checkPrerequisites(Object.values(registry.services))).map((p) => [p.service, p]));
+      const rows = statuses.map((s) => {
+        const pre = prerequisites.get(s.name)!;
+        const state = s.status === 'running' ? 'running' : pre.ok ? 'ready' : 'issues';
+        return { name: s.name, type: s.type, category: s.category, state, issues: pre.ok || s.status === 'running' ? [] : pre.checks.filter((c) => !c.ok).map((c) => c.message) };
+      });
+      const summary = { total: rows.length, running: rows.filter((r) => r.state === 'running').length, readyToStart: rows.filter((r) => r.state !== 'issues').length, issues: rows.filter((r) => r.state === 'issues').length };
+      if (opts.json) return printJson(io, { ...summary, services: rows });
+      const icon = { running: '🟢', ready: '🟡', issues: '🔴' } as const;
+      io.out(
+        [
+          'Platform Readiness Report',
+          `Total services: ${summary.total}`,
+          `Running: ${summary.running}`,
+          `Ready to start: ${summary.readyToStart}`,
+          'Services:',
+          ...rows.map((r) => `${icon[r.state as keyof typeof icon]} ${r.name} - ${r.type} - ${r.category}${r.issues.length ? `: ${r.issues.join('; ')}` : ''}`),
+          `Issues: ${summary.issues}`,
+        ].join('\n'),
+      );
+    });
+}

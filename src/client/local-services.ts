@@ -1,0 +1,98 @@
+/**
+ * Status, health and logs read directly on this machine (where the worker runs services),
+ * without a workflow: they change nothing.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { driverFor } from '../activities/drivers/index.js';
+import { probeHealth } from '../activities/health.js';
+import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
+
+export interface LocalStatus {
+  name: string;
+  type: string;
+  category: string;
+  mode: string;
+  status: 'running' | 'stopped' | 'unknown';
+  detail: string;
+  pid?: number;
+  containerId?: string;
+  uptimeSeconds?: number;
+  autoStart: boolean;
+  dependencies: string[];
+}
+
+export async function localStatus(service: ServiceDefinition, home: string): Promise<LocalStatus> {
+  const base = {
+    name: service.name,
+    type: service.type,
+    category: service.category,
+    mode: service.deployment.mode,
+    autoStart: service.startup.auto_start,
+    dependencies: service.dependencies,
+  };
+  try {
+    const s = await driverFor(service).status(service, { home });
+    return {
+      ...base,
+      status: s.running ? 'running' : 'stopped',
+      detail: s.detail,
+      ...(s.pid !== undefined ? { pid: s.pid } : {}),
+      ...(s.containerId !== undefined ? { containerId: s.containerId } : {}),
+      ...(s.running && s.startedAt !== undefined ? { uptimeSeconds: Math.max(0, Math.round((Date.now() - s.startedAt) / 1000)) } : {}),
+    };
+  } catch (err) {
+    return { ...base, status: 'unknown', detail: (err as Error).message };
+  }
+}
+
+export async function platformStatus(registry: Registry, home: string): Promise<LocalStatus[]> {
+  return Promise.all(Object.values(registry.services).map((s) => localStatus(s, home)));
+}
+
+export interface LocalHealth {
+  name: string;
+  status: 'healthy' | 'unhealthy' | 'not-running';
+  healthy: boolean;
+  message: string;
+  checkType: string;
+  durationMs?: number;
+}
+
+export async function localHealth(service: ServiceDefinition, home: string): Promise<LocalHealth> {
+  const status = await localStatus(service, home);
+  const checkType = service.health_check.type;
+  if (status.status !== 'running' && service.deployment.mode !== 'remote') {
+    return { name: service.name, status: 'not-running', healthy: false, message: 'Not running', checkType };
+  }
+  const probe = await probeHealth(service);
+  return { name: service.name, status: probe.healthy ? 'healthy' : 'unhealthy', healthy: probe.healthy, message: probe.message, checkType, durationMs: probe.durationMs };
+}
+
+/** Prints the last lines, then with `follow` new lines as they come until the signal aborts. */
+export async function streamLogs(service: ServiceDefinition, home: string, lines: number, follow: boolean, write: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  const driver = driverFor(service);
+  let last = await driver.logs(service, { home }, lines);
+  last.forEach(write);
+  while (follow && !signal?.aborted) {
+    await sleep(500, undefined, { signal }).catch(() => undefined);
+    if (signal?.aborted) break;
+    const next = await driver.logs(service, { home }, Math.max(lines, 200));
+    newLines(last, next).forEach(write);
+    last = next;
+  }
+}
+
+/**
+ * The lines of `next` after the point where `shown` (an earlier tail of the same log) ends.
+ * When the shown tail is no longer in `next` (the log was rotated), all of `next` is new.
+ */
+export function newLines(shown: readonly string[], next: readonly string[]): string[] {
+  if (shown.length === 0) return [...next];
+  const tail = shown.slice(-Math.min(shown.length, 20));
+  for (let end = next.length; end >= tail.length; end--) {
+    let match = true;
+    for (let j = 0; j < tail.length && match; j++) match = next[end - tail.length + j] === tail[j];
+    if (match) return next.slice(end);
+  }
+  return [...next];
+}
