@@ -110,7 +110,8 @@ export function stopOrder(nodes: Iterable<GraphNode> | NodeIndex, services?: rea
   const index = asIndex(nodes);
   if (services) assertKnown(index, services);
   const wanted = services ? new Set(services) : undefined;
-  return startupOrder(index)
+  // Ordering only the set and what it needs keeps an unrelated cycle elsewhere out of the way.
+  return startupOrder(index, services)
     .filter((n) => !wanted || wanted.has(n))
     .reverse();
 }
@@ -142,5 +143,5 @@ export function reverseDependencies(
     found.add(next);
     if (options.transitive) stack.push(...(dependents.get(next) ?? []));
   }
-  return startupOrder(index).filter((n) => found.has(n));
+  return found.size === 0 ? [] : startupOrder(index, [...found]).filter((n) => found.has(n));
 }
