@@ -25,6 +25,22 @@ export interface StartServiceResult {
 }
 
 const LOG_LINES_ON_FAILURE = 10;
+const HEARTBEAT_SLICE_MS = 1_000;
+
+/**
+ * Heartbeats every second while `work` runs, so a dead worker is noticed within the
+ * heartbeat timeout however long the work itself may take (a stop's grace period).
+ */
+export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  context.heartbeat();
+  const ticker = setInterval(() => context.heartbeat(), HEARTBEAT_SLICE_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(ticker);
+  }
+}
 
 function nonRetryable(message: string, type: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({ message, type, nonRetryable: true, ...(details !== undefined ? { details: [details] } : {}) });
@@ -33,7 +49,7 @@ function nonRetryable(message: string, type: string, details?: unknown): Applica
 export async function startService({ service, home }: ServiceInput): Promise<StartServiceResult> {
   const began = Date.now();
   try {
-    const outcome = await driverFor(service).start(service, { home });
+    const outcome = await withHeartbeat(() => driverFor(service).start(service, { home }));
     return {
       name: service.name,
       alreadyRunning: outcome.alreadyRunning,
@@ -106,7 +122,12 @@ export async function waitHealthy({ service, home }: ServiceInput): Promise<Wait
         'HealthTimeout',
       );
     }
-    await context.sleep(Math.min(delay, left));
+    // Sleep in slices of at most a second, heartbeating each, so a long probe interval never
+    // outlasts the heartbeat timeout and a cancel arrives promptly.
+    for (let wait = Math.min(delay, left); wait > 0; wait -= HEARTBEAT_SLICE_MS) {
+      await context.sleep(Math.min(wait, HEARTBEAT_SLICE_MS));
+      context.heartbeat({ since, probes, last: last.message } satisfies WaitProgress);
+    }
     delay = Math.min(delay * 2, intervalMs);
   }
 }
@@ -124,7 +145,7 @@ export interface StopServiceResult {
 
 export async function stopService({ service, home, graceSeconds }: StopServiceInput): Promise<StopServiceResult> {
   const began = Date.now();
-  const outcome = await driverFor(service).stop(service, { home }, { graceSeconds });
+  const outcome = await withHeartbeat(() => driverFor(service).stop(service, { home }, { graceSeconds }));
   return { name: service.name, ...outcome, stopMs: Date.now() - began };
 }
 

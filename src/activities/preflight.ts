@@ -10,6 +10,7 @@ import { dockerClient, pingDocker } from '../docker/client.js';
 import { isPortFree } from '../util/net.js';
 import { processesNamed, tcpPortOwner } from '../util/procfs.js';
 import { driverFor, type DriverContext } from './drivers/index.js';
+import { withHeartbeat } from './platform.js';
 import { checkPrerequisites } from './prerequisites.js';
 
 export interface PreflightProblem {
@@ -108,7 +109,11 @@ async function conflictProblems(service: ServiceDefinition, input: PreflightInpu
 }
 
 /** Activity. */
-export async function preflight(input: PreflightInput): Promise<PreflightResult> {
+export function preflight(input: PreflightInput): Promise<PreflightResult> {
+  return withHeartbeat(() => runPreflight(input));
+}
+
+async function runPreflight(input: PreflightInput): Promise<PreflightResult> {
   const ctx: DriverContext = { home: input.home };
   const statuses = await Promise.all(input.services.map(async (s) => ({ service: s, running: (await driverFor(s).status(s, ctx)).running })));
   const toCheck = statuses.filter((s) => !s.running).map((s) => s.service);

@@ -6,6 +6,7 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { execa } from 'execa';
 import type { DeploymentMode, ServiceDefinition } from '../config/registry-schema.js';
+import { BASE_IMAGE, findStaticBusybox } from '../docker/base-image.js';
 import { dockerClient, dockerEndpoint, imagePresent, pingDocker, type DockerPing } from '../docker/client.js';
 import { isExecutableFile, which } from '../util/which.js';
 
@@ -93,10 +94,14 @@ async function dockerChecks(service: ServiceDefinition, env: Environment): Promi
   if (!ping.ok) return [fail('docker', `Docker is not reachable at ${dockerEndpoint()}: ${ping.error}`)];
   const image = service.deployment.docker!.image;
   const present = await imagePresent(env.docker, image);
-  return [
-    pass('docker', `Docker answers at ${dockerEndpoint()}`),
-    present ? pass('image', `image ${image} is present`) : fail('image', `image ${image} is not present locally (build or pull it first)`),
-  ];
+  const imageCheck = present
+    ? pass('image', `image ${image} is present`)
+    : image === BASE_IMAGE
+      ? (await findStaticBusybox())
+        ? pass('image', `image ${image} will be built from the static busybox`)
+        : fail('image', `image ${image} is missing and cannot be built: install Debian's busybox-static`)
+      : fail('image', `image ${image} is not present locally (build or pull it first)`);
+  return [pass('docker', `Docker answers at ${dockerEndpoint()}`), imageCheck];
 }
 
 async function composeChecks(service: ServiceDefinition, env: Environment): Promise<PrerequisiteCheck[]> {

@@ -27,6 +27,8 @@ export interface ServiceState {
   containerId?: string;
   /** Epoch milliseconds. */
   startedAt: number;
+  /** The process's start time in clock ticks (/proc/<pid>/stat); with the PID it names one process. */
+  procStartTime?: number;
   argv?: string[];
 }
 

@@ -91,7 +91,7 @@ async function startOne(service: ServiceDefinition, home: string, tracker: Track
     ...(started.containerId !== undefined ? { containerId: started.containerId } : {}),
   });
   const healthy = await acts.waitHealthy.executeWithOptions(
-    { summary: `wait ${name} healthy`, startToCloseTimeout: `${extraSeconds + 30} s`, heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
+    { summary: `wait ${name} healthy`, startToCloseTimeout: `${extraSeconds + 30} s`, heartbeatTimeout: '5 s', retry: { maximumAttempts: 3 } },
     [{ service, home }],
   );
   tracker.set(name, {
@@ -106,7 +106,7 @@ async function startPhase(input: PlatformInput, targets: string[], tracker: Trac
   tracker.phase = 'preflight';
   const services = targets.map((n) => registry.services[n]!);
   const pre = await acts.preflight.executeWithOptions(
-    { summary: `pre-flight ${targets.length} services`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '60 s', retry: { maximumAttempts: 3 } },
+    { summary: `pre-flight ${targets.length} services`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
     [{ services, registry: registry.services, home }],
   );
   if (!pre.ok && !input.force) {

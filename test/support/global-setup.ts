@@ -25,7 +25,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'provisioning-test-'));
   const [server, bundle, docker] = await Promise.all([
-    freePort().then((port) => startDevServer({ port, headless: true, logFile: path.join(scratch, 'temporal.log') })),
+    startOnFreePort(path.join(scratch, 'temporal.log')),
     bundleWorkflows(),
     detectDocker(),
   ]);
@@ -42,4 +42,16 @@ export default async function setup(project: TestProject) {
     await server.stop();
     await rm(scratch, { recursive: true, force: true });
   };
+}
+
+/** A port found free can be taken before the server binds it; try again on another. */
+async function startOnFreePort(logFile: string, attempts = 3): Promise<Awaited<ReturnType<typeof startDevServer>>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServer({ port: await freePort(), headless: true, logFile });
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      console.warn(`Temporal dev server did not start (attempt ${attempt}), retrying: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
 }

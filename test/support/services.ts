@@ -88,8 +88,17 @@ export async function runningServices(home: string): Promise<Map<string, number[
   return found;
 }
 
+/**
+ * Kills every process group started for this home: found by marker, and by PID file for
+ * programs that overwrite their environment (redis, nginx).
+ */
 export async function cleanupHome(home: string): Promise<void> {
-  for (const pids of (await runningServices(home)).values()) {
+  const pidDir = path.join(home, 'services', 'pids');
+  const fromFiles = await readdir(pidDir).then(
+    (files) => Promise.all(files.map(async (f) => Number((await readFile(path.join(pidDir, f), 'utf8')).trim()))),
+    () => [] as number[],
+  );
+  for (const pids of [...(await runningServices(home)).values(), fromFiles]) {
     for (const pid of pids) {
       try {
         process.kill(-pid, 'SIGKILL');

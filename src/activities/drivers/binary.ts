@@ -1,8 +1,13 @@
 /**
  * Binary services: a detached process in its own process group, output appended to
- * <home>/services/logs/<name>.log, PID and state under <home>/services/. The process carries
- * an environment marker naming the home and service, so it is found again after a crash
- * even without its PID file, and a PID file that now points at another program is stale.
+ * <home>/services/logs/<name>.log, PID and state under <home>/services/.
+ *
+ * Identity: the state file records the PID and the process's kernel start time, which
+ * together name one process for its lifetime, so a PID file that now points at another
+ * program is stale. The process also carries an environment marker naming the home and
+ * service, which finds it after a crash between spawn and writing the PID file. (Programs
+ * that rewrite their process title, like redis and nginx, may overwrite the marker; the
+ * start time still identifies them.)
  */
 import { spawn } from 'node:child_process';
 import { mkdir, open } from 'node:fs/promises';
@@ -25,7 +30,11 @@ export async function findServiceProcess(service: ServiceDefinition, ctx: Driver
   const marker = serviceMarker(ctx, service.name);
   const paths = servicePaths(ctx.home, service.name);
   const pid = await readPidFile(paths);
-  if (pid !== undefined && (await isRunning(pid)) && (await hasEnvMarker(pid, marker))) return pid;
+  if (pid !== undefined && (await isRunning(pid))) {
+    const [state, stat] = await Promise.all([readServiceState(paths), procStat(pid)]);
+    const sameProcess = state?.pid === pid && state.procStartTime !== undefined && state.procStartTime === stat?.startTime;
+    if (sameProcess || (await hasEnvMarker(pid, marker))) return pid;
+  }
   // No PID file, or a stale one: the marker finds the process (its children carry it too,
   // so take the group leader).
   const carriers = await processesWithMarker(marker);
@@ -58,7 +67,10 @@ export const binaryDriver: ServiceDriver = {
     const existing = await findServiceProcess(service, ctx);
     if (existing !== undefined) {
       const state = await readServiceState(paths);
-      if (state?.pid !== existing) await writeServiceState(paths, { name: service.name, mode: 'binary', pid: existing, startedAt: Date.now() });
+      if (state?.pid !== existing) {
+        const procStartTime = (await procStat(existing))?.startTime;
+        await writeServiceState(paths, { name: service.name, mode: 'binary', pid: existing, startedAt: Date.now(), ...(procStartTime !== undefined ? { procStartTime } : {}) });
+      }
       return { alreadyRunning: true, pid: existing, startedAt: state?.pid === existing ? state.startedAt : Date.now() };
     }
     if (!isExecutableFile(spec.binary_path)) {
@@ -83,7 +95,8 @@ export const binaryDriver: ServiceDriver = {
       });
       child.unref();
       const pid = child.pid!;
-      await writeServiceState(paths, { name: service.name, mode: 'binary', pid, startedAt, argv: [spec.binary_path, ...spec.args] });
+      const procStartTime = (await procStat(pid))?.startTime;
+      await writeServiceState(paths, { name: service.name, mode: 'binary', pid, startedAt, argv: [spec.binary_path, ...spec.args], ...(procStartTime !== undefined ? { procStartTime } : {}) });
       return { alreadyRunning: false, pid, startedAt };
     } finally {
       await log.close();

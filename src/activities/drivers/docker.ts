@@ -7,6 +7,7 @@
 import type Docker from 'dockerode';
 import { DEFAULT_HOST_IP, parsePortMapping } from '../../config/ports.js';
 import type { ServiceDefinition } from '../../config/registry-schema.js';
+import { BASE_IMAGE, ensureBaseImage } from '../../docker/base-image.js';
 import { dockerClient, imagePresent } from '../../docker/client.js';
 import { demuxDockerLogs } from '../../docker/logs.js';
 import { ServiceConfigError, type DriverContext, type ServiceDriver } from './types.js';
@@ -75,7 +76,8 @@ export const dockerDriver: ServiceDriver = {
     let id = existing?.Id;
     if (!id) {
       const image = service.deployment.docker!.image;
-      if (!(await imagePresent(docker(), image))) throw new ServiceConfigError(`image ${image} is not present locally (build or pull it first)`);
+      if (image === BASE_IMAGE) await ensureBaseImage(docker());
+      else if (!(await imagePresent(docker(), image))) throw new ServiceConfigError(`image ${image} is not present locally (build or pull it first)`);
       id = (await docker().createContainer(containerSpec(service, ctx))).id;
     }
     const startedAt = Date.now();

@@ -1,0 +1,156 @@
+/**
+ * What Temporal buys: a start survives its worker being killed half-way, a cancelled start
+ * leaves a state the next start completes, and one platform runs one operation at a time.
+ */
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { execa, type ResultPromise } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import type { PlatformProgress, PlatformResult } from '../../src/workflows/platform-model.js';
+import { platformStart } from '../../src/workflows/index.js';
+import { cli } from '../support/cli.js';
+import { runningServices, testPlatform, type TestPlatform } from '../support/services.js';
+import { testClient, uniqueId, withWorker } from '../support/temporal.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const platforms: TestPlatform[] = [];
+const workers: ResultPromise[] = [];
+afterEach(async () => {
+  for (const w of workers.splice(0)) {
+    w.kill('SIGKILL');
+    await w.catch(() => undefined);
+  }
+  while (platforms.length > 0) await platforms.pop()!.cleanup();
+});
+
+async function chain(delay: number): Promise<TestPlatform> {
+  const platform = await testPlatform([{ name: 'a', delay }, { name: 'b', deps: ['a'], delay }, { name: 'c', deps: ['b'], delay }]);
+  platforms.push(platform);
+  return platform;
+}
+
+/**
+ * `provisioning worker` as its own process, so it can be killed with SIGKILL. Returned
+ * inside an object: the subprocess is a thenable, and an async function returning it
+ * would wait for the process to exit.
+ */
+async function workerProcess(taskQueue: string): Promise<{ process: ResultPromise }> {
+  const child = execa('node', [path.join(root, 'bin/provisioning.js'), 'worker', '--address', inject('temporalAddress'), '--task-queue', taskQueue], {
+    env: { PROVISIONING_FROM_SOURCE: '1', PATH: process.env.PATH, HOME: process.env.HOME },
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
+  workers.push(child);
+  let output = '';
+  child.all.on('data', (d: Buffer) => (output += d.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('Worker polling')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { process: child };
+}
+
+async function until(read: () => Promise<PlatformProgress>, done: (p: PlatformProgress) => boolean): Promise<PlatformProgress> {
+  for (;;) {
+    try {
+      const progress = await read();
+      if (done(progress)) return progress;
+    } catch {
+      // not picked up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const stateOf = (p: PlatformProgress, name: string) => p.services.find((s) => s.name === name)?.state;
+
+describe('platform durability', () => {
+  it('completes a start whose worker was killed with SIGKILL half-way, without starting anything twice', async () => {
+    const platform = await chain(1.5);
+    const taskQueue = uniqueId('crash');
+    const { client, close } = await testClient();
+    try {
+      const first = await workerProcess(taskQueue);
+      const handle = await client.workflow.start(platformStart, {
+        taskQueue,
+        workflowId: uniqueId('platform-crash'),
+        args: [{ registry: platform.registry, home: platform.home, services: ['c'] }],
+      });
+      const midway = await until(() => handle.query<PlatformProgress>('progress'), (p) => stateOf(p, 'b') === 'waiting-healthy');
+      const pidOfB = midway.services.find((s) => s.name === 'b')!.pid;
+      first.process.kill('SIGKILL');
+      await first.process;
+
+      await workerProcess(taskQueue);
+      const result: PlatformResult = await handle.result();
+      expect(result.ok).toBe(true);
+      expect(result.services.map((s) => [s.name, s.state])).toEqual([
+        ['a', 'started'],
+        ['b', 'started'],
+        ['c', 'started'],
+      ]);
+      const running = await runningServices(platform.home);
+      expect(Object.fromEntries([...running].map(([name, pids]) => [name, pids.length]))).toEqual({ a: 1, b: 1, c: 1 });
+      expect(running.get('b')).toEqual([pidOfB]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('leaves a cancelled start in a state that a second start completes', async () => {
+    const platform = await chain(1);
+    const { client, close } = await testClient();
+    try {
+      await withWorker(async (taskQueue) => {
+        const options = { taskQueue, args: [{ registry: platform.registry, home: platform.home, services: ['c'] }] as [Parameters<typeof platformStart>[0]] };
+        const handle = await client.workflow.start(platformStart, { ...options, workflowId: uniqueId('platform-cancel') });
+        await until(() => handle.query<PlatformProgress>('progress'), (p) => stateOf(p, 'b') === 'waiting-healthy');
+        await handle.cancel();
+        const error = await handle.result().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WorkflowFailedError);
+        expect((error as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
+        expect([...(await runningServices(platform.home)).keys()].sort()).toEqual(['a', 'b']);
+
+        const second = await client.workflow.execute(platformStart, { ...options, workflowId: uniqueId('platform-again') });
+        expect(second.ok).toBe(true);
+        expect(second.services.map((s) => [s.name, s.state])).toEqual([
+          ['a', 'already-running'],
+          ['b', 'already-running'],
+          ['c', 'started'],
+        ]);
+        const running = await runningServices(platform.home);
+        expect([...running.values()].map((pids) => pids.length)).toEqual([1, 1, 1]);
+      });
+    } finally {
+      await close();
+    }
+  });
+
+  it('refuses a second start of a busy platform and names the run that holds it', async () => {
+    const platform = await chain(2);
+    const registryFile = path.join(platform.home, 'services.toml');
+    const { writeFile } = await import('node:fs/promises');
+    const { stringify } = await import('smol-toml');
+    await writeFile(registryFile, stringify({ services: Object.fromEntries(Object.entries(platform.registry.services).map(([k, v]) => [k, { ...v, name: k }])) }));
+    await withWorker(async (taskQueue) => {
+      const env = { PROVISIONING_HOME: platform.home, PATH: process.env.PATH };
+      const name = uniqueId('busy');
+      const common = ['--registry', registryFile, '--address', inject('temporalAddress'), '--task-queue', taskQueue, '--platform', name];
+      const first = await cli(['platform', 'start', 'c', ...common, '--no-wait', '--json'], { env });
+      expect(first.code).toBe(0);
+      const { runId } = JSON.parse(first.stdout) as { runId: string };
+      const second = await cli(['platform', 'start', 'c', ...common], { env });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`platform "${name}" is busy: platformStart (workflow platform/${name}, run ${runId})`);
+      const { client, close } = await testClient();
+      try {
+        await client.workflow.getHandle(`platform/${name}`).result();
+      } finally {
+        await close();
+      }
+    });
+  });
+});
