@@ -48,10 +48,11 @@ export function parseTomlText(text: string, file: string, what: string): unknown
   }
 }
 
+/** `${REGISTRY_DIR}` is the folder of the registry file, so a registry can name files beside it. */
 export async function loadRegistry(file: string, env: Env = process.env): Promise<Registry> {
   const absolute = path.resolve(file);
   const raw = await readTomlFile(absolute, 'registry');
-  return parseRegistry(raw, absolute, env);
+  return parseRegistry(raw, absolute, { REGISTRY_DIR: path.dirname(absolute), ...env });
 }
 
 /** Validates a parsed registry tree. `source` names the file in errors and in the snapshot. */
