@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PlatformResult, ServiceProgress } from '../../src/workflows/platform-model.js';
-import { platformStart, platformStop } from '../../src/workflows/index.js';
+import { platformRestart, platformStart, platformStop } from '../../src/workflows/index.js';
 import { runningServices, testPlatform, type ProcessSpec, type TestPlatform } from '../support/services.js';
 import { testClient, uniqueId, withWorker } from '../support/temporal.js';
 
@@ -19,7 +19,7 @@ async function setup(specs: ProcessSpec[]): Promise<TestPlatform> {
   return platform;
 }
 
-async function run(workflow: typeof platformStart | typeof platformStop, platform: TestPlatform, extra: { services?: string[]; force?: boolean } = {}): Promise<PlatformResult> {
+async function run(workflow: typeof platformStart | typeof platformStop | typeof platformRestart, platform: TestPlatform, extra: { services?: string[]; force?: boolean } = {}): Promise<PlatformResult> {
   const { client, close } = await testClient();
   try {
     return await withWorker((taskQueue) =>
@@ -200,5 +200,24 @@ describe('platformStop', () => {
     const stopped = await run(platformStop, platform);
     expect(byName(stopped).stubborn!.state).toBe('stopped');
     expect((await runningServices(platform.home)).size).toBe(0);
+  });
+});
+
+describe('platformRestart', () => {
+  it('stops a service and its running dependents, then starts them again with new processes', async () => {
+    const platform = await setup([{ name: 'db' }, { name: 'api', deps: ['db'] }, { name: 'other' }]);
+    await run(platformStart, platform);
+    const before = await runningServices(platform.home);
+    const result = await run(platformRestart, platform, { services: ['db', 'api'] });
+    expect(result.ok).toBe(true);
+    expect(result.operation).toBe('restart');
+    expect(result.services.map((s) => [s.name, s.state])).toEqual([
+      ['api', 'started'],
+      ['db', 'started'],
+    ]);
+    const after = await runningServices(platform.home);
+    expect(after.get('db')).not.toEqual(before.get('db'));
+    expect(after.get('api')).not.toEqual(before.get('api'));
+    expect(after.get('other')).toEqual(before.get('other'));
   });
 });

@@ -1,0 +1,120 @@
+/**
+ * `provisioning platform ...` as a user runs it, against the real dev server: exit code 2
+ * for bad input (nothing submitted), 1 for a failed start, with the reason in the output,
+ * and nothing half-started left running.
+ */
+import { writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { stringify } from 'smol-toml';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { cli } from '../support/cli.js';
+import { runningServices, testPlatform, type ProcessSpec, type TestPlatform } from '../support/services.js';
+import { uniqueId, withWorker } from '../support/temporal.js';
+
+const platforms: TestPlatform[] = [];
+afterEach(async () => {
+  while (platforms.length > 0) await platforms.pop()!.cleanup();
+});
+
+/** Writes the test platform's registry to a file and runs the CLI against it with a worker on its own queue. */
+async function platformCli(specs: ProcessSpec[], edit: (p: TestPlatform) => void, argv: (file: string) => string[]) {
+  const platform = await testPlatform(specs);
+  platforms.push(platform);
+  edit(platform);
+  const file = path.join(platform.home, 'services.toml');
+  await writeFile(file, stringify({ services: Object.fromEntries(Object.entries(platform.registry.services).map(([k, v]) => [k, { ...v, name: k }])) }));
+  return withWorker(async (taskQueue) => {
+    const result = await cli([...argv(file), '--registry', file, '--address', inject('temporalAddress'), '--task-queue', taskQueue, '--platform', uniqueId('p')], {
+      env: { PROVISIONING_HOME: platform.home, PATH: process.env.PATH },
+    });
+    return { ...result, platform, output: `${result.stdout}\n${result.stderr}` };
+  });
+}
+
+describe('platform start from the command line', () => {
+  it('starts services with their dependencies and prints each one healthy (exit 0), and --json has a services array', async () => {
+    const r = await platformCli([{ name: 'db' }, { name: 'api', deps: ['db'] }], () => undefined, (f) => ['platform', 'start', 'api', '--json', '--registry', f]);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout) as { ok: boolean; services: Array<{ name: string; status?: string; state: string; pid: number }> };
+    expect(json.ok).toBe(true);
+    expect(json.services.map((s) => [s.name, s.state])).toEqual([
+      ['db', 'started'],
+      ['api', 'started'],
+    ]);
+    expect(r.stderr).toMatch(/^Workflow platform\/p-\w+ \(run [\w-]+\)/);
+  });
+
+  it('rejects an unknown service with the closest name, exit 2, before submitting anything', async () => {
+    const r = await platformCli([{ name: 'orchestrator' }], () => undefined, () => ['platform', 'start', 'orchestrater']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown service "orchestrater"');
+    expect(r.stderr).toContain('did you mean "orchestrator"?');
+    expect(r.stdout).not.toContain('Workflow');
+  });
+
+  it('fails pre-flight for a binary that is not executable: exit 1, nothing started', async () => {
+    let plain = '';
+    const r = await platformCli(
+      [{ name: 'db' }, { name: 'api', deps: ['db'] }],
+      (p) => {
+        plain = path.join(p.home, 'not-executable');
+        writeFileSync(plain, '#!/bin/sh\n', { mode: 0o644 });
+        p.registry.services.api!.deployment.binary!.binary_path = plain;
+      },
+      () => ['platform', 'start', 'api'],
+    );
+    expect(r.code).toBe(1);
+    expect(r.output).toContain('Pre-flight failed; nothing was started');
+    expect(r.output).toContain(`api: binary is not executable: ${plain}`);
+    expect((await runningServices(r.platform.home)).size).toBe(0);
+  });
+
+  it('fails pre-flight for a declared port already in use, naming who holds it', async () => {
+    const blocker = net.createServer();
+    const r = await platformCli(
+      [{ name: 'db' }],
+      (p) => blocker.listen(p.ports.db, '127.0.0.1'),
+      () => ['platform', 'start', 'db'],
+    ).finally(() => blocker.close());
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/db: port \d+\/tcp is already in use by .+ \(PID \d+\)/);
+  });
+
+  it('reports a service that exits right after start with its last log lines, and skips its dependents', async () => {
+    const r = await platformCli([{ name: 'db', script: 'echo "FATAL: data directory /var/lib/db is missing" >&2; exit 1' }, { name: 'api', deps: ['db'] }], () => undefined, () => ['platform', 'start', 'api']);
+    expect(r.code).toBe(1);
+    expect(r.output).toContain('❌ db: failed: db is not running (stopped)');
+    expect(r.output).toContain('FATAL: data directory /var/lib/db is missing');
+    expect(r.output).toContain('⏭ api: skipped: dependency db failed');
+    expect(r.output).toContain('db failed; skipped because of it: api');
+    expect((await runningServices(r.platform.home)).size).toBe(0);
+  });
+
+  it('reports a health check that never passes: the probe, its last result and how long it waited', async () => {
+    const r = await platformCli([{ name: 'mute', script: 'exec sleep 30', startTimeout: 1 }], () => undefined, () => ['platform', 'start', 'mute']);
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/mute did not become healthy within 1 s: TCP 127\.0\.0\.1:\d+; last result after \d+ probes: TCP 127\.0\.0\.1:\d+: ECONNREFUSED/);
+  });
+
+  it('refuses a stop while dependents run (exit 1), and stops everything in reverse order', async () => {
+    const r = await platformCli([{ name: 'db' }, { name: 'api', deps: ['db'] }], () => undefined, () => ['platform', 'start', 'api']);
+    expect(r.code).toBe(0);
+    const file = path.join(r.platform.home, 'services.toml');
+    await withWorker(async (taskQueue) => {
+      const common = ['--registry', file, '--address', inject('temporalAddress'), '--task-queue', taskQueue, '--platform', uniqueId('p')];
+      const env = { PROVISIONING_HOME: r.platform.home, PATH: process.env.PATH };
+      const refused = await cli(['services', 'stop', 'db', ...common], { env });
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toContain('❌ Cannot stop db: dependent services running: api');
+      const stopped = await cli(['platform', 'stop', '--json', ...common], { env });
+      expect(stopped.code).toBe(0);
+      expect((JSON.parse(stopped.stdout) as { services: Array<{ name: string; state: string }> }).services.map((s) => [s.name, s.state])).toEqual([
+        ['api', 'stopped'],
+        ['db', 'stopped'],
+      ]);
+    });
+    expect((await runningServices(r.platform.home)).size).toBe(0);
+  });
+});
