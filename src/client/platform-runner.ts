@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { OPERATION, TARGETS } from '../common/search-attributes.js';
+import { isUnknownSearchAttribute, registerCommand } from '../temporal/search-attributes.js';
 import type { Registry } from '../config/registry-schema.js';
 import type { platformRestart, platformStart, platformStop } from '../workflows/platform.js';
 import type { PlatformOperation, PlatformProgress, PlatformResult } from '../workflows/platform-model.js';
@@ -54,6 +55,9 @@ export async function runPlatformOperation(io: Io, run: PlatformRun): Promise<Pl
         throw new Error(
           `platform "${run.platform}" is busy: ${busy.type} (workflow ${workflowId}, run ${busy.runId}) started ${busy.startTime.toISOString()} and is still running. Wait for it to finish${link ? `: ${link}` : ''}.`,
         );
+      }
+      if (isUnknownSearchAttribute(err)) {
+        throw new Error(`the Temporal namespace ${settings.namespace} does not know this project's search attributes. Start a worker with "provisioning worker" (it registers them), or run: ${registerCommand(settings.namespace)}`);
       }
       throw err;
     }

@@ -1,6 +1,8 @@
 /** `provisioning worker`: a worker alone, for a Temporal server that runs elsewhere. */
 import { Option, type Command } from 'commander';
-import { connectSettings, connectWorker } from '../../temporal/connection.js';
+import { Connection } from '@temporalio/client';
+import { connectSettings, connectWorker, type ConnectSettings } from '../../temporal/connection.js';
+import { ensureSearchAttributes, registerCommand } from '../../temporal/search-attributes.js';
 import { createWorker, DEFAULT_TASK_QUEUE, installWorkerLogging, LOG_LEVELS } from '../../worker/worker.js';
 import type { Io } from '../io.js';
 
@@ -35,6 +37,7 @@ export function registerWorkerCommand(program: Command, io: Io): void {
         throw new Error(`cannot reach Temporal at ${settings.address}: ${(err as Error).message}. Start one with "provisioning dev", or set TEMPORAL_ADDRESS.`);
       }
       try {
+        await registerSearchAttributes(settings, io);
         const worker = await createWorker({ connection, namespace: settings.namespace, taskQueue: opts.taskQueue });
         io.out(`Worker polling task queue "${opts.taskQueue}" at ${settings.address} (namespace ${settings.namespace}). Ctrl-C stops it.`);
         await worker.run();
@@ -42,4 +45,17 @@ export function registerWorkerCommand(program: Command, io: Io): void {
         await connection.close();
       }
     });
+}
+
+/** A worker makes its namespace ready for the CLI's starts; where the server forbids it, it says how. */
+async function registerSearchAttributes(settings: ConnectSettings, io: Io): Promise<void> {
+  const connection = await Connection.connect(settings.connectionOptions);
+  try {
+    const added = await ensureSearchAttributes(connection, settings.namespace);
+    if (added.length > 0) io.out(`Registered search attributes ${added.join(', ')} in namespace ${settings.namespace}.`);
+  } catch (err) {
+    io.err(`warning: could not check or register the search attributes (${(err as Error).message.split('\n')[0]}); register them with: ${registerCommand(settings.namespace)}`);
+  } finally {
+    await connection.close();
+  }
 }
