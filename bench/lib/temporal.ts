@@ -1,0 +1,127 @@
+/**
+ * platformStart through Temporal for the benchmark: one dev server (headless, in memory, free
+ * port), one workflow bundle and one in-process worker on a unique task queue for the whole
+ * benchmark; each measured run times client.workflow.execute from submission to result.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import * as activities from '../../src/activities/index.js';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { freePort } from '../../src/util/net.js';
+import { bundleWorkflows } from '../../src/worker/worker.js';
+import { platformStart } from '../../src/workflows/index.js';
+import type { PlatformResult } from '../../src/workflows/platform-model.js';
+import { benchRegistry, type Shape } from './dag.js';
+import { allocatePorts, withHome } from './procs.js';
+
+export interface TemporalRun {
+  seconds: number;
+  ok: boolean;
+  error?: string;
+  /** Where the time went, from the result's per-service timestamps (epoch ms). */
+  breakdown: Breakdown;
+}
+
+export interface Breakdown {
+  /** Submission to the first service's spawn: workflow start, pre-flight, first activity dispatch. */
+  preflightMs: number;
+  /** Mean of (start − last dependency healthy): the workflow task and activity round trips between two services. */
+  dispatchGapMs: number;
+  /** Mean of (healthy − started − delay): process start plus probe back-off granularity. */
+  detectLagMs: number;
+  /** Last service healthy to the result in hand. */
+  tailMs: number;
+}
+
+export interface TemporalHarness {
+  setup: string;
+  run(shape: Shape, label: string): Promise<TemporalRun>;
+  close(): Promise<void>;
+}
+
+/** A port found free can be taken before the server binds it; try another. */
+async function startServer(logFile: string): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServer({ port: await freePort(), headless: true, logFile });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+export async function startTemporal(): Promise<TemporalHarness> {
+  const began = performance.now();
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'provisioning-bench-temporal-'));
+  const closers: Array<() => Promise<void>> = [() => rm(scratch, { recursive: true, force: true })];
+  const close = async () => {
+    for (const fn of closers.reverse()) await fn().catch((err: unknown) => console.error(`clean-up: ${(err as Error).message}`));
+  };
+  try {
+    const [server, bundle] = await Promise.all([startServer(path.join(scratch, 'temporal.log')), bundleWorkflows()]);
+    closers.push(() => server.stop());
+    const native = await NativeConnection.connect({ address: server.address });
+    closers.push(() => native.close());
+    const taskQueue = `bench-platform-start-${randomUUID().slice(0, 8)}`;
+    const worker = await Worker.create({ connection: native, namespace: server.namespace, taskQueue, workflowBundle: { code: bundle.code }, activities });
+    // Observed at once: a worker that dies would otherwise be an unhandled rejection; the
+    // workflow's execution timeout then ends the run that waits on it.
+    const running = worker.run().catch((err: unknown) => console.error(`worker failed: ${(err as Error).message}`));
+    closers.push(async () => {
+      worker.shutdown();
+      await running;
+    });
+    const connection = await Connection.connect({ address: server.address });
+    closers.push(() => connection.close());
+    const client = new Client({ connection, namespace: server.namespace });
+    const setupSeconds = (performance.now() - began) / 1000;
+
+    const run = (shape: Shape, label: string): Promise<TemporalRun> =>
+      withHome(`temporal-${shape.name}`, async (home) => {
+        const registry = benchRegistry(shape, home, await allocatePorts(shape));
+        const submitted = Date.now();
+        const t0 = performance.now();
+        const result = await client.workflow.execute(platformStart, {
+          taskQueue,
+          workflowId: `bench-${label}-${randomUUID().slice(0, 8)}`,
+          workflowExecutionTimeout: '2 minutes',
+          args: [{ registry, home, services: shape.services.map((s) => s.name) }],
+        });
+        const seconds = (performance.now() - t0) / 1000;
+        return { seconds, ok: result.ok, ...(result.ok ? {} : { error: describeFailure(result) }), breakdown: breakdown(shape, result, submitted, submitted + seconds * 1000) };
+      });
+
+    return { setup: `dev server ${server.address}, bundle and worker ready in ${setupSeconds.toFixed(1)} s`, run, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+function describeFailure(result: PlatformResult): string {
+  const bad = result.services.filter((s) => s.state !== 'started');
+  const pre = (result.preflight ?? []).map((p) => `${p.service}: ${p.message}`);
+  return [...pre, ...bad.slice(0, 5).map((s) => `${s.name}: ${s.state}${s.error ? ` (${s.error})` : ''}`)].join('; ') || 'not ok';
+}
+
+function mean(values: number[]): number {
+  return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function breakdown(shape: Shape, result: PlatformResult, submitted: number, finished: number): Breakdown {
+  const s = new Map(result.services.map((p) => [p.name, p]));
+  const started = (n: string) => s.get(n)?.startedAt ?? NaN;
+  const healthy = (n: string) => s.get(n)?.healthyAt ?? NaN;
+  const withDeps = shape.services.filter((x) => x.dependencies.length > 0);
+  return {
+    preflightMs: Math.min(...shape.services.map((x) => started(x.name))) - submitted,
+    dispatchGapMs: mean(withDeps.map((x) => started(x.name) - Math.max(...x.dependencies.map(healthy)))),
+    detectLagMs: mean(shape.services.map((x) => healthy(x.name) - started(x.name) - x.delay * 1000)),
+    tailMs: finished - Math.max(...shape.services.map((x) => healthy(x.name))),
+  };
+}
