@@ -2,3 +2,4 @@
 export { checkPrerequisites } from './prerequisites.js';
 export { preflight } from './preflight.js';
 export { serviceStatuses, startService, stopService, waitHealthy } from './platform.js';
+export { checkService, endSupervisor } from './supervision.js';

@@ -46,7 +46,7 @@ export async function runPlatformOperation(io: Io, run: PlatformRun): Promise<Pl
           { key: OPERATION, value: `platform-${run.operation}` },
           { key: TARGETS, value: run.services.length > 0 ? run.services : ['*'] },
         ]),
-        args: [{ registry: run.registry, services: run.services, force: run.force, home: run.home, ...(run.graceSeconds !== undefined ? { graceSeconds: run.graceSeconds } : {}) }],
+        args: [{ registry: run.registry, services: run.services, force: run.force, home: run.home, platform: run.platform, ...(run.graceSeconds !== undefined ? { graceSeconds: run.graceSeconds } : {}) }],
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {

@@ -1,3 +1,4 @@
 /** Every workflow the worker registers. */
 export { planStartup, planQuery } from './plan.js';
 export { platformRestart, platformStart, platformStop, progressQuery } from './platform.js';
+export { pauseSignal, restartNowUpdate, resumeSignal, serviceSupervisor, stopSupervisingSignal, supervisorStateQuery } from './supervisor.js';

@@ -11,6 +11,8 @@ export interface PlatformInput {
   home: string;
   /** Seconds between SIGTERM (or docker stop) and SIGKILL. */
   graceSeconds?: number;
+  /** Platform name: the scope of supervisor workflow ids (default "default"). */
+  platform?: string;
 }
 
 export type ServiceState =

@@ -7,7 +7,16 @@
  * Stop: refuse when running dependents are left out (unless forced); then the reverse
  * walk — each service stops once everything that depends on it has stopped.
  */
-import { ActivityFailure, ApplicationFailure, defineQuery, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  defineQuery,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+} from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
 import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
 import { registryNodes } from '../config/registry-nodes.js';
@@ -21,6 +30,8 @@ import {
   type ServiceProgress,
   type StopRefusal,
 } from './platform-model.js';
+import { serviceSupervisor } from './supervisor.js';
+import { supervisorId } from './supervisor-model.js';
 
 export const progressQuery = defineQuery<PlatformProgress>('progress');
 
@@ -75,7 +86,20 @@ export function startTargets(registry: Registry, requested?: readonly string[]):
   return roots.length === 0 ? [] : startupOrder(registryNodes(registry), roots);
 }
 
-async function startOne(service: ServiceDefinition, home: string, tracker: Tracker): Promise<void> {
+/** Supervision outlives the start: an abandoned child per service, one at a time (its id is the lock). */
+async function superviseService(service: ServiceDefinition, home: string, platform: string): Promise<void> {
+  try {
+    await startChild(serviceSupervisor, {
+      workflowId: supervisorId(platform, service.name),
+      args: [{ service, home, platform }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  } catch (err) {
+    if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
+  }
+}
+
+async function startOne(service: ServiceDefinition, home: string, tracker: Tracker, platform: string): Promise<void> {
   const name = service.name;
   tracker.set(name, { state: 'starting', waitingOn: [] });
   const extraSeconds = service.startup.start_timeout;
@@ -99,6 +123,7 @@ async function startOne(service: ServiceDefinition, home: string, tracker: Track
     healthyAt: healthy.healthyAt,
     healthyMs: healthy.healthyAt - started.startedAt,
   });
+  if (service.startup.restart_on_failure) await superviseService(service, home, platform);
 }
 
 async function startPhase(input: PlatformInput, targets: string[], tracker: Tracker): Promise<PlatformResult | undefined> {
@@ -139,7 +164,7 @@ async function startPhase(input: PlatformInput, targets: string[], tracker: Trac
           return blocker;
         }
         try {
-          await startOne(service, home, tracker);
+          await startOne(service, home, tracker, input.platform ?? 'default');
           return undefined;
         } catch (err) {
           if (isCancellation(err)) {
@@ -204,6 +229,11 @@ async function stopPhase(input: PlatformInput, requested: string[] | undefined, 
         }
         tracker.set(name, { state: 'stopping', waitingOn: [] });
         try {
+          // A deliberate stop must never be healed: end the supervisor first.
+          await acts.endSupervisor.executeWithOptions(
+            { summary: `end supervision of ${name}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
+            [{ workflowId: supervisorId(input.platform ?? 'default', name) }],
+          );
           const stopped = await acts.stopService.executeWithOptions(
             { summary: `stop ${name}`, startToCloseTimeout: `${grace + 60} s`, heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
             [{ service: registry.services[name]!, home, graceSeconds: grace }],

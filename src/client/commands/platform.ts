@@ -10,7 +10,8 @@ import { localHealth, platformStatus, streamLogs, type LocalStatus } from '../lo
 import { parsePositiveInt, parsePositiveNumber } from '../options.js';
 import { runPlatformOperation } from '../platform-runner.js';
 import { assertServices, registryFor } from '../registry.js';
-import { addTemporalOptions, type TemporalOptions } from '../temporal-options.js';
+import { supervisionOf } from '../supervision.js';
+import { addTemporalOptions, connect, type TemporalOptions } from '../temporal-options.js';
 
 export const REGISTRY_HELP = 'service registry file (default: $PROVISIONING_REGISTRY, ./provisioning/services.toml, ~/.provisioning/services.toml)';
 
@@ -60,13 +61,33 @@ export async function runOperation(io: Io, operation: PlatformOperation, service
   });
 }
 
-function statusLine(s: LocalStatus): string {
-  const icon = s.status === 'running' ? '🟢' : s.status === 'stopped' ? '⚪' : '❓';
-  const uptime = s.uptimeSeconds !== undefined ? ` (uptime: ${s.uptimeSeconds}s)` : '';
-  return `${icon} ${s.name} - ${s.status === 'running' ? `running${uptime}` : s.detail}`;
+interface StatusOptions extends TemporalOptions {
+  json?: boolean;
+  platform?: string;
+  registry?: string;
 }
 
-export function renderPlatformStatus(registry: Registry, statuses: LocalStatus[]): string {
+export type SupervisedStatus = LocalStatus & { restarts: number | null; supervision: string | null };
+
+/** Adds each service's restart count and supervisor status; null when Temporal does not answer. */
+export async function withSupervision(io: Io, opts: StatusOptions, registry: Registry, statuses: LocalStatus[]): Promise<SupervisedStatus[]> {
+  const supervision = await supervisionOf(() => connect(io, opts), platformName(io, opts.platform), Object.keys(registry.services));
+  return statuses.map((s) => {
+    const state = supervision?.get(s.name);
+    return { ...s, restarts: supervision ? (state?.restarts ?? 0) : null, supervision: supervision ? (state?.status ?? 'not supervised') : null };
+  });
+}
+
+function statusLine(s: SupervisedStatus): string {
+  const icon = s.status === 'running' ? '🟢' : s.status === 'stopped' ? '⚪' : '❓';
+  const uptime = s.uptimeSeconds !== undefined ? `uptime: ${s.uptimeSeconds}s` : '';
+  const restarts = s.restarts ? `restarts: ${s.restarts}` : '';
+  const supervised = s.supervision && s.supervision !== 'not supervised' ? `supervised: ${s.supervision}` : '';
+  const extra = [uptime, restarts, supervised].filter(Boolean).join(', ');
+  return `${icon} ${s.name} - ${s.status === 'running' ? 'running' : s.detail}${extra ? ` (${extra})` : ''}`;
+}
+
+export function renderPlatformStatus(registry: Registry, statuses: SupervisedStatus[]): string {
   const running = statuses.filter((s) => s.status === 'running').length;
   const lines = ['Platform Services Status', `Registry: ${registry.source}`, `Running: ${running}/${statuses.length}`];
   const categories = [...new Set(statuses.map((s) => s.category))];
@@ -101,38 +122,48 @@ export function registerPlatformCommands(program: Command, io: Io): void {
     ).action((services: string[], opts: OperationOptions) => runOperation(io, operation, services, opts));
   }
 
-  platform
-    .command('status')
-    .description('show each service\'s status and uptime on this machine')
-    .option('--json', 'print JSON')
-    .option('--registry <file>', REGISTRY_HELP)
-    .action(async (opts: { json?: boolean; registry?: string }) => {
-      const registry = await registryFor(io, opts.registry);
-      const statuses = await platformStatus(registry, provisioningHome(io.env));
-      if (opts.json) printJson(io, { registry: registry.source, services: statuses });
-      else io.out(renderPlatformStatus(registry, statuses));
-    });
+  addTemporalOptions(
+    platform
+      .command('status')
+      .description('show each service\'s status, uptime and restart count on this machine')
+      .option('--json', 'print JSON')
+      .option('--platform <name>', 'platform name (default: $PROVISIONING_PLATFORM or "default")')
+      .option('--registry <file>', REGISTRY_HELP),
+  ).action(async (opts: StatusOptions) => {
+    const registry = await registryFor(io, opts.registry);
+    const statuses = await withSupervision(io, opts, registry, await platformStatus(registry, provisioningHome(io.env)));
+    if (opts.json) printJson(io, { registry: registry.source, services: statuses });
+    else io.out(renderPlatformStatus(registry, statuses));
+  });
 
-  platform
-    .command('health')
-    .description('probe the health of every running service')
-    .option('--json', 'print JSON')
-    .option('--registry <file>', REGISTRY_HELP)
-    .addHelpText('after', '\nExit code 1 when a running service is unhealthy.')
-    .action(async (opts: { json?: boolean; registry?: string }) => {
+  addTemporalOptions(
+    platform
+      .command('health')
+      .description('probe the health of every running service')
+      .option('--json', 'print JSON')
+      .option('--platform <name>', 'platform name (default: $PROVISIONING_PLATFORM or "default")')
+      .option('--registry <file>', REGISTRY_HELP)
+      .addHelpText('after', '\nExit code 1 when a running service is unhealthy.'),
+  ).action(async (opts: StatusOptions) => {
       const registry = await registryFor(io, opts.registry);
       const home = provisioningHome(io.env);
-      const results = await Promise.all(Object.values(registry.services).map((s) => localHealth(s, home)));
+      const names = Object.keys(registry.services);
+      const [probed, supervision] = await Promise.all([
+        Promise.all(Object.values(registry.services).map((s) => localHealth(s, home))),
+        supervisionOf(() => connect(io, opts), platformName(io, opts.platform), names),
+      ]);
+      const results = probed.map((r) => (supervision?.get(r.name)?.status === 'restarting' ? { ...r, status: 'restarting' as const } : r));
       const count = (status: string) => results.filter((r) => r.status === status).length;
-      const summary = { healthy: count('healthy'), unhealthy: count('unhealthy'), notRunning: count('not-running') };
+      const summary = { healthy: count('healthy'), unhealthy: count('unhealthy'), notRunning: count('not-running'), restarting: count('restarting') };
       if (summary.unhealthy > 0) io.exitCode = 1;
       if (opts.json) return printJson(io, { services: results, summary });
-      const icon = { healthy: '✅', unhealthy: '❌', 'not-running': '⚪' } as const;
+      const icon = { healthy: '✅', unhealthy: '❌', 'not-running': '⚪', restarting: '🔄' } as const;
+      const label = { healthy: 'Healthy - ', unhealthy: 'Unhealthy - ', 'not-running': '', restarting: 'Restarting - ' } as const;
       io.out(
         [
           'Platform Health Check',
-          ...results.map((r) => `${icon[r.status]} ${r.name}: ${r.status === 'healthy' ? 'Healthy - ' : r.status === 'unhealthy' ? 'Unhealthy - ' : ''}${r.message}`),
-          `Summary: ${summary.healthy} healthy, ${summary.unhealthy} unhealthy, ${summary.notRunning} not running`,
+          ...results.map((r) => `${icon[r.status]} ${r.name}: ${label[r.status]}${r.message}`),
+          `Summary: ${summary.healthy} healthy, ${summary.unhealthy} unhealthy, ${summary.notRunning} not running, ${summary.restarting} restarting`,
         ].join('\n'),
       );
     });

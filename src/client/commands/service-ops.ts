@@ -7,7 +7,35 @@ import { printJson, type Io } from '../io.js';
 import { localHealth, localStatus, platformStatus, streamLogs } from '../local-services.js';
 import { parsePositiveInt } from '../options.js';
 import { assertServices, registryFor } from '../registry.js';
-import { operationCommand, REGISTRY_HELP, runOperation } from './platform.js';
+import { operationCommand, platformName, REGISTRY_HELP, runOperation, withSupervision } from './platform.js';
+import { parsePositiveNumber } from '../options.js';
+import { addTemporalOptions, connect, type TemporalOptions } from '../temporal-options.js';
+import { restartNow, runningSupervisor, watchService } from '../supervision.js';
+import { UsageError } from '../../config/errors.js';
+import type { HealthCheckRecord } from '../../workflows/supervisor-model.js';
+
+interface MonitorOptions extends TemporalOptions {
+  interval?: number;
+  count?: number;
+  json?: boolean;
+  pause?: boolean;
+  resume?: boolean;
+  stop?: boolean;
+  restart?: boolean;
+  platform?: string;
+  registry?: string;
+}
+
+/** "2025-10-06 14:30:00", local time, as in the seeds' guide. */
+function timestamp(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+function checkLine(name: string, check: HealthCheckRecord): string {
+  return `${timestamp(check.at)} ${check.healthy ? '✅' : '❌'} ${name}: ${check.message}`;
+}
 
 export function registerServiceOperations(services: Command, io: Io): void {
   const operations: Array<[PlatformOperation, string]> = [
@@ -21,18 +49,22 @@ export function registerServiceOperations(services: Command, io: Io): void {
     );
   }
 
-  services
-    .command('status')
-    .argument('<service>', 'service name')
-    .description('show a service\'s status, PID or container, uptime and health')
-    .option('--json', 'print JSON')
-    .option('--registry <file>', REGISTRY_HELP)
-    .action(async (name: string, opts: { json?: boolean; registry?: string }) => {
+  addTemporalOptions(
+    services
+      .command('status')
+      .argument('<service>', 'service name')
+      .description('show a service\'s status, PID or container, uptime, restarts and health')
+      .option('--json', 'print JSON (with pid and restarts)')
+      .option('--platform <name>', 'platform name (default: $PROVISIONING_PLATFORM or "default")')
+      .option('--registry <file>', REGISTRY_HELP),
+  ).action(async (name: string, opts: TemporalOptions & { json?: boolean; registry?: string; platform?: string }) => {
       const registry = await registryFor(io, opts.registry);
       assertServices(registry, [name]);
       const home = provisioningHome(io.env);
-      const [status, health] = await Promise.all([localStatus(registry.services[name]!, home), localHealth(registry.services[name]!, home)]);
-      if (opts.json) return printJson(io, { ...status, health: health.status });
+      const [local, health] = await Promise.all([localStatus(registry.services[name]!, home), localHealth(registry.services[name]!, home)]);
+      const [status] = await withSupervision(io, opts, { ...registry, services: { [name]: registry.services[name]! } }, [local]);
+      if (!status) return;
+      if (opts.json) return printJson(io, { ...status, pid: status.pid ?? null, health: health.status });
       io.out(
         [
           `Service: ${status.name}`,
@@ -45,6 +77,8 @@ export function registerServiceOperations(services: Command, io: Io): void {
           ...(status.pid !== undefined ? [`PID: ${status.pid}`] : []),
           ...(status.containerId ? [`Container: ${status.containerId.slice(0, 12)}`] : []),
           ...(status.uptimeSeconds !== undefined ? [`Uptime: ${status.uptimeSeconds}s`] : []),
+          `Restarts: ${status.restarts ?? 'unknown (Temporal not reachable)'}`,
+          `Supervision: ${status.supervision ?? 'unknown (Temporal not reachable)'}`,
           `Dependencies: [${status.dependencies.join(', ')}]`,
         ].join('\n'),
       );
@@ -87,6 +121,77 @@ export function registerServiceOperations(services: Command, io: Io): void {
         process.removeListener('SIGINT', stop);
       }
     });
+
+  addTemporalOptions(
+    services
+      .command('monitor')
+      .argument('<service>', 'service name')
+      .description('supervise a service durably and print a line per health check until Ctrl-C')
+      .option('--interval <seconds>', 'seconds between checks (default: the health check\'s interval)', parsePositiveNumber)
+      .option('--count <n>', 'stop watching after this many checks', parsePositiveInt)
+      .option('--json', 'print each check as a JSON line')
+      .option('--pause', 'pause the running supervisor (no checks, no restarts) and exit')
+      .option('--resume', 'resume a paused supervisor and exit')
+      .option('--restart', 'restart the service through its supervisor now; returns when it is healthy or failed')
+      .option('--stop', 'stop supervising (the service keeps running) and exit')
+      .option('--platform <name>', 'platform name (default: $PROVISIONING_PLATFORM or "default")')
+      .option('--registry <file>', REGISTRY_HELP)
+      .addHelpText(
+        'after',
+        '\nSupervision is a workflow (service/<platform>/<name>) that goes on after Ctrl-C: it checks health every interval and, with restart_on_failure, restarts the service with back-off, at most max_restarts times in 10 minutes.\n\nExamples:\n  provisioning services monitor orchestrator\n  provisioning services monitor orchestrator --interval 10\n  provisioning services monitor orchestrator --restart\n  provisioning services monitor orchestrator --stop',
+      ),
+  ).action(async (name: string, opts: MonitorOptions) => {
+    const registry = await registryFor(io, opts.registry);
+    assertServices(registry, [name]);
+    const actions = (['pause', 'resume', 'stop', 'restart'] as const).filter((a) => opts[a]);
+    if (actions.length > 1) throw new UsageError(`--${actions.join(' and --')} cannot be combined`, 'give one action at a time');
+    const platform = platformName(io, opts.platform);
+    const { client, close } = await connect(io, opts);
+    try {
+      const action = actions[0];
+      if (action === 'restart') {
+        const outcome = await restartNow(client, platform, name);
+        if (!outcome.healthy) io.exitCode = 1;
+        return opts.json ? printJson(io, outcome) : io.out(`${outcome.healthy ? '✅' : '❌'} ${name}: ${outcome.message}`);
+      }
+      if (action) {
+        const handle = await runningSupervisor(client, platform, name);
+        await handle.signal(action === 'stop' ? 'stopSupervising' : action);
+        if (action === 'stop') await handle.result();
+        return io.out(`${name}: ${{ pause: 'supervision paused', resume: 'supervision resumed', stop: 'no longer supervised (the service keeps running)' }[action]}`);
+      }
+      const service = registry.services[name]!;
+      const interval = opts.interval ?? service.health_check.interval;
+      if (!opts.json) io.out(`Starting health monitoring for ${name} (interval: ${interval}s)\nPress Ctrl+C to stop watching; supervision goes on (end it with: provisioning services monitor ${name} --stop)`);
+      const abort = new AbortController();
+      const stop = () => abort.abort();
+      process.once('SIGINT', stop);
+      try {
+        const final = await watchService({
+          client,
+          taskQueue: opts.taskQueue,
+          platform,
+          service,
+          home: provisioningHome(io.env),
+          ...(opts.interval !== undefined ? { intervalSeconds: opts.interval } : {}),
+          ...(opts.count !== undefined ? { count: opts.count } : {}),
+          signal: abort.signal,
+          onCheck: (check) => io.out(opts.json ? JSON.stringify({ service: name, ...check }) : checkLine(name, check)),
+          onStatus: (state) => {
+            if (!opts.json) io.out(`${timestamp(Date.now())} ${name}: ${state.status}${state.reason ? ` (${state.reason})` : ''}, restarts: ${state.restarts}`);
+          },
+        });
+        if (final?.status === 'failed') {
+          io.exitCode = 1;
+          if (!opts.json) io.out(`${name} failed: ${final.reason ?? 'unknown reason'}`);
+        }
+      } finally {
+        process.removeListener('SIGINT', stop);
+      }
+    } finally {
+      await close();
+    }
+  });
 
   services
     .command('check')

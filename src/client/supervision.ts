@@ -1,0 +1,113 @@
+/** The CLI's side of supervision: attach to or start a supervisor, send it signals, read its state. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { UsageError } from '../config/errors.js';
+import type { ServiceDefinition } from '../config/registry-schema.js';
+import type { serviceSupervisor } from '../workflows/supervisor.js';
+import { supervisorId, type HealthCheckRecord, type RestartOutcome, type SupervisorState } from '../workflows/supervisor-model.js';
+
+/** The supervisor's state, or undefined when the service is not (or no longer) supervised. */
+export async function supervisorState(client: Client, platform: string, service: string): Promise<SupervisorState | undefined> {
+  const handle = client.workflow.getHandle(supervisorId(platform, service));
+  try {
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') return undefined;
+    return await handle.query<SupervisorState>('supervisorState');
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+function notSupervised(service: string, platform: string): UsageError {
+  return new UsageError(
+    `${service} is not supervised (no running workflow ${supervisorId(platform, service)})`,
+    `start supervising it with "provisioning services monitor ${service}", or start the platform with restart_on_failure = true`,
+  );
+}
+
+/** A running supervisor's handle; a usage error when there is none. */
+export async function runningSupervisor(client: Client, platform: string, service: string) {
+  const handle = client.workflow.getHandle(supervisorId(platform, service));
+  try {
+    if ((await handle.describe()).status.name === 'RUNNING') return handle;
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  throw notSupervised(service, platform);
+}
+
+export async function restartNow(client: Client, platform: string, service: string): Promise<RestartOutcome> {
+  const handle = await runningSupervisor(client, platform, service);
+  return handle.executeUpdate<RestartOutcome, []>('restartNow');
+}
+
+export interface WatchOptions {
+  client: Client;
+  taskQueue: string;
+  platform: string;
+  service: ServiceDefinition;
+  home: string;
+  intervalSeconds?: number;
+  /** Stop watching after this many checks. */
+  count?: number;
+  signal: AbortSignal;
+  onCheck: (check: HealthCheckRecord) => void;
+  onStatus: (state: SupervisorState) => void;
+}
+
+/** Starts supervising (or attaches to the running supervisor) and reports each new check until aborted. */
+export async function watchService(options: WatchOptions): Promise<SupervisorState | undefined> {
+  const { client, service } = options;
+  const handle = await client.workflow.start<typeof serviceSupervisor>('serviceSupervisor', {
+    taskQueue: options.taskQueue,
+    workflowId: supervisorId(options.platform, service.name),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    args: [{ service, home: options.home, platform: options.platform, ...(options.intervalSeconds !== undefined ? { intervalSeconds: options.intervalSeconds } : {}) }],
+  });
+  const pollMs = Math.min(1000, ((options.intervalSeconds ?? service.health_check.interval) * 1000) / 2);
+  let lastAt = Date.now() - 1;
+  let seen = 0;
+  let lastStatus: string | undefined;
+  let state: SupervisorState | undefined;
+  while (!options.signal.aborted) {
+    try {
+      state = await handle.query<SupervisorState>('supervisorState');
+    } catch {
+      state = undefined;
+    }
+    if (state) {
+      for (const check of state.checks.filter((c) => c.at > lastAt)) {
+        options.onCheck(check);
+        lastAt = check.at;
+        seen++;
+      }
+      if (state.status !== lastStatus && lastStatus !== undefined) options.onStatus(state);
+      lastStatus = state.status;
+      if (state.status === 'failed' || state.status === 'stopped') return state;
+      if (options.count !== undefined && seen >= options.count) return state;
+    }
+    await sleep(pollMs, undefined, { signal: options.signal }).catch(() => undefined);
+  }
+  return state;
+}
+
+/**
+ * Supervisor states of the given services, for status and health; undefined when Temporal
+ * does not answer within two seconds (they still show what runs, without restart counts).
+ */
+export async function supervisionOf(
+  connectTo: () => Promise<{ client: Client; close: () => Promise<void> }>,
+  platform: string,
+  services: string[],
+): Promise<Map<string, SupervisorState | undefined> | undefined> {
+  const connected = await Promise.race([connectTo().catch(() => undefined), sleep(2_000).then(() => undefined)]);
+  if (!connected) return undefined;
+  try {
+    const states = await Promise.all(services.map((s) => supervisorState(connected.client, platform, s).catch(() => undefined)));
+    return new Map(services.map((s, i) => [s, states[i]]));
+  } finally {
+    await connected.close();
+  }
+}

@@ -1,0 +1,74 @@
+/** Inputs, state and results of the per-service supervisor workflow. Pure; the CLI reads them too. */
+import type { ServiceDefinition } from '../config/registry-schema.js';
+
+/** Workflow id of a service's supervisor: one per service and platform. */
+export function supervisorId(platform: string, service: string): string {
+  return `service/${platform}/${service}`;
+}
+
+export interface HealthCheckRecord {
+  /** Epoch ms when the check ran. */
+  at: number;
+  running: boolean;
+  healthy: boolean;
+  message: string;
+  durationMs: number;
+  pid?: number;
+  /** When the process or container was started, if known. */
+  startedAt?: number;
+}
+
+export type SupervisorStatus = 'starting' | 'healthy' | 'unhealthy' | 'restarting' | 'paused' | 'failed' | 'stopped';
+
+export interface SupervisorState {
+  service: string;
+  status: SupervisorStatus;
+  paused: boolean;
+  /** Restarts since supervision began, and the times (epoch ms) of those inside the window. */
+  restarts: number;
+  recentRestarts: number[];
+  consecutiveFailures: number;
+  /** The most recent checks, oldest first, at most MAX_CHECKS. */
+  checks: HealthCheckRecord[];
+  supervisedSince?: number;
+  runningSince?: number;
+  pid?: number;
+  /** Why the service is unhealthy or failed. */
+  reason?: string;
+  /** How many times the workflow continued as new. */
+  generation: number;
+}
+
+export interface SupervisorInput {
+  service: ServiceDefinition;
+  home: string;
+  platform: string;
+  /** Seconds between checks (default: health_check.interval). */
+  intervalSeconds?: number;
+  /** Restart when unhealthy (default: startup.restart_on_failure). */
+  restart?: boolean;
+  /** Continue as new once the history has this many events (default 2,000). */
+  historyLimit?: number;
+  /** State carried across continue-as-new. */
+  state?: SupervisorState;
+}
+
+export interface RestartOutcome {
+  healthy: boolean;
+  message: string;
+  pid?: number;
+}
+
+export const MAX_CHECKS = 50;
+/** max_restarts counts restarts within this window. */
+export const RESTART_WINDOW_MS = 10 * 60_000;
+export const MAX_RESTART_BACKOFF_MS = 60_000;
+
+/** Wait before restart number `n` within the window (0-based): none, then 1 s, 2 s, 4 s, ... up to a minute. */
+export function restartBackoffMs(n: number): number {
+  return n === 0 ? 0 : Math.min(1000 * 2 ** (n - 1), MAX_RESTART_BACKOFF_MS);
+}
+
+export function initialState(service: string): SupervisorState {
+  return { service, status: 'starting', paused: false, restarts: 0, recentRestarts: [], consecutiveFailures: 0, checks: [], generation: 0 };
+}

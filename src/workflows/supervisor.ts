@@ -1,0 +1,159 @@
+/**
+ * serviceSupervisor: one long-lived workflow per supervised service. It checks health every
+ * interval; after `retries` consecutive failures the service is unhealthy, and with
+ * restart_on_failure it is restarted through the platform's driver activities, with
+ * exponential back-off and at most max_restarts within a window — past that it gives up
+ * with status "failed" and the reason. It continues as new before its history grows large.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type * as activities from '../activities/index.js';
+import {
+  initialState,
+  MAX_CHECKS,
+  restartBackoffMs,
+  RESTART_WINDOW_MS,
+  type HealthCheckRecord,
+  type RestartOutcome,
+  type SupervisorInput,
+  type SupervisorState,
+} from './supervisor-model.js';
+
+export const supervisorStateQuery = defineQuery<SupervisorState>('supervisorState');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const stopSupervisingSignal = defineSignal('stopSupervising');
+export const restartNowUpdate = defineUpdate<RestartOutcome>('restartNow');
+
+const DEFAULT_HISTORY_LIMIT = 2_000;
+
+const acts = proxyActivities<typeof activities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ServiceConfigError'] },
+});
+
+function errorMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+export async function serviceSupervisor(input: SupervisorInput): Promise<SupervisorState> {
+  const { service, home } = input;
+  const state: SupervisorState = input.state ? { ...input.state, generation: input.state.generation + 1 } : initialState(service.name);
+  const intervalMs = (input.intervalSeconds ?? service.health_check.interval) * 1000;
+  const restartEnabled = input.restart ?? service.startup.restart_on_failure;
+  // Probes are local activities: one marker per check instead of three events, so the history grows slowly.
+  const { checkService } = proxyLocalActivities<typeof activities>({
+    startToCloseTimeout: `${service.health_check.timeout + 10} s`,
+    retry: { maximumAttempts: 2 },
+  });
+  let stopRequested = false;
+  let restarting: Promise<RestartOutcome> | undefined;
+
+  const restart = (reason: string): Promise<RestartOutcome> => {
+    restarting ??= (async () => {
+      state.status = 'restarting';
+      try {
+        await acts.stopService.executeWithOptions({ summary: `restart ${service.name}: stop`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 s' }, [{ service, home, graceSeconds: 10 }]);
+        const started = await acts.startService.executeWithOptions({ summary: `restart ${service.name}: start`, startToCloseTimeout: `${service.startup.start_timeout + 60} s`, heartbeatTimeout: '10 s' }, [{ service, home }]);
+        const healthy = await acts.waitHealthy.executeWithOptions({ summary: `restart ${service.name}: wait healthy`, startToCloseTimeout: `${service.startup.start_timeout + 30} s`, heartbeatTimeout: '5 s', retry: { maximumAttempts: 2 } }, [{ service, home }]);
+        state.restarts++;
+        state.recentRestarts.push(healthy.healthyAt);
+        state.status = 'healthy';
+        state.consecutiveFailures = 0;
+        state.runningSince = started.startedAt;
+        if (started.pid !== undefined) state.pid = started.pid;
+        state.reason = undefined;
+        return { healthy: true, message: `restarted (${reason}); ${healthy.message}`, ...(started.pid !== undefined ? { pid: started.pid } : {}) };
+      } catch (err) {
+        state.restarts++;
+        state.recentRestarts.push(state.checks.at(-1)?.at ?? 0);
+        state.status = 'unhealthy';
+        state.reason = `restart failed: ${errorMessage(err)}`;
+        return { healthy: false, message: state.reason };
+      } finally {
+        restarting = undefined;
+      }
+    })();
+    return restarting;
+  };
+
+  setHandler(supervisorStateQuery, () => state);
+  setHandler(pauseSignal, () => {
+    state.paused = true;
+    state.status = 'paused';
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = false;
+  });
+  setHandler(stopSupervisingSignal, () => {
+    stopRequested = true;
+  });
+  setHandler(restartNowUpdate, () => restart('requested'), {
+    validator: () => {
+      if (stopRequested) throw new Error(`supervision of ${service.name} is stopping`);
+    },
+  });
+
+  const record = (check: HealthCheckRecord) => {
+    state.checks.push(check);
+    if (state.checks.length > MAX_CHECKS) state.checks.splice(0, state.checks.length - MAX_CHECKS);
+    state.supervisedSince ??= check.at;
+    state.recentRestarts = state.recentRestarts.filter((t) => t > check.at - RESTART_WINDOW_MS);
+  };
+
+  while (!stopRequested) {
+    if (state.paused) {
+      await condition(() => !state.paused || stopRequested);
+      continue;
+    }
+    const check = await checkService({ service, home });
+    record(check);
+    if (check.healthy) {
+      state.consecutiveFailures = 0;
+      if (!restarting) state.status = 'healthy';
+      if (check.pid !== undefined) state.pid = check.pid;
+      if (check.startedAt !== undefined) state.runningSince = check.startedAt;
+      state.reason = undefined;
+    } else if (!restarting) {
+      state.consecutiveFailures++;
+      state.reason = check.message;
+      if (state.consecutiveFailures >= service.health_check.retries) {
+        state.status = 'unhealthy';
+        if (restartEnabled) {
+          const done = state.recentRestarts.length;
+          if (done >= service.startup.max_restarts) {
+            state.status = 'failed';
+            state.reason = `gave up after ${done} restarts within ${RESTART_WINDOW_MS / 60_000} minutes; last check: ${check.message}`;
+            break;
+          }
+          const backoff = restartBackoffMs(done);
+          if (backoff > 0) await condition(() => stopRequested, backoff);
+          if (!stopRequested) await restart(check.message);
+        }
+      }
+    }
+    if (stopRequested) break;
+    if (workflowInfo().historyLength > (input.historyLimit ?? DEFAULT_HISTORY_LIMIT) || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof serviceSupervisor>({ ...input, state });
+    }
+    await condition(() => stopRequested, intervalMs);
+  }
+  if (stopRequested) state.status = 'stopped';
+  await condition(allHandlersFinished);
+  return state;
+}

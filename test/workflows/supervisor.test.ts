@@ -1,0 +1,181 @@
+/**
+ * serviceSupervisor on the real dev server with real processes: restart after SIGKILL,
+ * giving up after max_restarts, no healing of a deliberate stop, continue-as-new carrying
+ * state, and surviving the loss of its worker.
+ */
+import path from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { execa, type ResultPromise } from 'execa';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { platformStart, platformStop, serviceSupervisor } from '../../src/workflows/index.js';
+import type { SupervisorState } from '../../src/workflows/supervisor-model.js';
+import { supervisorId } from '../../src/workflows/supervisor-model.js';
+import { isRunning } from '../../src/util/procfs.js';
+import { runningServices, testPlatform, type ProcessSpec, type TestPlatform } from '../support/services.js';
+import { testClient, uniqueId, withWorker } from '../support/temporal.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
+});
+
+
+async function supervised(specs: ProcessSpec[]): Promise<TestPlatform> {
+  const platform = await testPlatform(specs);
+  for (const s of Object.values(platform.registry.services)) {
+    s.startup.restart_on_failure = true;
+    s.startup.max_restarts = 2;
+    s.health_check.interval = 0.3;
+    s.health_check.retries = 1;
+  }
+  cleanups.push(() => platform.cleanup());
+  return platform;
+}
+
+async function until(handle: WorkflowHandle, done: (s: SupervisorState) => boolean, timeoutMs = 30_000): Promise<SupervisorState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await handle.query<SupervisorState>('supervisorState').catch(() => undefined);
+    if (state && done(state)) return state;
+    if (Date.now() > deadline) throw new Error(`condition not met; last state: ${JSON.stringify(state)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function startPlatform(client: Client, taskQueue: string, platform: TestPlatform, name: string) {
+  const result = await client.workflow.execute(platformStart, {
+    taskQueue,
+    workflowId: uniqueId('start'),
+    args: [{ registry: platform.registry, home: platform.home, services: Object.keys(platform.registry.services), platform: name }],
+  });
+  expect(result.ok).toBe(true);
+  return result;
+}
+
+describe('serviceSupervisor', () => {
+  it('restarts a supervised service killed with SIGKILL, with a new PID', async () => {
+    const platform = await supervised([{ name: 'api' }]);
+    const { client, close } = await testClient();
+    cleanups.push(close);
+    await withWorker(async (taskQueue) => {
+      const name = uniqueId('sup');
+      const started = await startPlatform(client, taskQueue, platform, name);
+      const handle = client.workflow.getHandle(supervisorId(name, 'api'));
+      cleanups.push(() => handle.signal('stopSupervising'));
+      const firstPid = started.services[0]!.pid!;
+      await until(handle, (s) => s.status === 'healthy' && s.pid === firstPid);
+      process.kill(-firstPid, 'SIGKILL');
+      const after = await until(handle, (s) => s.restarts === 1 && s.status === 'healthy');
+      expect(after.pid).not.toBe(firstPid);
+      expect(await isRunning(after.pid!)).toBe(true);
+      expect((await runningServices(platform.home)).get('api')).toEqual([after.pid]);
+      expect(after.checks.some((c) => !c.healthy && c.message.startsWith('not running'))).toBe(true);
+      await handle.signal('stopSupervising');
+      expect(((await handle.result()) as SupervisorState).status).toBe('stopped');
+    });
+  });
+
+  it('gives up with status failed and the reason after max_restarts', async () => {
+    // Healthy for a moment after every start, then the port goes away.
+    const platform = await supervised([{ name: 'flaky', script: 'exec timeout 1 httpd -f -p 127.0.0.1:{port} -h .' }]);
+    const { client, close } = await testClient();
+    cleanups.push(close);
+    await withWorker(async (taskQueue) => {
+      const handle = await client.workflow.start(serviceSupervisor, {
+        taskQueue,
+        workflowId: uniqueId('sup-flaky'),
+        args: [{ service: platform.registry.services.flaky!, home: platform.home, platform: 'p' }],
+      });
+      const final = await handle.result();
+      expect(final.status).toBe('failed');
+      expect(final.restarts).toBe(2);
+      expect(final.reason).toMatch(/^gave up after 2 restarts within 10 minutes; last check: not running/);
+      expect(await handle.query<SupervisorState>('supervisorState')).toMatchObject({ status: 'failed', restarts: 2 });
+    });
+  });
+
+  it('is ended by platform stop before the service stops, so the stop is not healed', async () => {
+    const platform = await supervised([{ name: 'db' }]);
+    const { client, close } = await testClient();
+    cleanups.push(close);
+    await withWorker(async (taskQueue) => {
+      const name = uniqueId('sup');
+      await startPlatform(client, taskQueue, platform, name);
+      const handle = client.workflow.getHandle(supervisorId(name, 'db'));
+      await until(handle, (s) => s.status === 'healthy');
+      const stopped = await client.workflow.execute(platformStop, {
+        taskQueue,
+        workflowId: uniqueId('stop'),
+        args: [{ registry: platform.registry, home: platform.home, platform: name }],
+      });
+      expect(stopped.services.map((s) => s.state)).toEqual(['stopped']);
+      const final = (await handle.result()) as SupervisorState;
+      expect(final).toMatchObject({ status: 'stopped', restarts: 0 });
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await runningServices(platform.home)).size).toBe(0);
+    });
+  });
+
+  it('continues as new before the history grows, keeping the restart count and recent checks', async () => {
+    const platform = await supervised([{ name: 'api' }]);
+    const { client, close } = await testClient();
+    cleanups.push(close);
+    await withWorker(async (taskQueue) => {
+      const name = uniqueId('sup');
+      const started = await startPlatform(client, taskQueue, { ...platform, registry: { ...platform.registry, services: { api: { ...platform.registry.services.api!, startup: { ...platform.registry.services.api!.startup, restart_on_failure: false } } } } }, name);
+      const handle = await client.workflow.start(serviceSupervisor, {
+        taskQueue,
+        workflowId: supervisorId(name, 'api'),
+        args: [{ service: platform.registry.services.api!, home: platform.home, platform: name, historyLimit: 40 }],
+      });
+      cleanups.push(() => handle.signal('stopSupervising'));
+      await until(handle, (s) => s.status === 'healthy');
+      process.kill(-started.services[0]!.pid!, 'SIGKILL');
+      const restarted = await until(handle, (s) => s.restarts === 1 && s.status === 'healthy');
+      const carried = await until(handle, (s) => s.generation >= 2, 60_000);
+      expect(carried.restarts).toBe(1);
+      expect(carried.checks.length).toBeGreaterThan(restarted.checks.length - 1);
+      expect(carried.checks.some((c) => c.at <= restarted.checks.at(-1)!.at)).toBe(true);
+      const description = await handle.describe();
+      expect(description.runId).not.toBe(handle.firstExecutionRunId);
+    });
+  });
+
+  it('survives its worker being killed: a new worker carries on supervising', async () => {
+    const platform = await supervised([{ name: 'api' }]);
+    const taskQueue = uniqueId('sup-crash');
+    const { client, close } = await testClient();
+    cleanups.push(close);
+    const worker = async (): Promise<{ process: ResultPromise }> => {
+      const child = execa('node', [path.join(root, 'bin/provisioning.js'), 'worker', '--address', inject('temporalAddress'), '--task-queue', taskQueue], {
+        env: { PROVISIONING_FROM_SOURCE: '1' },
+        reject: false,
+        all: true,
+      });
+      cleanups.push(async () => {
+        child.kill('SIGKILL');
+        await child;
+      });
+      let out = '';
+      child.all.on('data', (d: Buffer) => (out += d.toString()));
+      while (!out.includes('Worker polling')) {
+        if (child.exitCode !== null) throw new Error(out);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return { process: child };
+    };
+    const first = await worker();
+    const name = uniqueId('sup');
+    const started = await startPlatform(client, taskQueue, platform, name);
+    const handle = client.workflow.getHandle(supervisorId(name, 'api'));
+    cleanups.push(() => handle.signal('stopSupervising'));
+    await until(handle, (s) => s.status === 'healthy');
+    first.process.kill('SIGKILL');
+    await first.process;
+    await worker();
+    process.kill(-started.services[0]!.pid!, 'SIGKILL');
+    const after = await until(handle, (s) => s.restarts === 1 && s.status === 'healthy', 60_000);
+    expect(after.pid).not.toBe(started.services[0]!.pid);
+  });
+});
