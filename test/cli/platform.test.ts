@@ -117,4 +117,15 @@ describe('platform start from the command line', () => {
     });
     expect((await runningServices(r.platform.home)).size).toBe(0);
   });
+
+  it('shows the last lines of a service log', async () => {
+    const r = await platformCli([{ name: 'chatty', script: 'echo one; echo two; echo three; exec httpd -f -p 127.0.0.1:{port} -h .' }], () => undefined, () => ['platform', 'start', 'chatty']);
+    expect(r.code).toBe(0);
+    const file = path.join(r.platform.home, 'services.toml');
+    const logs = await cli(['platform', 'logs', 'chatty', '--lines', '2', '--registry', file], { env: { PROVISIONING_HOME: r.platform.home, PATH: process.env.PATH } });
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toBe('two\nthree');
+    const unknown = await cli(['services', 'logs', 'chaty', '--registry', file], { env: { PROVISIONING_HOME: r.platform.home, PATH: process.env.PATH } });
+    expect(unknown.code).toBe(2);
+  });
 });

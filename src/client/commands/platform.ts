@@ -168,7 +168,12 @@ export function registerPlatformCommands(program: Command, io: Io): void {
       );
     });
 
-  platform
+  registerLogsCommand(platform, io);
+}
+
+/** `logs <service> [--lines N] [--follow]`, under both `platform` and `services`. */
+export function registerLogsCommand(parent: Command, io: Io): void {
+  parent
     .command('logs')
     .argument('<service>', 'service name')
     .description('show a service\'s log')

@@ -4,10 +4,10 @@ import { checkPrerequisites } from '../../activities/prerequisites.js';
 import { provisioningHome } from '../../config/home.js';
 import type { PlatformOperation } from '../../workflows/platform-model.js';
 import { printJson, type Io } from '../io.js';
-import { localHealth, localStatus, platformStatus, streamLogs } from '../local-services.js';
+import { localHealth, localStatus, platformStatus } from '../local-services.js';
 import { parsePositiveInt } from '../options.js';
 import { assertServices, registryFor } from '../registry.js';
-import { operationCommand, platformName, REGISTRY_HELP, runOperation, withSupervision } from './platform.js';
+import { operationCommand, platformName, REGISTRY_HELP, registerLogsCommand, runOperation, withSupervision } from './platform.js';
 import { parsePositiveNumber } from '../options.js';
 import { addTemporalOptions, connect, type TemporalOptions } from '../temporal-options.js';
 import { restartNow, runningSupervisor, watchService } from '../supervision.js';
@@ -102,25 +102,7 @@ export function registerServiceOperations(services: Command, io: Io): void {
       );
     });
 
-  services
-    .command('logs')
-    .argument('<service>', 'service name')
-    .description('show a service\'s log')
-    .option('--lines <n>', 'how many lines', parsePositiveInt, 50)
-    .option('--follow', 'keep printing new lines until Ctrl-C')
-    .option('--registry <file>', REGISTRY_HELP)
-    .action(async (name: string, opts: { lines: number; follow?: boolean; registry?: string }) => {
-      const registry = await registryFor(io, opts.registry);
-      assertServices(registry, [name]);
-      const abort = new AbortController();
-      const stop = () => abort.abort();
-      process.once('SIGINT', stop);
-      try {
-        await streamLogs(registry.services[name]!, provisioningHome(io.env), opts.lines, Boolean(opts.follow), (l) => io.out(l), abort.signal);
-      } finally {
-        process.removeListener('SIGINT', stop);
-      }
-    });
+  registerLogsCommand(services, io);
 
   addTemporalOptions(
     services
