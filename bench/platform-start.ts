@@ -16,15 +16,16 @@
  *                   dev server (started once) with an in-process worker (bundle built once),
  *                   after one small warm-up start that is not measured.
  *   sequential      the seeds' way: a loop here that starts one service at a time in start
- *                   order, waiting for its port (25 ms doubling to 500 ms) before the next.
+ *                   order, waiting for its port (probed as waitHealthy does) before the next.
  *   process-compose the same graph as a process-compose project (depends_on process_healthy,
  *                   an exec readiness probe every 1 s, its smallest period), until its REST API
  *                   reports every process Ready; only when a binary is found or `go install`s.
  * platformStart and process-compose: median of 3 runs, interleaved; sequential: 1 run (it is
- * ~18 s a graph and only a reference). Timings use performance.now().
+ * ~24 s a graph and only a reference). Timings use performance.now().
  *
  * Run: npm run bench:platform-start   (or: npx tsx bench/platform-start.ts)
- * Needs /bin/busybox, a Temporal CLI (as for the tests), 2 cores, about 3 minutes.
+ * Needs /bin/busybox and a Temporal CLI (as for the tests); about 2.5 minutes on 2 cores. The
+ * times are wall-clock: run it on an otherwise idle machine.
  */
 import os from 'node:os';
 import { existsSync } from 'node:fs';
@@ -58,6 +59,13 @@ const median = (xs: number[]) => {
 };
 const sec = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : `${x.toFixed(2)} s`);
 const times = (x: number) => `${x.toFixed(2)}×`;
+/** When waitHealthy's probes happen after a spawn, in ms: at once, then a tenth of the time waited (25 ms to the interval). */
+function probeSchedule(untilMs = 1_300): number[] {
+  const at = [0];
+  const next = (t: number) => t + Math.min(HEALTH_INTERVAL_S * 1000, Math.max(25, t * 0.1));
+  while (next(at.at(-1)!) <= untilMs) at.push(Math.round(next(at.at(-1)!)));
+  return at;
+}
 const message = (err: unknown) => (err as Error).message.split('\n')[0]!;
 
 async function main(): Promise<void> {
@@ -159,21 +167,26 @@ function report(results: ShapeResult[], pcName: string | undefined): void {
   if (pcName) {
     console.log(
       `  note: ${pcName}'s readiness probe period is an integer number of seconds (1 s minimum) and runs a process (busybox nc);` +
-        ` platformStart and the sequential loop probe in-process from 25 ms, doubling to ${HEALTH_INTERVAL_S * 1000} ms.`,
+        ` platformStart and the sequential loop probe in-process after 25 ms, then every tenth of the time waited, up to ${HEALTH_INTERVAL_S * 1000} ms.`,
     );
   }
 
-  console.log('\nwhere platformStart\'s time goes (median run; epoch timestamps from the workflow result):');
+  console.log(`\nwhere platformStart's time goes (its median run, from the per-service timestamps of the workflow result):`);
+  console.log(`  probes after a spawn at ${probeSchedule().map((ms) => `${ms}`).join(', ')} ms… (a tenth of the time waited, 25 ms to ${HEALTH_INTERVAL_S * 1000} ms)`);
   for (const r of results) {
     const ok = r.temporal.filter((t) => t.ok);
     const m = ok.find((t) => t.seconds === median(ok.map((x) => x.seconds)));
     if (!m) continue;
     const b = m.breakdown;
+    const ms = (x: number) => `${x.toFixed(0)} ms`;
     console.log(
-      `  ${r.shape.name}: submission → first spawn ${b.preflightMs.toFixed(0)} ms (workflow start, pre-flight); ` +
-        `dependency healthy → dependent spawned ${b.dispatchGapMs.toFixed(0)} ms mean (workflow task + activity dispatch); ` +
-        `spawn → healthy minus the delay ${b.detectLagMs.toFixed(0)} ms mean (process start + probe back-off); ` +
-        `last healthy → result ${b.tailMs.toFixed(0)} ms`,
+      `  ${r.shape.name}: submission → first spawn ${ms(b.preflightMs)} (workflow start, pre-flight); per service, means: ` +
+        `dependency healthy → dependent spawned ${ms(b.dispatchGapMs)} (startService itself takes ${ms(b.startServiceMs)}), ` +
+        `spawn → healthy beyond the delay ${ms(b.detectLagMs)}; last healthy → result ${ms(b.tailMs)}`,
+    );
+    console.log(
+      `  ${' '.repeat(r.shape.name.length)}  along the critical path's ${r.cpHops} services: gaps ${ms(b.cpGapMs)} + detection lags ${ms(b.cpLagMs)}` +
+        `; + pre-flight + tail = ${((b.preflightMs + b.cpGapMs + b.cpLagMs + b.tailMs) / 1000).toFixed(2)} s, against ${(m.seconds - r.cp).toFixed(2)} s of overhead measured`,
     );
   }
   console.log('\nall runs (s):');

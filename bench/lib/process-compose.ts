@@ -37,8 +37,8 @@ async function goBinDir(): Promise<string> {
 }
 
 async function describe(binary: string, source: string): Promise<ProcessCompose> {
-  const version = await execa(binary, ['version'], { reject: false, timeout: 10_000, env: noEgressEnv() });
-  const help = await execa(binary, ['up', '--help'], { reject: false, timeout: 10_000, env: noEgressEnv() });
+  const version = await execa(binary, ['version', '-L', os.devNull], { reject: false, timeout: 10_000, env: noEgressEnv() });
+  const help = await execa(binary, ['up', '--help', '-L', os.devNull], { reject: false, timeout: 10_000, env: noEgressEnv() });
   return {
     available: true,
     path: binary,
@@ -157,7 +157,7 @@ export function runProcessCompose(pc: Extract<ProcessCompose, { available: true 
     await out.close();
 
     const stop = async () => {
-      if (!gone) await execa(pc.path, ['down', '-p', String(apiPort), '--address', '127.0.0.1'], { reject: false, timeout: 10_000, env: noEgressEnv() });
+      if (!gone) await execa(pc.path, ['down', '-p', String(apiPort), '--address', '127.0.0.1', '-L', path.join(home, 'process-compose-down.log')], { reject: false, timeout: 10_000, env: noEgressEnv() });
       const timer = new AbortController();
       await Promise.race([exited, sleep(10_000, undefined, { signal: timer.signal }).catch(() => undefined)]);
       timer.abort();

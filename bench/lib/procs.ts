@@ -97,14 +97,16 @@ export function tcpAnswers(port: number, timeoutMs = 1_000): Promise<boolean> {
   });
 }
 
-/** Probes at once, then after 25 ms, doubling up to 500 ms: the back-off of the waitHealthy activity. */
+/**
+ * Probes at once, then pauses a tenth of the time waited so far (25 ms to 500 ms): the
+ * back-off of the waitHealthy activity, so the sequential baseline probes the same way.
+ */
 export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  let delay = FIRST_PROBE_DELAY_MS;
+  const began = performance.now();
+  const deadline = began + timeoutMs;
   while (!(await tcpAnswers(port))) {
     if (performance.now() >= deadline) throw new Error(`port ${port} did not answer within ${timeoutMs / 1000} s`);
-    await sleep(delay);
-    delay = Math.min(delay * 2, MAX_PROBE_DELAY_MS);
+    await sleep(Math.min(MAX_PROBE_DELAY_MS, Math.max(FIRST_PROBE_DELAY_MS, (performance.now() - began) * 0.1)));
   }
 }
 

@@ -10,12 +10,13 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import * as activities from '../../src/activities/index.js';
+import { criticalPath } from '../../src/graph/index.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { freePort } from '../../src/util/net.js';
 import { bundleWorkflows } from '../../src/worker/worker.js';
 import { platformStart } from '../../src/workflows/index.js';
 import type { PlatformResult } from '../../src/workflows/platform-model.js';
-import { benchRegistry, type Shape } from './dag.js';
+import { benchRegistry, graphNodes, type Shape } from './dag.js';
 import { allocatePorts, withHome } from './procs.js';
 
 export interface TemporalRun {
@@ -29,10 +30,15 @@ export interface TemporalRun {
 export interface Breakdown {
   /** Submission to the first service's spawn: workflow start, pre-flight, first activity dispatch. */
   preflightMs: number;
-  /** Mean of (start − last dependency healthy): the workflow task and activity round trips between two services. */
+  /** Mean of (start − last dependency healthy): workflow task, activity dispatch and startService's own work before the spawn. */
   dispatchGapMs: number;
+  /** Mean duration of the startService activity itself. */
+  startServiceMs: number;
   /** Mean of (healthy − started − delay): process start plus probe back-off granularity. */
   detectLagMs: number;
+  /** Sums of the two along the critical path (by delays): what it adds on top of the delays. */
+  cpGapMs: number;
+  cpLagMs: number;
   /** Last service healthy to the result in hand. */
   tailMs: number;
 }
@@ -115,13 +121,20 @@ function mean(values: number[]): number {
 
 function breakdown(shape: Shape, result: PlatformResult, submitted: number, finished: number): Breakdown {
   const s = new Map(result.services.map((p) => [p.name, p]));
+  const byName = new Map(shape.services.map((x) => [x.name, x]));
   const started = (n: string) => s.get(n)?.startedAt ?? NaN;
   const healthy = (n: string) => s.get(n)?.healthyAt ?? NaN;
-  const withDeps = shape.services.filter((x) => x.dependencies.length > 0);
+  const gap = (n: string) => started(n) - Math.max(...byName.get(n)!.dependencies.map(healthy));
+  const lag = (n: string) => healthy(n) - started(n) - byName.get(n)!.delay * 1000;
+  const cp = criticalPath(graphNodes(shape), Object.fromEntries(shape.services.map((x) => [x.name, x.delay]))).path;
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
   return {
     preflightMs: Math.min(...shape.services.map((x) => started(x.name))) - submitted,
-    dispatchGapMs: mean(withDeps.map((x) => started(x.name) - Math.max(...x.dependencies.map(healthy)))),
-    detectLagMs: mean(shape.services.map((x) => healthy(x.name) - started(x.name) - x.delay * 1000)),
+    dispatchGapMs: mean(shape.services.filter((x) => x.dependencies.length > 0).map((x) => gap(x.name))),
+    startServiceMs: mean(result.services.map((p) => p.startMs ?? NaN)),
+    detectLagMs: mean(shape.services.map((x) => lag(x.name))),
+    cpGapMs: sum(cp.slice(1).map(gap)),
+    cpLagMs: sum(cp.map(lag)),
     tailMs: finished - Math.max(...shape.services.map((x) => healthy(x.name))),
   };
 }

@@ -26,6 +26,8 @@ export interface StartServiceResult {
 
 const LOG_LINES_ON_FAILURE = 10;
 const HEARTBEAT_SLICE_MS = 1_000;
+const MIN_PROBE_DELAY_MS = 25;
+const PROBE_DELAY_FRACTION = 0.1;
 
 /**
  * Heartbeats every second while `work` runs, so a dead worker is noticed within the
@@ -81,8 +83,9 @@ interface WaitProgress {
 }
 
 /**
- * Probes fast at first (25 ms, doubling) and backs off to the configured interval, bounded by
- * start_timeout. A process or container that dies meanwhile fails at once, with its last log
+ * Probes fast at first and backs off to the configured interval, bounded by start_timeout:
+ * the pause after each probe is a tenth of the time waited so far (at least 25 ms, at most
+ * the interval), so the lag between healthy and seen stays near a tenth of the start time. A process or container that dies meanwhile fails at once, with its last log
  * lines. Heartbeats carry the wait's start, so a retry on another worker keeps the deadline.
  */
 export async function waitHealthy({ service, home }: ServiceInput): Promise<WaitHealthyResult> {
@@ -94,7 +97,6 @@ export async function waitHealthy({ service, home }: ServiceInput): Promise<Wait
   const driver = driverFor(service);
   const intervalMs = service.health_check.interval * 1000;
   let probes = resumed?.probes ?? 0;
-  let delay = 25;
   let last: ProbeResult | undefined;
 
   if (driver.waitReady) await driver.waitReady(service, ctx, Math.max(1, (deadline - Date.now()) / 1000));
@@ -124,11 +126,11 @@ export async function waitHealthy({ service, home }: ServiceInput): Promise<Wait
     }
     // Sleep in slices of at most a second, heartbeating each, so a long probe interval never
     // outlasts the heartbeat timeout and a cancel arrives promptly.
+    const delay = Math.min(intervalMs, Math.max(MIN_PROBE_DELAY_MS, (Date.now() - since) * PROBE_DELAY_FRACTION));
     for (let wait = Math.min(delay, left); wait > 0; wait -= HEARTBEAT_SLICE_MS) {
       await context.sleep(Math.min(wait, HEARTBEAT_SLICE_MS));
       context.heartbeat({ since, probes, last: last.message } satisfies WaitProgress);
     }
-    delay = Math.min(delay * 2, intervalMs);
   }
 }
 

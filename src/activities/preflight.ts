@@ -123,8 +123,7 @@ async function runPreflight(input: PreflightInput): Promise<PreflightResult> {
   const problems: PreflightProblem[] = prerequisites.flatMap((r) =>
     r.checks.filter((c) => !c.ok).map((c) => ({ service: r.service, check: 'prerequisite' as const, message: c.message })),
   );
-  for (const service of toCheck) {
-    problems.push(...(await conflictProblems(service, input, ctx, dockerUp)), ...(await portProblems(service)));
-  }
+  const perService = await Promise.all(toCheck.map(async (service) => [...(await conflictProblems(service, input, ctx, dockerUp)), ...(await portProblems(service))]));
+  problems.push(...perService.flat());
   return { ok: problems.length === 0, problems, running: statuses.filter((s) => s.running).map((s) => s.service.name) };
 }

@@ -48,14 +48,15 @@ describe('binary driver', () => {
     expect(Number(await readFile(paths.pidFile, 'utf8'))).toBe(started.pid);
   });
 
-  it('finds its process by the environment marker when the PID file was lost (a crash right after spawn)', async () => {
+  it('finds its process by the environment marker when the PID was never recorded (a crash right after spawn)', async () => {
     const platform = await one('exec sleep 60');
     const service = platform.registry.services.svc!;
     const ctx = { home: platform.home };
     const started = await binaryDriver.start(service, ctx);
     const paths = servicePaths(platform.home, 'svc');
+    // What a crash between spawn and recording the PID leaves: the start intent only.
     await rm(paths.pidFile);
-    await rm(paths.stateFile);
+    await writeFile(paths.stateFile, JSON.stringify({ name: 'svc', mode: 'binary', startedAt: Date.now() }));
     expect(await binaryDriver.start(service, ctx)).toMatchObject({ alreadyRunning: true, pid: started.pid });
     expect([...(await runningServices(platform.home)).values()]).toEqual([[started.pid]]);
   });

@@ -35,8 +35,10 @@ export async function findServiceProcess(service: ServiceDefinition, ctx: Driver
     const sameProcess = state?.pid === pid && state.procStartTime !== undefined && state.procStartTime === stat?.startTime;
     if (sameProcess || (await hasEnvMarker(pid, marker))) return pid;
   }
-  // No PID file, or a stale one: the marker finds the process (its children carry it too,
-  // so take the group leader).
+  // A start that recorded its intent but no PID (a crash between the two) may have left a
+  // process: the marker finds it (its children carry it too, so take the group leader).
+  // Without any record there is nothing of ours to find, and scanning /proc is skipped.
+  if (!(await readServiceState(paths))) return undefined;
   const carriers = await processesWithMarker(marker);
   return (carriers.find((p) => p.pid === p.pgrp) ?? carriers[0])?.pid;
 }
@@ -77,10 +79,11 @@ export const binaryDriver: ServiceDriver = {
       throw new ServiceConfigError(`binary not found or not executable: ${spec.binary_path}`);
     }
     await clearServiceState(paths);
+    const startedAt = Date.now();
+    await writeServiceState(paths, { name: service.name, mode: 'binary', startedAt });
     await mkdir(path.dirname(paths.logFile), { recursive: true });
     if (spec.working_dir) await mkdir(spec.working_dir, { recursive: true });
     const log = await open(paths.logFile, 'a');
-    const startedAt = Date.now();
     try {
       await log.write(`--- ${new Date(startedAt).toISOString()} starting ${[spec.binary_path, ...spec.args].join(' ')}\n`);
       const child = spawn(spec.binary_path, spec.args, {
