@@ -136,6 +136,22 @@ describe('services validate checks each mode\'s prerequisites without starting a
 });
 
 describe('command-line usage', () => {
+  it('gives every command help with examples', async () => {
+    const { buildProgram } = await import('../../src/client/cli.js');
+    const leaves: string[][] = [];
+    const walk = (command: import('commander').Command, path: string[]) => {
+      if (command.commands.length === 0) leaves.push(path);
+      for (const sub of command.commands) walk(sub, [...path, sub.name()]);
+    };
+    walk(buildProgram({ out: () => undefined, err: () => undefined, env: {}, cwd: '/', isTTY: false }), []);
+    expect(leaves.length).toBeGreaterThan(15);
+    for (const path of leaves) {
+      const help = await cli([...path, '--help']);
+      expect(help.code, path.join(' ')).toBe(0);
+      expect(help.stdout, `${path.join(' ')} --help`).toContain('Example');
+    }
+  });
+
   it('prints help with examples and exits 0', async () => {
     const result = await cli(['services', 'validate', '--help']);
     expect(result.code).toBe(0);

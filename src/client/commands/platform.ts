@@ -126,6 +126,7 @@ export function registerPlatformCommands(program: Command, io: Io): void {
     platform
       .command('status')
       .description('show each service\'s status, uptime and restart count on this machine')
+      .addHelpText('after', '\nExamples:\n  provisioning platform status\n  provisioning platform status --json | jq \'.services[] | {name, status, restarts}\'')
       .option('--json', 'print JSON')
       .option('--platform <name>', 'platform name (default: $PROVISIONING_PLATFORM or "default")')
       .option('--registry <file>', REGISTRY_HELP),
@@ -143,7 +144,7 @@ export function registerPlatformCommands(program: Command, io: Io): void {
       .option('--json', 'print JSON')
       .option('--platform <name>', 'platform name (default: $PROVISIONING_PLATFORM or "default")')
       .option('--registry <file>', REGISTRY_HELP)
-      .addHelpText('after', '\nExit code 1 when a running service is unhealthy.'),
+      .addHelpText('after', '\nExit code 1 when a running service is unhealthy.\n\nExamples:\n  provisioning platform health\n  provisioning platform health --json'),
   ).action(async (opts: StatusOptions) => {
       const registry = await registryFor(io, opts.registry);
       const home = provisioningHome(io.env);
@@ -180,6 +181,7 @@ export function registerLogsCommand(parent: Command, io: Io): void {
     .option('--lines <n>', 'how many lines', parsePositiveInt, 50)
     .option('--follow', 'keep printing new lines until Ctrl-C')
     .option('--registry <file>', REGISTRY_HELP)
+    .addHelpText('after', `\nExamples:\n  provisioning ${parent.name()} logs orchestrator\n  provisioning ${parent.name()} logs orchestrator --lines 200\n  provisioning ${parent.name()} logs orchestrator --follow`)
     .action(async (name: string, opts: { lines: number; follow?: boolean; registry?: string }) => {
       const registry = await registryFor(io, opts.registry);
       assertServices(registry, [name]);

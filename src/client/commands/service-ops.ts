@@ -44,7 +44,13 @@ export function registerServiceOperations(services: Command, io: Io): void {
     ['restart', 'stop and start a service'],
   ];
   for (const [operation, description] of operations) {
-    operationCommand(services.command(operation).argument('<service>', 'service name').description(description)).action(
+    operationCommand(
+      services
+        .command(operation)
+        .argument('<service>', 'service name')
+        .description(description)
+        .addHelpText('after', `\nExit codes: 0 done, 1 failed (or refused), 2 bad input.\n\nExamples:\n  provisioning services ${operation} orchestrator\n  provisioning services ${operation} orchestrator --json${operation === 'stop' ? '\n  provisioning services stop orchestrator --force   # even though its dependents run' : ''}`),
+    ).action(
       (name: string, opts: Parameters<typeof runOperation>[3]) => runOperation(io, operation, [name], opts),
     );
   }
@@ -55,6 +61,7 @@ export function registerServiceOperations(services: Command, io: Io): void {
       .argument('<service>', 'service name')
       .description('show a service\'s status, PID or container, uptime, restarts and health')
       .option('--json', 'print JSON (with pid and restarts)')
+      .addHelpText('after', '\nExamples:\n  provisioning services status orchestrator\n  provisioning services status orchestrator --json')
       .option('--platform <name>', 'platform name (default: $PROVISIONING_PLATFORM or "default")')
       .option('--registry <file>', REGISTRY_HELP),
   ).action(async (name: string, opts: TemporalOptions & { json?: boolean; registry?: string; platform?: string }) => {
@@ -90,7 +97,7 @@ export function registerServiceOperations(services: Command, io: Io): void {
     .description('run the service\'s health check once')
     .option('--json', 'print JSON')
     .option('--registry <file>', REGISTRY_HELP)
-    .addHelpText('after', '\nExit code 1 when the service is not healthy.')
+    .addHelpText('after', '\nExit code 1 when the service is not healthy.\n\nExamples:\n  provisioning services health orchestrator\n  provisioning services health orchestrator --json')
     .action(async (name: string, opts: { json?: boolean; registry?: string }) => {
       const registry = await registryFor(io, opts.registry);
       assertServices(registry, [name]);
@@ -206,6 +213,7 @@ export function registerServiceOperations(services: Command, io: Io): void {
   services
     .command('readiness')
     .description('platform readiness: what runs, what is ready to start, what has issues')
+    .addHelpText('after', '\nExamples:\n  provisioning services readiness\n  provisioning services readiness --json')
     .option('--json', 'print JSON')
     .option('--registry <file>', REGISTRY_HELP)
     .action(async (opts: { json?: boolean; registry?: string }) => {
