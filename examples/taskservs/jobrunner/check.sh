@@ -1,0 +1,3 @@
+set -eu
+pidof crond >/dev/null
+test "$(/usr/local/bin/kv get runs)" -ge 1

@@ -1,0 +1,2 @@
+set -eu
+kubeadm version -o short && kubectl version --client

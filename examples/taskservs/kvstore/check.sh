@@ -1,0 +1,3 @@
+set -eu
+/usr/local/bin/kv set health ok
+test "$(/usr/local/bin/kv get health)" = ok

@@ -1,0 +1,134 @@
+/**
+ * The docker provider: a server is a long-lived container (a simulated machine) named
+ * <infra>-<hostname> on the infra's network, with the plan's CPU and memory limits and the
+ * labels provisioning.managed=true, provisioning.infra=<infra>. Create is idempotent by name.
+ */
+import type Docker from 'dockerode';
+import { BASE_IMAGE, ensureBaseImage } from '../../docker/base-image.js';
+import { dockerClient, imagePresent } from '../../docker/client.js';
+import { demuxDockerLogs } from '../../docker/logs.js';
+import { MANAGED_LABEL } from '../drivers/docker.js';
+import { ServiceConfigError } from '../drivers/types.js';
+import { networkName, serverName, type Provider, type ServerContext } from './types.js';
+
+export const INFRA_LABEL = 'provisioning.infra';
+export const SERVER_LABEL = 'provisioning.server';
+
+let client: Docker | undefined;
+const docker = () => (client ??= dockerClient());
+
+async function inspect(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+  try {
+    return await docker().getContainer(name).inspect();
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw err;
+  }
+}
+
+/** The infra's network, created once with its subnet and labels; concurrent creates meet on the name. */
+export async function ensureNetwork(ctx: ServerContext): Promise<string> {
+  const name = networkName(ctx);
+  try {
+    return (await docker().getNetwork(name).inspect()).Id;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+  }
+  try {
+    const subnet = ctx.settings.network?.subnet;
+    const network = await docker().createNetwork({
+      Name: name,
+      CheckDuplicate: true,
+      Labels: { [MANAGED_LABEL]: 'true', [INFRA_LABEL]: ctx.settings.infra },
+      ...(subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] } } : {}),
+    });
+    return network.id;
+  } catch (err) {
+    const e = err as { statusCode?: number; message?: string };
+    if (e.statusCode === 409) return (await docker().getNetwork(name).inspect()).Id;
+    if (/overlap/i.test(e.message ?? '')) throw new ServiceConfigError(`subnet ${ctx.settings.network?.subnet} overlaps an existing Docker network: ${e.message}`);
+    throw err;
+  }
+}
+
+export async function execIn(containerName: string, argv: string[], env: Record<string, string> = {}): Promise<{ exitCode: number; output: string }> {
+  const exec = await docker().getContainer(containerName).exec({ Cmd: argv, Env: Object.entries(env).map(([k, v]) => `${k}=${v}`), AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const raw = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+  const info = await exec.inspect();
+  return { exitCode: info.ExitCode ?? -1, output: demuxDockerLogs(raw) };
+}
+
+export const dockerProvider: Provider = {
+  async exists(ctx) {
+    return (await inspect(serverName(ctx))) !== undefined;
+  },
+
+  async create(ctx) {
+    const name = serverName(ctx);
+    const existing = await inspect(name);
+    if (existing) {
+      if (!existing.State.Running) await docker().getContainer(existing.Id).start();
+      return { created: false, id: existing.Id };
+    }
+    const image = ctx.server.image;
+    if (image === BASE_IMAGE) await ensureBaseImage(docker());
+    else if (!(await imagePresent(docker(), image))) throw new ServiceConfigError(`image ${image} is not present locally (build or pull it first)`);
+    await ensureNetwork(ctx);
+    try {
+      const container = await docker().createContainer({
+        name,
+        Hostname: ctx.server.hostname,
+        Image: image,
+        Cmd: ['tail', '-f', '/dev/null'],
+        Labels: { [MANAGED_LABEL]: 'true', [INFRA_LABEL]: ctx.settings.infra, [SERVER_LABEL]: ctx.server.hostname },
+        HostConfig: {
+          NetworkMode: networkName(ctx),
+          NanoCpus: ctx.server.plan.cpu_millicores * 1_000_000,
+          Memory: ctx.server.plan.memory_mb * 1024 * 1024,
+        },
+        NetworkingConfig: { EndpointsConfig: { [networkName(ctx)]: { Aliases: [ctx.server.hostname] } } },
+      });
+      await container.start();
+      return { created: true, id: container.id };
+    } catch (err) {
+      // A retry after a crash between create and the answer finds the container by name.
+      if ((err as { statusCode?: number }).statusCode === 409) return { created: false, id: (await inspect(name))?.Id };
+      throw err;
+    }
+  },
+
+  async delete(ctx) {
+    const existing = await inspect(serverName(ctx));
+    if (!existing) return { deleted: false };
+    await docker().getContainer(existing.Id).remove({ force: true });
+    return { deleted: true };
+  },
+
+  async exec(ctx, script, env) {
+    return execIn(serverName(ctx), ['sh', '-c', script.content, script.taskserv], env);
+  },
+
+  async ready(ctx) {
+    const info = await inspect(serverName(ctx));
+    if (!info?.State.Running) return false;
+    return (await execIn(serverName(ctx), ['true'])).exitCode === 0;
+  },
+};
+
+/** Removes the infra's network once no container uses it. */
+export async function removeNetworkIfUnused(ctx: ServerContext): Promise<boolean> {
+  try {
+    const info = await docker().getNetwork(networkName(ctx)).inspect();
+    if (Object.keys((info.Containers as Record<string, unknown> | undefined) ?? {}).length > 0) return false;
+    await docker().getNetwork(networkName(ctx)).remove();
+    return true;
+  } catch {
+    return false;
+  }
+}

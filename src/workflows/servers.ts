@@ -1,0 +1,227 @@
+/**
+ * serverCreate: ensure the services the "server" operation requires, then one child
+ * workflow per server (serverProvision) with bounded parallelism: create it through its
+ * provider, wait until ready, install its taskservs in dependency order, run each check.
+ * Check mode returns the plan and changes nothing. With on_failure = rollback a failed
+ * server is deleted. Also serverDelete, taskservCreate and clusterCreate.
+ */
+import { ActivityFailure, ApplicationFailure, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type * as activities from '../activities/index.js';
+import type { ServerSpec, Settings } from '../config/settings-schema.js';
+import { platformStart } from './platform.js';
+import {
+  selectServers,
+  serverWorkflowId,
+  taskservOrder,
+  type RequiredService,
+  type ServerCreateInput,
+  type ServerCreateProgress,
+  type ServerCreateResult,
+  type ServerProgress,
+  type TaskservProgress,
+} from './servers-model.js';
+
+export const serverProgressQuery = defineQuery<ServerProgress>('serverProgress');
+export const serverCreateProgressQuery = defineQuery<ServerCreateProgress>('serverCreateProgress');
+
+const acts = proxyActivities<typeof activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 s', maximumAttempts: 5, nonRetryableErrorTypes: ['ServerConfigError', 'TaskservFailed', 'TaskservConfigError', 'ServerNotReady'] },
+});
+
+function errorMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time, in order of the list. */
+async function inPool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
+
+const settingsContext = (s: Settings) => ({ infra: s.infra, source: s.source, network: s.network, providers: s.providers, catalog: s.catalog });
+
+export interface ServerProvisionInput {
+  settings: Settings;
+  hostname: string;
+  /** Only these taskservs (and their dependencies); all of the server's when absent. */
+  taskservs?: string[];
+  /** Fail when the server does not exist instead of creating it (taskserv create). */
+  mustExist?: boolean;
+}
+
+/** One server: create (or find), wait until ready, install and check its taskservs in order. */
+export async function serverProvision(input: ServerProvisionInput): Promise<ServerProgress> {
+  const { settings, hostname } = input;
+  const server = settings.servers.find((s) => s.hostname === hostname);
+  if (!server) throw ApplicationFailure.nonRetryable(`server ${hostname} is not in the settings of infra ${settings.infra}`, 'UnknownServer');
+  const order = taskservOrder(settings, input.taskservs ?? server.taskservs);
+  const progress: ServerProgress = { hostname, state: 'pending', order, taskservs: order.map((name) => ({ name, state: 'pending' })) };
+  setHandler(serverProgressQuery, () => progress);
+  const base = { settings: settingsContext(settings), server };
+  const taskserv = (name: string) => progress.taskservs.find((t) => t.name === name)!;
+  let created = false;
+  try {
+    if (input.mustExist && !(await acts.serverExists(base))) {
+      throw ApplicationFailure.nonRetryable(`server ${hostname} does not exist in infra ${settings.infra}; create it first with "provisioning server create ${hostname}"`, 'UnknownServer');
+    }
+    progress.state = 'creating';
+    const made = await acts.createServer.executeWithOptions({ summary: `create server ${hostname}`, startToCloseTimeout: '10 minutes', heartbeatTimeout: '20 s', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ServerConfigError'] } }, [base]);
+    created = made.created;
+    progress.created = made.created;
+    progress.state = 'waiting-ready';
+    await acts.waitServerReady.executeWithOptions({ summary: `wait ${hostname} ready`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s' }, [{ ...base, timeoutSeconds: 120 }]);
+    progress.state = 'installing';
+    const installed = new Set(await acts.installedTaskservs(base));
+    for (const name of order) {
+      const manifest = settings.taskservs[name]!;
+      const t = taskserv(name);
+      if (installed.has(name)) {
+        t.state = 'already-installed';
+      } else {
+        t.state = 'installing';
+        const run = await acts.runTaskserv.executeWithOptions({ summary: `install ${name} on ${hostname}`, startToCloseTimeout: '30 minutes', heartbeatTimeout: '20 s' }, [{ ...base, taskserv: manifest, kind: 'install' }]);
+        Object.assign(t, { state: 'installed', startedAt: run.startedAt, installMs: run.durationMs, output: run.output } satisfies Partial<TaskservProgress>);
+      }
+      t.state = 'checking';
+      const check = await acts.runTaskserv.executeWithOptions({ summary: `check ${name} on ${hostname}`, startToCloseTimeout: '10 minutes', heartbeatTimeout: '20 s' }, [{ ...base, taskserv: manifest, kind: 'check' }]);
+      Object.assign(t, { state: 'checked', checkMs: check.durationMs, ...(t.startedAt === undefined ? { startedAt: check.startedAt } : {}) } satisfies Partial<TaskservProgress>);
+    }
+    progress.state = 'ready';
+  } catch (err) {
+    if (isCancellation(err)) {
+      progress.state = 'cancelled';
+      throw err;
+    }
+    progress.error = errorMessage(err);
+    progress.state = 'failed';
+    const failing = progress.taskservs.find((t) => t.state === 'installing' || t.state === 'checking');
+    if (failing) failing.state = 'failed';
+    if (settings.on_failure === 'rollback' && created) {
+      await acts.deleteServer.executeWithOptions({ summary: `roll back: delete ${hostname}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '20 s' }, [base]);
+      progress.state = 'rolled-back';
+    }
+  }
+  return progress;
+}
+
+async function requiredServices(input: ServerCreateInput): Promise<RequiredService[]> {
+  if (!input.registry || !input.home) return [];
+  const required = Object.values(input.registry.services).filter((s) => s.required_for.includes('server'));
+  if (required.length === 0) return [];
+  const statuses = await acts.serviceStatuses({ services: required, home: input.home });
+  return required.map((s, i) => ({ name: s.name, running: statuses[i]!.running, autoStart: s.startup.auto_start }));
+}
+
+/** Starts the required services that are down through the platform workflow, or fails naming them. */
+async function ensureRequired(input: ServerCreateInput, required: RequiredService[]): Promise<void> {
+  const down = required.filter((r) => !r.running);
+  if (down.length === 0) return;
+  const manual = down.filter((r) => !r.autoStart);
+  if (manual.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `the "server" operation requires ${manual.map((r) => r.name).join(', ')}, which ${manual.length === 1 ? 'is' : 'are'} not running and not auto_start; start ${manual.length === 1 ? 'it' : 'them'} with "provisioning platform start ${manual.map((r) => r.name).join(' ')}"`,
+      'RequiredServicesDown',
+    );
+  }
+  const result = await executeChild(platformStart, {
+    workflowId: `platform/${input.platform ?? 'default'}`,
+    args: [{ registry: input.registry!, home: input.home!, services: down.map((r) => r.name), platform: input.platform ?? 'default' }],
+  });
+  if (!result.ok) {
+    throw ApplicationFailure.nonRetryable(`required services did not start: ${result.services.filter((s) => s.state === 'failed').map((s) => `${s.name}: ${s.error}`).join('; ')}`, 'RequiredServicesDown');
+  }
+}
+
+async function provisionAll(settings: Settings, servers: ServerSpec[], view: ServerCreateProgress, results: Map<string, ServerProgress>, taskservs?: string[]) {
+  if (servers.length === 0) return;
+  await acts.prepareInfra.executeWithOptions({ summary: `prepare the ${settings.infra} network`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '20 s', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ServerConfigError'] } }, [{ settings: settingsContext(settings), servers }]);
+  await inPool(servers, settings.parallelism, async (server) => {
+    const entry = view.servers.find((s) => s.hostname === server.hostname)!;
+    entry.state = 'creating';
+    const result = await executeChild(serverProvision, {
+      workflowId: entry.workflowId,
+      args: [{ settings, hostname: server.hostname, ...(taskservs ? { taskservs } : {}) }],
+    });
+    entry.state = result.state;
+    results.set(server.hostname, result);
+  });
+}
+
+export async function serverCreate(input: ServerCreateInput): Promise<ServerCreateResult> {
+  const { settings } = input;
+  const servers = selectServers(settings, input.servers);
+  const view: ServerCreateProgress = {
+    infra: settings.infra,
+    phase: 'required-services',
+    servers: servers.map((s) => ({ hostname: s.hostname, state: 'queued', workflowId: serverWorkflowId(settings.infra, s.hostname) })),
+  };
+  setHandler(serverCreateProgressQuery, () => view);
+  const required = await requiredServices(input);
+  if (input.checkMode) {
+    view.phase = 'planning';
+    const plan = await Promise.all(
+      servers.map(async (server) => ({
+        hostname: server.hostname,
+        provider: server.provider,
+        exists: await acts.serverExists({ settings: settingsContext(settings), server }),
+        taskservOrder: taskservOrder(settings, server.taskservs),
+      })),
+    );
+    view.phase = 'done';
+    return { infra: settings.infra, checkMode: true, ok: true, plan: { servers: plan, requiredServices: required }, servers: [] };
+  }
+  await ensureRequired(input, required);
+  view.phase = 'creating';
+  const results = new Map<string, ServerProgress>();
+  await provisionAll(settings, servers, view, results);
+  view.phase = 'done';
+  const list = servers.map((s) => results.get(s.hostname)!);
+  return { infra: settings.infra, checkMode: false, ok: list.every((s) => s.state === 'ready'), servers: list };
+}
+
+/** Creates a cluster's servers by role: every control-plane node first, then the workers. */
+export async function clusterCreate(input: ServerCreateInput): Promise<ServerCreateResult> {
+  const { settings } = input;
+  const servers = selectServers(settings, input.servers);
+  const view: ServerCreateProgress = {
+    infra: settings.infra,
+    phase: 'creating',
+    servers: servers.map((s) => ({ hostname: s.hostname, state: 'queued', workflowId: serverWorkflowId(settings.infra, s.hostname) })),
+  };
+  setHandler(serverCreateProgressQuery, () => view);
+  await ensureRequired(input, await requiredServices(input));
+  const results = new Map<string, ServerProgress>();
+  const controlPlanes = servers.filter((s) => s.role === 'control-plane');
+  await provisionAll(settings, controlPlanes, view, results);
+  if (controlPlanes.every((s) => results.get(s.hostname)!.state === 'ready')) {
+    await provisionAll(settings, servers.filter((s) => s.role !== 'control-plane'), view, results);
+  }
+  view.phase = 'done';
+  const list = servers.map((s) => results.get(s.hostname) ?? { hostname: s.hostname, state: 'failed' as const, order: [], taskservs: [], error: 'not created: a control-plane node failed' });
+  return { infra: settings.infra, checkMode: false, ok: list.every((s) => s.state === 'ready'), servers: list };
+}
+
+/** Installs one taskserv, and whichever of its dependencies are missing, on an existing server. */
+export async function taskservCreate(input: { settings: Settings; hostname: string; taskserv: string }): Promise<ServerProgress> {
+  return executeChild(serverProvision, {
+    workflowId: `${serverWorkflowId(input.settings.infra, input.hostname)}/taskserv/${input.taskserv}/${workflowInfo().runId}`,
+    args: [{ settings: input.settings, hostname: input.hostname, taskservs: [input.taskserv], mustExist: true }],
+  });
+}
+
+export async function serverDelete(input: { settings: Settings; servers?: string[] }): Promise<Array<{ hostname: string; deleted: boolean }>> {
+  const servers = selectServers(input.settings, input.servers);
+  const results: Array<{ hostname: string; deleted: boolean }> = [];
+  await inPool(servers, input.settings.parallelism, async (server) => {
+    const result = await acts.deleteServer.executeWithOptions({ summary: `delete server ${server.hostname}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '20 s' }, [{ settings: settingsContext(input.settings), server }]);
+    results.push({ hostname: server.hostname, ...result });
+  });
+  return servers.map((s) => results.find((r) => r.hostname === s.hostname)!);
+}

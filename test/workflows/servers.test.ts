@@ -1,0 +1,154 @@
+/**
+ * Server create on the real dev server and Docker engine: parallel servers, taskservs in
+ * dependency order, check mode, idempotent re-runs, failures, rollback, the command provider.
+ */
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadSettings } from '../../src/config/settings.js';
+import type { Settings } from '../../src/config/settings-schema.js';
+import { dockerClient } from '../../src/docker/client.js';
+import { serverCreate, serverDelete, taskservCreate } from '../../src/workflows/index.js';
+import type { ServerCreateResult } from '../../src/workflows/servers-model.js';
+import { scratchDir } from '../support/cli.js';
+import { dockerAvailable } from '../support/docker.js';
+import { testClient, uniqueId, withWorker } from '../support/temporal.js';
+
+const examples = path.resolve(import.meta.dirname, '../../examples/taskservs');
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
+});
+
+/** A settings file of its own infra, on a copy of the example catalog plus a taskserv that fails. */
+async function infra(servers: string, extra = ''): Promise<Settings> {
+  const { dir, cleanup } = await scratchDir();
+  cleanups.push(cleanup);
+  await cp(examples, path.join(dir, 'taskservs'), { recursive: true });
+  await mkdir(path.join(dir, 'taskservs/broken'));
+  await writeFile(path.join(dir, 'taskservs/broken/taskserv.toml'), 'name = "broken"\nversion = "0.1"\ndependencies = ["base"]\n');
+  await writeFile(path.join(dir, 'taskservs/broken/install.sh'), 'echo "unpacking broken"\necho "E: Unable to locate package broken" >&2\nexit 100\n');
+  await writeFile(path.join(dir, 'taskservs/broken/check.sh'), 'true\n');
+  const name = uniqueId('infra');
+  await writeFile(path.join(dir, 'settings.yaml'), `infra: ${name}\ncatalog: taskservs\n${extra}\nservers:\n${servers}`);
+  const settings = await loadSettings(path.join(dir, 'settings.yaml'));
+  cleanups.push(async () => {
+    const docker = dockerClient();
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`provisioning.infra=${name}`] } })) await docker.getContainer(c.Id).remove({ force: true });
+    for (const n of await docker.listNetworks({ filters: { label: [`provisioning.infra=${name}`] } })) await docker.getNetwork(n.Id).remove();
+  });
+  return settings;
+}
+
+async function containersOf(infraName: string): Promise<string[]> {
+  const list = await dockerClient().listContainers({ all: true, filters: { label: [`provisioning.infra=${infraName}`] } });
+  return list.map((c) => c.Names[0]!.slice(1)).sort();
+}
+
+async function create(settings: Settings, extra: Partial<Parameters<typeof serverCreate>[0]> = {}): Promise<ServerCreateResult> {
+  const { client, close } = await testClient();
+  try {
+    return await withWorker((taskQueue) => client.workflow.execute(serverCreate, { taskQueue, workflowId: uniqueId('server-create'), args: [{ settings, ...extra }] }));
+  } finally {
+    await close();
+  }
+}
+
+describe.runIf(dockerAvailable)('serverCreate', () => {
+  it('creates three servers in parallel and installs their taskservs in dependency order; a re-run changes nothing', async () => {
+    const settings = await infra('  - hostname: web-01\n    taskservs: [webserver]\n  - hostname: jobs-01\n    taskservs: [jobrunner]\n  - hostname: all-01\n    taskservs: [jobrunner, webserver]\n    plan: { cpu_millicores: 300, memory_mb: 48 }\n');
+    const result = await create(settings);
+    expect(result.ok).toBe(true);
+    const by = Object.fromEntries(result.servers.map((s) => [s.hostname, s]));
+    expect(by['web-01']!.order).toEqual(['base', 'webserver']);
+    expect(by['jobs-01']!.order).toEqual(['base', 'kvstore', 'jobrunner']);
+    expect(by['all-01']!.order).toEqual(['base', 'kvstore', 'jobrunner', 'webserver']);
+    for (const server of result.servers) {
+      expect(server).toMatchObject({ state: 'ready', created: true });
+      expect(server.taskservs.every((t) => t.state === 'checked')).toBe(true);
+      const started = server.taskservs.map((t) => t.startedAt!);
+      expect([...started].sort((a, b) => a - b)).toEqual(started);
+    }
+    // In parallel: every server had started installing before any finished.
+    const firsts = result.servers.map((s) => s.taskservs[0]!.startedAt!);
+    const lasts = result.servers.map((s) => s.taskservs.at(-1)!.startedAt! + s.taskservs.at(-1)!.installMs!);
+    expect(Math.max(...firsts)).toBeLessThan(Math.min(...lasts));
+    expect(await containersOf(settings.infra)).toEqual([`${settings.infra}-all-01`, `${settings.infra}-jobs-01`, `${settings.infra}-web-01`]);
+    const info = await dockerClient().getContainer(`${settings.infra}-all-01`).inspect();
+    expect(info.HostConfig).toMatchObject({ Memory: 48 * 1024 * 1024, NanoCpus: 300_000_000 });
+    expect(info.Config.Labels).toMatchObject({ 'provisioning.managed': 'true', 'provisioning.infra': settings.infra });
+
+    const again = await create(settings);
+    expect(again.ok).toBe(true);
+    expect(again.servers.every((s) => s.created === false && s.taskservs.every((t) => t.state === 'checked' && t.installMs === undefined))).toBe(true);
+    expect(await containersOf(settings.infra)).toHaveLength(3);
+  });
+
+  it('check mode returns the plan and creates nothing', async () => {
+    const settings = await infra('  - hostname: web-01\n    taskservs: [webserver]\n  - hostname: jobs-01\n    taskservs: [jobrunner]\n');
+    const result = await create(settings, { checkMode: true });
+    expect(result.plan?.servers).toEqual([
+      { hostname: 'web-01', provider: 'docker', exists: false, taskservOrder: ['base', 'webserver'] },
+      { hostname: 'jobs-01', provider: 'docker', exists: false, taskservOrder: ['base', 'kvstore', 'jobrunner'] },
+    ]);
+    expect(await containersOf(settings.infra)).toEqual([]);
+    expect(await dockerClient().listNetworks({ filters: { label: [`provisioning.infra=${settings.infra}`] } })).toEqual([]);
+  });
+
+  it('fails the server whose taskserv fails, naming it with its output, while the others finish; rollback deletes it', async () => {
+    const settings = await infra('  - hostname: good-01\n    taskservs: [kvstore]\n  - hostname: bad-01\n    taskservs: [broken]\n', 'on_failure: rollback');
+    const result = await create(settings);
+    expect(result.ok).toBe(false);
+    const by = Object.fromEntries(result.servers.map((s) => [s.hostname, s]));
+    expect(by['good-01']!.state).toBe('ready');
+    expect(by['bad-01']!.state).toBe('rolled-back');
+    expect(by['bad-01']!.error).toContain('install of taskserv broken on bad-01 failed (exit 100)');
+    expect(by['bad-01']!.error).toContain('E: Unable to locate package broken');
+    expect(by['bad-01']!.taskservs.map((t) => [t.name, t.state])).toEqual([
+      ['base', 'checked'],
+      ['broken', 'failed'],
+    ]);
+    expect(await containersOf(settings.infra)).toEqual([`${settings.infra}-good-01`]);
+  });
+
+  it('installs one taskserv and its missing dependencies on an existing server, and deletes servers', async () => {
+    const settings = await infra('  - hostname: box-01\n    taskservs: [base]\n');
+    expect((await create(settings)).ok).toBe(true);
+    const { client, close } = await testClient();
+    try {
+      await withWorker(async (taskQueue) => {
+        const added = await client.workflow.execute(taskservCreate, { taskQueue, workflowId: uniqueId('taskserv'), args: [{ settings, hostname: 'box-01', taskserv: 'jobrunner' }] });
+        expect(added.taskservs.map((t) => [t.name, t.state])).toEqual([
+          ['base', 'checked'],
+          ['kvstore', 'checked'],
+          ['jobrunner', 'checked'],
+        ]);
+        expect(added.taskservs[0]!.installMs).toBeUndefined();
+        const deleted = await client.workflow.execute(serverDelete, { taskQueue, workflowId: uniqueId('delete'), args: [{ settings }] });
+        expect(deleted).toEqual([{ hostname: 'box-01', deleted: true }]);
+      });
+    } finally {
+      await close();
+    }
+    expect(await containersOf(settings.infra)).toEqual([]);
+  });
+});
+
+describe('the command provider', () => {
+  it('runs exactly the argv it was configured with, and keeps the output', async () => {
+    const { dir, cleanup } = await scratchDir();
+    cleanups.push(cleanup);
+    const log = path.join(dir, 'calls.log');
+    const recorder = path.join(dir, 'record.sh');
+    await writeFile(recorder, `#!/bin/sh\nfor a in "$@"; do printf '[%s]' "$a" >> ${log}; done\necho >> ${log}\necho "recorded $1"\n[ "$1" = exists ] && [ ! -f ${dir}/created ] && exit 1\n[ "$1" = create ] && touch ${dir}/created\nexit 0\n`, { mode: 0o755 });
+    const providers = `providers:\n  command:\n    create: ["${recorder}", "create", "{infra}", "{server}", "{settings}"]\n    delete: ["${recorder}", "delete", "{server}"]\n    exists: ["${recorder}", "exists", "{server}"]\n    exec: ["${recorder}", "exec", "{server}", "{taskserv}", "{script}", "with space; rm -rf /"]\n`;
+    const settings = await infra('  - hostname: vm-01\n    provider: command\n    taskservs: [base]\n', providers);
+    const result = await create(settings);
+    expect(result.ok).toBe(true);
+    const calls = (await readFile(log, 'utf8')).trim().split('\n');
+    expect(calls).toContain(`[create][${settings.infra}][vm-01][${settings.source}]`);
+    expect(calls).toContain(`[exec][vm-01][base][${path.join(settings.catalog, 'base/install.sh')}][with space; rm -rf /]`);
+    expect(calls).toContain(`[exec][vm-01][base][${path.join(settings.catalog, 'base/check.sh')}][with space; rm -rf /]`);
+    expect(result.servers[0]!.taskservs[0]!.output).toBe('recorded exec');
+  });
+});
