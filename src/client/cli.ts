@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, UsageError } from '../config/errors.js';
 import { registerDevCommand } from './commands/dev.js';
 import { registerPlatformCommands } from './commands/platform.js';
+import { registerServerCommands } from './commands/server.js';
+import { registerWorkflowCommands } from './commands/workflow.js';
 import { registerServicesCommands } from './commands/services.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import type { Io } from './io.js';
@@ -26,6 +28,8 @@ export function buildProgram(io: Io): Command {
     );
   registerPlatformCommands(program, io);
   registerServicesCommands(program, io);
+  registerServerCommands(program, io);
+  registerWorkflowCommands(program, io);
   registerDevCommand(program, io);
   registerWorkerCommand(program, io);
   return program;

@@ -37,13 +37,13 @@ async function readText(file: string, what: string): Promise<string> {
 }
 
 export function parseYamlText(text: string, file: string, what: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
       doc.errors.map((e) => ({
         path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
-        problem: `invalid YAML: ${e.message.split('\n')[0]}`,
+        problem: `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
         fix: 'fix the YAML syntax at that position',
       })),
       what,
