@@ -26,7 +26,7 @@ export const serverCreateProgressQuery = defineQuery<ServerCreateProgress>('serv
 
 const acts = proxyActivities<typeof activities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '20 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 s', maximumAttempts: 5, nonRetryableErrorTypes: ['ServerConfigError', 'TaskservFailed', 'TaskservConfigError', 'ServerNotReady'] },
 });
 
@@ -72,7 +72,7 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
       throw ApplicationFailure.nonRetryable(`server ${hostname} does not exist in infra ${settings.infra}; create it first with "provisioning server create ${hostname}"`, 'UnknownServer');
     }
     progress.state = 'creating';
-    const made = await acts.createServer.executeWithOptions({ summary: `create server ${hostname}`, startToCloseTimeout: '10 minutes', heartbeatTimeout: '20 s', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ServerConfigError'] } }, [base]);
+    const made = await acts.createServer.executeWithOptions({ summary: `create server ${hostname}`, startToCloseTimeout: '10 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ServerConfigError'] } }, [base]);
     created = made.created;
     progress.created = made.created;
     progress.state = 'waiting-ready';
@@ -86,11 +86,11 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
         t.state = 'already-installed';
       } else {
         t.state = 'installing';
-        const run = await acts.runTaskserv.executeWithOptions({ summary: `install ${name} on ${hostname}`, startToCloseTimeout: '30 minutes', heartbeatTimeout: '20 s' }, [{ ...base, taskserv: manifest, kind: 'install' }]);
+        const run = await acts.runTaskserv.executeWithOptions({ summary: `install ${name} on ${hostname}`, startToCloseTimeout: '30 minutes', heartbeatTimeout: '10 s' }, [{ ...base, taskserv: manifest, kind: 'install' }]);
         Object.assign(t, { state: 'installed', startedAt: run.startedAt, installMs: run.durationMs, output: run.output } satisfies Partial<TaskservProgress>);
       }
       t.state = 'checking';
-      const check = await acts.runTaskserv.executeWithOptions({ summary: `check ${name} on ${hostname}`, startToCloseTimeout: '10 minutes', heartbeatTimeout: '20 s' }, [{ ...base, taskserv: manifest, kind: 'check' }]);
+      const check = await acts.runTaskserv.executeWithOptions({ summary: `check ${name} on ${hostname}`, startToCloseTimeout: '10 minutes', heartbeatTimeout: '10 s' }, [{ ...base, taskserv: manifest, kind: 'check' }]);
       Object.assign(t, { state: 'checked', checkMs: check.durationMs, ...(t.startedAt === undefined ? { startedAt: check.startedAt } : {}) } satisfies Partial<TaskservProgress>);
     }
     progress.state = 'ready';
@@ -104,7 +104,7 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
     const failing = progress.taskservs.find((t) => t.state === 'installing' || t.state === 'checking');
     if (failing) failing.state = 'failed';
     if (settings.on_failure === 'rollback' && created) {
-      await acts.deleteServer.executeWithOptions({ summary: `roll back: delete ${hostname}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '20 s' }, [base]);
+      await acts.deleteServer.executeWithOptions({ summary: `roll back: delete ${hostname}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s' }, [base]);
       progress.state = 'rolled-back';
     }
   }
@@ -141,7 +141,7 @@ async function ensureRequired(input: ServerCreateInput, required: RequiredServic
 
 async function provisionAll(settings: Settings, servers: ServerSpec[], view: ServerCreateProgress, results: Map<string, ServerProgress>, taskservs?: string[]) {
   if (servers.length === 0) return;
-  await acts.prepareInfra.executeWithOptions({ summary: `prepare the ${settings.infra} network`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '20 s', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ServerConfigError'] } }, [{ settings: settingsContext(settings), servers }]);
+  await acts.prepareInfra.executeWithOptions({ summary: `prepare the ${settings.infra} network`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ServerConfigError'] } }, [{ settings: settingsContext(settings), servers }]);
   await inPool(servers, settings.parallelism, async (server) => {
     const entry = view.servers.find((s) => s.hostname === server.hostname)!;
     entry.state = 'creating';
@@ -220,7 +220,7 @@ export async function serverDelete(input: { settings: Settings; servers?: string
   const servers = selectServers(input.settings, input.servers);
   const results: Array<{ hostname: string; deleted: boolean }> = [];
   await inPool(servers, input.settings.parallelism, async (server) => {
-    const result = await acts.deleteServer.executeWithOptions({ summary: `delete server ${server.hostname}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '20 s' }, [{ settings: settingsContext(input.settings), server }]);
+    const result = await acts.deleteServer.executeWithOptions({ summary: `delete server ${server.hostname}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s' }, [{ settings: settingsContext(input.settings), server }]);
     results.push({ hostname: server.hostname, ...result });
   });
   return servers.map((s) => results.find((r) => r.hostname === s.hostname)!);
