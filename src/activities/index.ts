@@ -3,4 +3,4 @@ export { checkPrerequisites } from './prerequisites.js';
 export { preflight } from './preflight.js';
 export { serviceStatuses, startService, stopService, waitHealthy } from './platform.js';
 export { checkService, endSupervisor } from './supervision.js';
-export { createServer, deleteServer, installedTaskservs, prepareInfra, runTaskserv, serverExists, waitServerReady } from './servers.js';
+export { createServer, deleteServer, prepareInfra, runTaskserv, serverExists, waitServerReady } from './servers.js';

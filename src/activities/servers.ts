@@ -41,23 +41,26 @@ export async function createServer(input: ServerInput): Promise<{ created: boole
   }
 }
 
-export async function waitServerReady(input: ServerInput & { timeoutSeconds: number }): Promise<{ waitedMs: number }> {
+/**
+ * Waits until the server answers, and returns the taskservs recorded on it. On docker one
+ * `exec` does both: every exec costs a round trip through the engine.
+ */
+export async function waitServerReady(input: ServerInput & { timeoutSeconds: number }): Promise<{ waitedMs: number; installed: string[] }> {
   const began = Date.now();
   const provider = providerFor(input.server.provider);
   for (let delay = 25; ; delay = Math.min(delay * 2, 1000)) {
     Context.current().heartbeat();
-    if (await provider.ready(context(input))) return { waitedMs: Date.now() - began };
+    if (input.server.provider === 'docker') {
+      const listed = await execIn(serverName(context(input)), ['sh', '-c', 'ls -1 "$1" 2>/dev/null; true', 'ls', MARKERS]).catch(() => undefined);
+      if (listed?.exitCode === 0) return { waitedMs: Date.now() - began, installed: listed.output.split('\n').filter(Boolean).sort() };
+    } else if (await provider.ready(context(input))) {
+      return { waitedMs: Date.now() - began, installed: [] };
+    }
     if (Date.now() - began > input.timeoutSeconds * 1000) {
       throw nonRetryable(`${input.server.hostname} was not ready within ${input.timeoutSeconds} s`, 'ServerNotReady');
     }
     await Context.current().sleep(delay);
   }
-}
-
-export async function installedTaskservs(input: ServerInput): Promise<string[]> {
-  if (input.server.provider !== 'docker') return [];
-  const result = await execIn(serverName(context(input)), ['ls', '-1', MARKERS]);
-  return result.exitCode === 0 ? result.output.split('\n').filter(Boolean).sort() : [];
 }
 
 export interface TaskservRun {
@@ -77,15 +80,16 @@ export async function runTaskserv(input: ServerInput & { taskserv: TaskservManif
   const provider = providerFor(server.provider);
   const env = { ...taskserv.parameters, INFRA: input.settings.infra, SERVER: server.hostname, TASKSERV: taskserv.name };
   const startedAt = Date.now();
+  // On docker an install records itself in the same exec, once the script has succeeded.
+  const recordInstall = kind === 'install' && server.provider === 'docker';
   const result = await withHeartbeat(() =>
-    provider.exec(context(input), { content, file: path.join(input.settings.catalog, taskserv.name, `${kind}.sh`), taskserv: taskserv.name }, env),
+    recordInstall
+      ? execIn(serverName(context(input)), ['sh', '-c', 'sh -c "$1" "$2" && mkdir -p "$3" && touch "$3/$2"', 'install', content, taskserv.name, MARKERS], env)
+      : provider.exec(context(input), { content, file: path.join(input.settings.catalog, taskserv.name, `${kind}.sh`), taskserv: taskserv.name }, env),
   );
   const output = result.output.trimEnd().split('\n').slice(-20).join('\n');
   if (result.exitCode !== 0) {
     throw nonRetryable(`${kind} of taskserv ${taskserv.name} on ${server.hostname} failed (exit ${result.exitCode}):\n${output}`, 'TaskservFailed');
-  }
-  if (kind === 'install' && server.provider === 'docker') {
-    await execIn(serverName(context(input)), ['sh', '-c', 'mkdir -p "$1" && touch "$1/$2"', 'mark', MARKERS, taskserv.name]);
   }
   return { taskserv: taskserv.name, kind, exitCode: result.exitCode, output, startedAt, durationMs: Date.now() - startedAt };
 }

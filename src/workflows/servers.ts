@@ -76,9 +76,9 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
     created = made.created;
     progress.created = made.created;
     progress.state = 'waiting-ready';
-    await acts.waitServerReady.executeWithOptions({ summary: `wait ${hostname} ready`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s' }, [{ ...base, timeoutSeconds: 120 }]);
+    const ready = await acts.waitServerReady.executeWithOptions({ summary: `wait ${hostname} ready`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s' }, [{ ...base, timeoutSeconds: 120 }]);
     progress.state = 'installing';
-    const installed = new Set(await acts.installedTaskservs(base));
+    const installed = new Set(ready.installed);
     for (const name of order) {
       const manifest = settings.taskservs[name]!;
       const t = taskserv(name);
