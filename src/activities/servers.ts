@@ -63,9 +63,12 @@ export async function waitServerReady(input: ServerInput & { timeoutSeconds: num
   }
 }
 
+export type TaskservStep = 'install' | 'check' | 'test';
+
 export interface TaskservRun {
   taskserv: string;
-  kind: 'install' | 'check' | 'test';
+  /** The steps this run performed: a fresh install is checked in the same run. */
+  steps: TaskservStep[];
   exitCode: number;
   /** The last lines of its output. */
   output: string;
@@ -73,25 +76,50 @@ export interface TaskservRun {
   durationMs: number;
 }
 
-export async function runTaskserv(input: ServerInput & { taskserv: TaskservManifest; kind: 'install' | 'check' | 'test' }): Promise<TaskservRun> {
+/**
+ * On docker a fresh install, its record and its check are one `exec` (each exec is a round
+ * trip through the engine); the markers in the output say which step failed.
+ */
+const INSTALL_AND_CHECK = [
+  'sh -c "$1" "$2" || { s=$?; echo "@@provisioning:failed:install:$s"; exit $s; }',
+  'mkdir -p "$4" && touch "$4/$2"',
+  'sh -c "$3" "$2" || { s=$?; echo "@@provisioning:failed:check:$s"; exit $s; }',
+].join('\n');
+
+function tail(output: string): string {
+  return output.replace(/^@@provisioning:.*$/gm, '').trimEnd().split('\n').filter((l, i, a) => l !== '' || i < a.length - 1).slice(-20).join('\n');
+}
+
+export async function runTaskserv(input: ServerInput & { taskserv: TaskservManifest; kind: TaskservStep | 'install-and-check' }): Promise<TaskservRun> {
   const { taskserv, kind, server } = input;
-  const content = taskserv.scripts[kind];
-  if (content === undefined) throw nonRetryable(`taskserv ${taskserv.name} has no ${kind}.sh`, 'TaskservConfigError');
+  const steps: TaskservStep[] = kind === 'install-and-check' ? ['install', 'check'] : [kind];
+  for (const step of steps) {
+    if (taskserv.scripts[step] === undefined) throw nonRetryable(`taskserv ${taskserv.name} has no ${step}.sh`, 'TaskservConfigError');
+  }
   const provider = providerFor(server.provider);
   const env = { ...taskserv.parameters, INFRA: input.settings.infra, SERVER: server.hostname, TASKSERV: taskserv.name };
+  const file = (step: TaskservStep) => path.join(input.settings.catalog, taskserv.name, `${step}.sh`);
   const startedAt = Date.now();
-  // On docker an install records itself in the same exec, once the script has succeeded.
-  const recordInstall = kind === 'install' && server.provider === 'docker';
-  const result = await withHeartbeat(() =>
-    recordInstall
-      ? execIn(serverName(context(input)), ['sh', '-c', 'sh -c "$1" "$2" && mkdir -p "$3" && touch "$3/$2"', 'install', content, taskserv.name, MARKERS], env)
-      : provider.exec(context(input), { content, file: path.join(input.settings.catalog, taskserv.name, `${kind}.sh`), taskserv: taskserv.name }, env),
-  );
-  const output = result.output.trimEnd().split('\n').slice(-20).join('\n');
+  const result = await withHeartbeat(async () => {
+    if (kind === 'install-and-check' && server.provider === 'docker') {
+      const run = await execIn(serverName(context(input)), ['sh', '-c', INSTALL_AND_CHECK, 'provision', taskserv.scripts.install, taskserv.name, taskserv.scripts.check, MARKERS], env);
+      const failed = /^@@provisioning:failed:(install|check):/m.exec(run.output)?.[1] as TaskservStep | undefined;
+      return { ...run, failedStep: failed ?? 'install' };
+    }
+    // Elsewhere each step is its own command, in order, stopping at the first failure.
+    let output = '';
+    for (const step of steps) {
+      const run = await provider.exec(context(input), { content: taskserv.scripts[step]!, file: file(step), taskserv: taskserv.name }, env);
+      output += (output && !output.endsWith('\n') ? '\n' : '') + run.output;
+      if (run.exitCode !== 0) return { exitCode: run.exitCode, output, failedStep: step };
+    }
+    return { exitCode: 0, output, failedStep: steps[0]! };
+  });
+  const output = tail(result.output);
   if (result.exitCode !== 0) {
-    throw nonRetryable(`${kind} of taskserv ${taskserv.name} on ${server.hostname} failed (exit ${result.exitCode}):\n${output}`, 'TaskservFailed');
+    throw nonRetryable(`${result.failedStep} of taskserv ${taskserv.name} on ${server.hostname} failed (exit ${result.exitCode}):\n${output}`, 'TaskservFailed');
   }
-  return { taskserv: taskserv.name, kind, exitCode: result.exitCode, output, startedAt, durationMs: Date.now() - startedAt };
+  return { taskserv: taskserv.name, steps, exitCode: 0, output, startedAt, durationMs: Date.now() - startedAt };
 }
 
 /**

@@ -18,14 +18,16 @@ export interface ServerCreateInput {
   platform?: string;
 }
 
-export type TaskservState = 'pending' | 'installing' | 'installed' | 'already-installed' | 'checking' | 'checked' | 'failed';
+export type TaskservState = 'pending' | 'installing' | 'checking' | 'checked' | 'failed';
 
 export interface TaskservProgress {
   name: string;
   state: TaskservState;
-  /** Epoch ms when its install started (or was found installed), and how long install and check took. */
+  /** Epoch ms when its install (or, when it was installed already, its check) started. */
   startedAt?: number;
+  /** A fresh install: install, record and check together. */
   installMs?: number;
+  /** An installed taskserv: its check alone. */
   checkMs?: number;
   output?: string;
 }

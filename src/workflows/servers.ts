@@ -83,15 +83,14 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
       const manifest = settings.taskservs[name]!;
       const t = taskserv(name);
       if (installed.has(name)) {
-        t.state = 'already-installed';
-      } else {
-        t.state = 'installing';
-        const run = await acts.runTaskserv.executeWithOptions({ summary: `install ${name} on ${hostname}`, startToCloseTimeout: '30 minutes', heartbeatTimeout: '10 s' }, [{ ...base, taskserv: manifest, kind: 'install' }]);
-        Object.assign(t, { state: 'installed', startedAt: run.startedAt, installMs: run.durationMs, output: run.output } satisfies Partial<TaskservProgress>);
+        t.state = 'checking';
+        const check = await acts.runTaskserv.executeWithOptions({ summary: `check ${name} on ${hostname}`, startToCloseTimeout: '10 minutes', heartbeatTimeout: '10 s' }, [{ ...base, taskserv: manifest, kind: 'check' }]);
+        Object.assign(t, { state: 'checked', startedAt: check.startedAt, checkMs: check.durationMs } satisfies Partial<TaskservProgress>);
+        continue;
       }
-      t.state = 'checking';
-      const check = await acts.runTaskserv.executeWithOptions({ summary: `check ${name} on ${hostname}`, startToCloseTimeout: '10 minutes', heartbeatTimeout: '10 s' }, [{ ...base, taskserv: manifest, kind: 'check' }]);
-      Object.assign(t, { state: 'checked', checkMs: check.durationMs, ...(t.startedAt === undefined ? { startedAt: check.startedAt } : {}) } satisfies Partial<TaskservProgress>);
+      t.state = 'installing';
+      const run = await acts.runTaskserv.executeWithOptions({ summary: `install and check ${name} on ${hostname}`, startToCloseTimeout: '30 minutes', heartbeatTimeout: '10 s' }, [{ ...base, taskserv: manifest, kind: 'install-and-check' }]);
+      Object.assign(t, { state: 'checked', startedAt: run.startedAt, installMs: run.durationMs, output: run.output } satisfies Partial<TaskservProgress>);
     }
     progress.state = 'ready';
   } catch (err) {

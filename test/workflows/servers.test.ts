@@ -149,6 +149,6 @@ describe('the command provider', () => {
     expect(calls).toContain(`[create][${settings.infra}][vm-01][${settings.source}]`);
     expect(calls).toContain(`[exec][vm-01][base][${path.join(settings.catalog, 'base/install.sh')}][with space; rm -rf /]`);
     expect(calls).toContain(`[exec][vm-01][base][${path.join(settings.catalog, 'base/check.sh')}][with space; rm -rf /]`);
-    expect(result.servers[0]!.taskservs[0]!.output).toBe('recorded exec');
+    expect(result.servers[0]!.taskservs[0]!.output).toBe('recorded exec\nrecorded exec');
   });
 });
