@@ -13,22 +13,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { checkGraph, criticalPath, dependencyLevels, startupOrder, type GraphNode } from '../src/graph/index.js';
+import { mulberry32 } from './lib/random.js';
 
 const RUNS = 7;
 const TARGET_MS = 1_000;
 const WARM_UP_MS = 25;
 
-// Seeded, so every run benchmarks the same graphs and results are comparable across runs.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const name = (i: number) => `svc-${String(i).padStart(5, '0')}`;
 

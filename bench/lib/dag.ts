@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseRegistry } from '../../src/config/registry.js';
 import type { Registry } from '../../src/config/registry-schema.js';
 import type { GraphNode } from '../../src/graph/index.js';
+import { mulberry32 } from './random.js';
 
 export const BUSYBOX = '/bin/busybox';
 /** Seconds between health probes once the back-off is capped, as in the registry. */
@@ -26,17 +27,6 @@ export interface Shape {
   services: BenchService[];
 }
 
-// Seeded, so every run benchmarks the same graphs and delays.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A delay between 0.2 and 0.6 s, in hundredths. */
 function delayFrom(random: () => number): number {

@@ -14,6 +14,7 @@ import {
   stopOrder,
   type GraphNode,
 } from '../../src/graph/index.js';
+import { mulberry32 } from '../../bench/lib/random.js';
 
 /** Shorthand: `node('b', 'a')` is b depending on a. */
 function node(name: string, ...dependencies: string[]): GraphNode {
@@ -60,17 +61,6 @@ function expectCyclePath(nodes: readonly GraphNode[], path: string[] | null): vo
   }
 }
 
-// Seeded so that every run explores the same graphs and a failure can be reproduced.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A random DAG: node i may depend only on nodes created before it, which guarantees no cycle.

@@ -4,7 +4,6 @@
  */
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { PlatformProgress, PlatformResult } from '../../src/workflows/platform-model.js';
@@ -12,15 +11,12 @@ import { platformStart } from '../../src/workflows/index.js';
 import { cli } from '../support/cli.js';
 import { runningServices, testPlatform, type TestPlatform } from '../support/services.js';
 import { testClient, uniqueId, withWorker } from '../support/temporal.js';
+import { workerProcess } from '../support/worker-process.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const platforms: TestPlatform[] = [];
-const workers: ResultPromise[] = [];
+const kills: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
-  for (const w of workers.splice(0)) {
-    w.kill('SIGKILL');
-    await w.catch(() => undefined);
-  }
+  for (const kill of kills.splice(0)) await kill();
   while (platforms.length > 0) await platforms.pop()!.cleanup();
 });
 
@@ -30,28 +26,6 @@ async function chain(delay: number): Promise<TestPlatform> {
   return platform;
 }
 
-/**
- * `provisioning worker` as its own process, so it can be killed with SIGKILL. Returned
- * inside an object: the subprocess is a thenable, and an async function returning it
- * would wait for the process to exit.
- */
-async function workerProcess(taskQueue: string): Promise<{ process: ResultPromise }> {
-  const child = execa('node', [path.join(root, 'bin/provisioning.js'), 'worker', '--address', inject('temporalAddress'), '--task-queue', taskQueue], {
-    env: { PROVISIONING_FROM_SOURCE: '1', PATH: process.env.PATH, HOME: process.env.HOME },
-    extendEnv: false,
-    reject: false,
-    all: true,
-  });
-  workers.push(child);
-  let output = '';
-  child.all.on('data', (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('Worker polling')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { process: child };
-}
 
 async function until(read: () => Promise<PlatformProgress>, done: (p: PlatformProgress) => boolean): Promise<PlatformProgress> {
   for (;;) {
@@ -73,7 +47,7 @@ describe('platform durability', () => {
     const taskQueue = uniqueId('crash');
     const { client, close } = await testClient();
     try {
-      const first = await workerProcess(taskQueue);
+      const first = await workerProcess(taskQueue, (kill) => kills.push(kill));
       const handle = await client.workflow.start(platformStart, {
         taskQueue,
         workflowId: uniqueId('platform-crash'),
@@ -84,7 +58,7 @@ describe('platform durability', () => {
       first.process.kill('SIGKILL');
       await first.process;
 
-      await workerProcess(taskQueue);
+      await workerProcess(taskQueue, (kill) => kills.push(kill));
       const result: PlatformResult = await handle.result();
       expect(result.ok).toBe(true);
       expect(result.services.map((s) => [s.name, s.state])).toEqual([

@@ -5,8 +5,7 @@
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import { execa, type ResultPromise } from 'execa';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
 import type { Settings } from '../../src/config/settings-schema.js';
 import { dockerClient } from '../../src/docker/client.js';
@@ -16,6 +15,7 @@ import { scratchDir } from '../support/cli.js';
 import { dockerAvailable } from '../support/docker.js';
 import { runningServices, testPlatform } from '../support/services.js';
 import { testClient, uniqueId, withWorker } from '../support/temporal.js';
+import { workerProcess } from '../support/worker-process.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -81,20 +81,7 @@ describe.runIf(dockerAvailable)('server create durability', () => {
   it('does not duplicate a server when the worker is killed half-way', async () => {
     const settings = await infra('  - hostname: a-01\n    taskservs: [slow]\n  - hostname: b-01\n    taskservs: [slow]\n  - hostname: c-01\n    taskservs: [slow]\n');
     const taskQueue = uniqueId('create-crash');
-    const worker = async (): Promise<{ process: ResultPromise }> => {
-      const child = execa('node', [path.join(root, 'bin/provisioning.js'), 'worker', '--address', inject('temporalAddress'), '--task-queue', taskQueue], { env: { PROVISIONING_FROM_SOURCE: '1' }, reject: false, all: true });
-      cleanups.push(async () => {
-        child.kill('SIGKILL');
-        await child;
-      });
-      let out = '';
-      child.all.on('data', (d: Buffer) => (out += d.toString()));
-      while (!out.includes('Worker polling')) {
-        if (child.exitCode !== null) throw new Error(out);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return { process: child };
-    };
+    const worker = () => workerProcess(taskQueue, (kill) => cleanups.push(kill));
     const { client, close } = await testClient();
     cleanups.push(close);
     const first = await worker();

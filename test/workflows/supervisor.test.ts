@@ -3,18 +3,16 @@
  * giving up after max_restarts, no healing of a deliberate stop, continue-as-new carrying
  * state, and surviving the loss of its worker.
  */
-import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { execa, type ResultPromise } from 'execa';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { platformStart, platformStop, serviceSupervisor } from '../../src/workflows/index.js';
 import type { SupervisorState } from '../../src/workflows/supervisor-model.js';
 import { supervisorId } from '../../src/workflows/supervisor-model.js';
 import { isRunning } from '../../src/util/procfs.js';
 import { runningServices, testPlatform, type ProcessSpec, type TestPlatform } from '../support/services.js';
 import { testClient, uniqueId, withWorker } from '../support/temporal.js';
+import { workerProcess } from '../support/worker-process.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
@@ -147,24 +145,7 @@ describe('serviceSupervisor', () => {
     const taskQueue = uniqueId('sup-crash');
     const { client, close } = await testClient();
     cleanups.push(close);
-    const worker = async (): Promise<{ process: ResultPromise }> => {
-      const child = execa('node', [path.join(root, 'bin/provisioning.js'), 'worker', '--address', inject('temporalAddress'), '--task-queue', taskQueue], {
-        env: { PROVISIONING_FROM_SOURCE: '1' },
-        reject: false,
-        all: true,
-      });
-      cleanups.push(async () => {
-        child.kill('SIGKILL');
-        await child;
-      });
-      let out = '';
-      child.all.on('data', (d: Buffer) => (out += d.toString()));
-      while (!out.includes('Worker polling')) {
-        if (child.exitCode !== null) throw new Error(out);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return { process: child };
-    };
+    const worker = () => workerProcess(taskQueue, (kill) => cleanups.push(kill));
     const first = await worker();
     const name = uniqueId('sup');
     const started = await startPlatform(client, taskQueue, platform, name);

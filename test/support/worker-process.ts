@@ -1,0 +1,31 @@
+/** `provisioning worker` as a separate process, so tests can kill it with SIGKILL. */
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { inject } from 'vitest';
+
+const bin = path.resolve(import.meta.dirname, '../../bin/provisioning.js');
+
+/**
+ * Starts a worker on the test server's task queue and resolves once it polls. The process is
+ * returned inside an object: a subprocess is a thenable, and an async function returning it
+ * would wait for the process to exit. `onCleanup` receives a function that kills it.
+ */
+export async function workerProcess(taskQueue: string, onCleanup: (kill: () => Promise<unknown>) => void): Promise<{ process: ResultPromise }> {
+  const child = execa('node', [bin, 'worker', '--address', inject('temporalAddress'), '--task-queue', taskQueue], {
+    env: { PROVISIONING_FROM_SOURCE: '1' },
+    reject: false,
+    all: true,
+  });
+  onCleanup(async () => {
+    child.kill('SIGKILL');
+    await child;
+  });
+  let output = '';
+  child.all.on('data', (d: Buffer) => (output += d.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('Worker polling')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { process: child };
+}
