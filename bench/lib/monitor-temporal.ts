@@ -1,0 +1,197 @@
+/**
+ * The Temporal side of the monitoring benchmark: a dev server (headless, in memory, free
+ * port), `provisioning worker` as a separate process (compiled dist/, so its CPU and memory
+ * are its own), one serviceSupervisor per service, and what their histories say afterwards.
+ */
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { execa, type ResultPromise } from 'execa';
+import type { ServiceDefinition } from '../../src/config/registry-schema.js';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { freePort } from '../../src/util/net.js';
+import type { serviceSupervisor } from '../../src/workflows/supervisor.js';
+import { supervisorId, type SupervisorState } from '../../src/workflows/supervisor-model.js';
+
+const { EventType } = proto.temporal.api.enums.v1;
+const STOP_GRACE_MS = 10_000;
+
+/** A port found free can be taken before the server binds it; try another. */
+export async function startServer(logFile: string): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServer({ port: await freePort(), headless: true, logFile });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+export interface ChildProcess {
+  pid: number;
+  /** SIGTERM, then SIGKILL after a grace period; by PID, only this process. */
+  stop: () => Promise<void>;
+  /** Resolves when the process has exited. */
+  exited: Promise<unknown>;
+}
+
+/** SIGTERM to one PID, SIGKILL if it is still there after the grace period. */
+export async function stopChild(child: ResultPromise, pid: number, graceMs = STOP_GRACE_MS): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = child.then(() => true);
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+  const grace = new AbortController();
+  const done = await Promise.race([exited, sleep(graceMs, false, { signal: grace.signal }).catch(() => false)]);
+  grace.abort();
+  if (!done) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await exited;
+  }
+}
+
+/** Environment for child processes: no Temporal settings of the caller's shell, a private project home. */
+export function childEnv(home: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('TEMPORAL_') && k !== 'PROVISIONING_FROM_SOURCE') env[k] = v;
+  return { ...env, PROVISIONING_HOME: home };
+}
+
+/**
+ * Spawns `node bin/provisioning.js worker` (the compiled CLI in dist/) and waits until it
+ * says it polls. Returned inside an object: an execa subprocess is a thenable, and an async
+ * function returning it would wait for it to exit.
+ */
+export async function spawnWorker(root: string, address: string, taskQueue: string, home: string): Promise<ChildProcess> {
+  const child = execa(process.execPath, [path.join(root, 'bin', 'provisioning.js'), 'worker', '--address', address, '--namespace', 'default', '--task-queue', taskQueue], {
+    cwd: root,
+    env: childEnv(home),
+    extendEnv: false,
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not start the worker: no PID');
+  let output = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Worker polling task queue')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void child.then(() => reject(new Error(`the worker exited before polling:\n${output.slice(-2000)}`)));
+  });
+  const timeout = new AbortController();
+  try {
+    await Promise.race([ready, sleep(90_000, undefined, { signal: timeout.signal }).then(() => Promise.reject(new Error(`the worker did not start polling within 90 s:\n${output.slice(-2000)}`)))]);
+  } catch (err) {
+    await stopChild(child, pid);
+    throw err;
+  } finally {
+    timeout.abort();
+  }
+  return { pid, stop: () => stopChild(child, pid), exited: child.then(() => undefined) };
+}
+
+export async function connectClient(address: string, namespace: string): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await Connection.connect({ address });
+  return { client: new Client({ connection, namespace }), close: () => connection.close() };
+}
+
+export async function startSupervisors(client: Client, taskQueue: string, platform: string, home: string, services: ServiceDefinition[], intervalSeconds: number): Promise<void> {
+  await Promise.all(
+    services.map((service) =>
+      client.workflow.start<typeof serviceSupervisor>('serviceSupervisor', {
+        taskQueue,
+        workflowId: supervisorId(platform, service.name),
+        args: [{ service, home, platform, intervalSeconds }],
+      }),
+    ),
+  );
+}
+
+/** Signals stopSupervising to every supervisor and waits for their final states. */
+export async function stopSupervisors(client: Client, platform: string, services: ServiceDefinition[]): Promise<SupervisorState[]> {
+  return Promise.all(
+    services.map(async (s) => {
+      const handle = client.workflow.getHandle(supervisorId(platform, s.name));
+      await handle.signal('stopSupervising');
+      return (await handle.result()) as SupervisorState;
+    }),
+  );
+}
+
+export interface HistoryStats {
+  /** Events of all supervisors with an event time inside the window. */
+  events: number;
+  /** Local-activity markers inside the window: one per check. */
+  checks: number;
+  /** Events inside the window by type (EVENT_TYPE_ stripped), most frequent first. */
+  byType: Array<[string, number]>;
+  /** Total history length of the runs read (whole run, not just the window). */
+  totalEvents: number;
+  /** Supervisors whose run continued as new (its history then starts after the CAN). */
+  continuedAsNew: number;
+  /** Timer fired → the next timer started (server dispatch, worker, the check, completion), ms, in the window. */
+  wakeToSleepMs: number[];
+  /** How late timers fire: fired − started − interval, ms, in the window. */
+  timerLateMs: number[];
+}
+
+function tsMs(ts: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined): number {
+  if (!ts) return NaN;
+  const s = typeof ts.seconds === 'number' ? ts.seconds : (ts.seconds?.toNumber() ?? 0);
+  return s * 1000 + (ts.nanos ?? 0) / 1e6;
+}
+
+/** Reads every supervisor's history (latest run) and counts the events and checks inside [from, to). */
+export async function historyStats(client: Client, platform: string, services: ServiceDefinition[], from: number, to: number, intervalMs: number, finalStates: SupervisorState[]): Promise<HistoryStats> {
+  const byType = new Map<string, number>();
+  let events = 0;
+  let checks = 0;
+  let totalEvents = 0;
+  const wakeToSleepMs: number[] = [];
+  const timerLateMs: number[] = [];
+  for (let i = 0; i < services.length; i += 20) {
+    const histories = await Promise.all(services.slice(i, i + 20).map((s) => client.workflow.getHandle(supervisorId(platform, s.name)).fetchHistory()));
+    for (const history of histories) {
+      let timerStarted = NaN;
+      let timerFired = NaN;
+      for (const e of history.events ?? []) {
+        totalEvents++;
+        const at = tsMs(e.eventTime);
+        if (e.eventType === EventType.EVENT_TYPE_TIMER_STARTED) {
+          if (timerFired >= from && at < to) wakeToSleepMs.push(at - timerFired);
+          timerStarted = at;
+        } else if (e.eventType === EventType.EVENT_TYPE_TIMER_FIRED) {
+          if (timerStarted >= from && at < to) timerLateMs.push(at - timerStarted - intervalMs);
+          timerFired = at;
+        }
+        if (!(at >= from && at < to)) continue;
+        events++;
+        if (e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED) checks++;
+        const name = (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
+        byType.set(name, (byType.get(name) ?? 0) + 1);
+      }
+    }
+  }
+  return {
+    events,
+    checks,
+    byType: [...byType.entries()].sort((a, b) => b[1] - a[1]),
+    totalEvents,
+    continuedAsNew: finalStates.filter((s) => s.generation > 0).length,
+    wakeToSleepMs,
+    timerLateMs,
+  };
+}

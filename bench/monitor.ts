@@ -1,0 +1,279 @@
+/**
+ * Benchmark of service supervision: what does it cost to watch 100 services through Temporal
+ * (one serviceSupervisor workflow per service, a check every second as a local activity),
+ * against a plain loop doing the same probes?
+ *
+ * Setup: 100 services, each its own busybox httpd on its own loopback port, started with the
+ * binary driver into a fresh temporary PROVISIONING home (PID and state files as after a
+ * platform start); health check tcp, interval 1 s, retries 3, restart_on_failure false.
+ *
+ *   A  Temporal: a dev server (headless, in memory) and `provisioning worker` as a separate
+ *      process, running the compiled dist/ (so the bench first runs `npm run build`, 5-20 s).
+ *      100 supervisors (service/<platform>/<name>, intervalSeconds 1, the default history
+ *      limit), 5 s warm-up, then a 60 s window: CPU of the worker and of the server process
+ *      (utime+stime from /proc/<pid>/stat at both ends → % of one core) and their RSS (VmRSS
+ *      every 5 s → mean, max); the worker's CPU also by thread. Checks done and history events
+ *      in the window are counted afterwards from every supervisor's history (one marker per
+ *      check). Then every supervisor is signalled stopSupervising and awaited.
+ *   B  Baseline: bench/lib/monitor-loop.ts, transpiled to plain JS and run with node on the
+ *      same dist/ modules, checks all 100 services every second (binary driver status + health
+ *      probe, in parallel): same warm-up and window, same measurements.
+ *
+ * Target: the worker under 10% of one core.
+ *
+ * Run: npm run bench:monitor   (or: npx tsx bench/monitor.ts)
+ * Needs Linux (/proc), /bin/busybox and a Temporal CLI (as for the tests); about 3 minutes.
+ * Run it on an otherwise idle machine. Everything it started is stopped by PID and checked gone.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import ts from 'typescript';
+import { renderTable } from '../src/client/render/table.js';
+import type { ServiceDefinition } from '../src/config/registry-schema.js';
+import { BUSYBOX } from './lib/dag.js';
+import type { LoopConfig, LoopRound } from './lib/monitor-loop.js';
+import { startServices, INTERVAL_S } from './lib/monitor-services.js';
+import { childEnv, connectClient, historyStats, spawnWorker, startServer, startSupervisors, stopChild, stopSupervisors, type HistoryStats } from './lib/monitor-temporal.js';
+import { clkTck, measureWindow, type ThreadUsage, type Usage, type Window } from './lib/monitor-usage.js';
+import { leftovers, onInterrupt, withHome, withInterruptCleanup } from './lib/procs.js';
+
+const SERVICES = 100;
+const WARMUP_S = 5;
+const WINDOW_S = 60;
+const RSS_EVERY_S = 5;
+const TARGET_PCT = 10;
+/** The supervisor's default (src/workflows/supervisor.ts): continue as new past this many events. */
+const DEFAULT_HISTORY_LIMIT = 2_000;
+const PLATFORM = 'bench-monitor';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface TemporalResult {
+  window: Window;
+  history: HistoryStats;
+  healthyAtEnd: number;
+  unhealthyChecks: number;
+}
+
+interface LoopResult {
+  window: Window;
+  checks: number;
+  healthy: number;
+}
+
+const pct = (x: number) => `${x.toFixed(1)} %`;
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const quantile = (xs: number[], q: number) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+};
+/** CPU ms per check of a % of one core at a rate of checks per second. */
+const msPerCheck = (cpuPct: number, checksPerS: number) => (cpuPct * 10) / checksPerS;
+const mb = (x: number) => `${x.toFixed(0)} MB`;
+
+/**
+ * A process's CPU by thread: the main thread; for the worker, its workflow thread (the SDK runs
+ * workflows in one worker_thread, also named "node": the busiest after the main one); the other
+ * "node" threads (V8 platform/GC and libuv pool); other names (the SDK's Rust core: tokio, ...);
+ * and short-lived threads that ended inside the window (only in the process total; Node starts a
+ * watchdog thread for every vm call made with a timeout, as the SDK's calls into the workflow context are).
+ */
+function threadGroups(u: Usage, workflowThread: boolean): Array<[string, number]> {
+  const threads = u.threads ?? [];
+  const others: ThreadUsage[] = threads.filter((t) => !t.main && t.comm === 'node');
+  const groups: Array<[string, number]> = [['main JS thread', sum(threads.filter((t) => t.main).map((t) => t.pct))]];
+  if (workflowThread && others.length > 0) groups.push([`workflow thread (tid ${others[0]!.tid})`, others.shift()!.pct]);
+  groups.push([`${others.length} other "node" threads (V8 GC, libuv pool)`, sum(others.map((t) => t.pct))]);
+  const named = new Map<string, ThreadUsage[]>();
+  for (const t of threads.filter((x) => x.comm !== 'node')) named.set(t.comm, [...(named.get(t.comm) ?? []), t]);
+  for (const [comm, ts] of named) groups.push([`${ts.length} ${comm}`, sum(ts.map((t) => t.pct))]);
+  groups.push(['short-lived threads (ended in the window)', Math.max(0, u.cpuPct - sum(threads.map((t) => t.pct)))]);
+  return groups;
+}
+
+const step = (what: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${what}`);
+
+async function build(): Promise<number> {
+  const t0 = performance.now();
+  const result = await execa('npm', ['run', 'build'], { cwd: ROOT, reject: false, all: true });
+  if (result.exitCode !== 0) throw new Error(`npm run build failed:\n${result.all}`);
+  return (performance.now() - t0) / 1000;
+}
+
+/** A: server, worker process, supervisors; measure; stop supervisors, worker and server. */
+async function measureTemporal(home: string, scratch: string, services: ServiceDefinition[], servicePids: number[]): Promise<TemporalResult> {
+  const t0 = performance.now();
+  const server = await startServer(path.join(scratch, 'temporal.log'));
+  return withInterruptCleanup(() => server.stop(), async () => {
+    try {
+      step(`dev server at ${server.address} (PID ${server.pid})`);
+      const taskQueue = `bench-monitor-${randomUUID().slice(0, 8)}`;
+      const worker = await spawnWorker(ROOT, server.address, taskQueue, home);
+      return await withInterruptCleanup(() => worker.stop(), async () => {
+        const { client, close } = await connectClient(server.address, server.namespace);
+        try {
+          step(`worker polling (PID ${worker.pid}, node ${path.join('bin', 'provisioning.js')} worker, dist/); starting ${services.length} supervisors`);
+          await startSupervisors(client, taskQueue, PLATFORM, home, services, INTERVAL_S);
+          step(`supervisors started (${((performance.now() - t0) / 1000).toFixed(1)} s after the server's start); warm-up ${WARMUP_S} s, then measuring ${WINDOW_S} s`);
+          await sleep(WARMUP_S * 1000);
+          const window = await measureWindow({ worker: worker.pid, server: server.pid, services: servicePids }, WINDOW_S, RSS_EVERY_S, ['worker']);
+          step('window over; stopping the supervisors (signal stopSupervising, await results)');
+          const finalStates = await stopSupervisors(client, PLATFORM, services);
+          const history = await historyStats(client, PLATFORM, services, window.startedAt, window.endedAt, INTERVAL_S * 1000, finalStates);
+          return {
+            window,
+            history,
+            healthyAtEnd: finalStates.filter((s) => s.status === 'stopped' && s.checks.at(-1)?.healthy === true && s.consecutiveFailures === 0).length,
+            unhealthyChecks: finalStates.reduce((n, s) => n + s.checks.filter((c) => !c.healthy).length, 0),
+          };
+        } finally {
+          await close();
+          await worker.stop();
+          step('worker stopped');
+        }
+      });
+    } finally {
+      await server.stop();
+      step('dev server stopped');
+    }
+  });
+}
+
+/** B: the plain loop in its own node process. */
+async function measureLoop(home: string, scratch: string, services: ServiceDefinition[], servicePids: number[]): Promise<LoopResult> {
+  const source = await readFile(path.join(ROOT, 'bench', 'lib', 'monitor-loop.ts'), 'utf8');
+  const js = ts.transpileModule(source, { fileName: 'monitor-loop.ts', compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+  const script = path.join(scratch, 'monitor-loop.mjs');
+  const configFile = path.join(scratch, 'monitor-loop.json');
+  await writeFile(script, js);
+  await writeFile(configFile, JSON.stringify({ home, intervalMs: INTERVAL_S * 1000, services } satisfies LoopConfig));
+
+  const child = execa(process.execPath, [script, path.join(ROOT, 'dist'), configFile], { cwd: scratch, env: childEnv(home), extendEnv: false, stdin: 'ignore', buffer: false, reject: false });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not start the loop: no PID');
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const stop = () => stopChild(child, pid);
+  return withInterruptCleanup(stop, async () => {
+    try {
+      const deadline = performance.now() + 30_000;
+      while (!stdout.includes('ready\n')) {
+        if (child.exitCode !== null || performance.now() > deadline) throw new Error(`the loop did not start:\n${stderr.slice(-2000)}`);
+        await sleep(50);
+      }
+      step(`loop running (PID ${pid}, node ${path.basename(script)}); warm-up ${WARMUP_S} s, then measuring ${WINDOW_S} s`);
+      await sleep(WARMUP_S * 1000);
+      const window = await measureWindow({ loop: pid, services: servicePids }, WINDOW_S, RSS_EVERY_S, ['loop']);
+      await stop();
+      const line = stdout.split('\n').find((l) => l.startsWith('['));
+      if (!line) throw new Error(`the loop printed no result:\n${stderr.slice(-2000)}`);
+      const rounds = (JSON.parse(line) as LoopRound[]).filter((r) => r.at >= window.startedAt && r.at < window.endedAt);
+      step('loop stopped');
+      return { window, checks: rounds.reduce((n, r) => n + r.checks, 0), healthy: rounds.reduce((n, r) => n + r.healthy, 0) };
+    } finally {
+      await stop();
+    }
+  });
+}
+
+function report(a: TemporalResult, b: LoopResult): void {
+  const w = a.window.usage.worker!;
+  const s = a.window.usage.server!;
+  const l = b.window.usage.loop!;
+  const aChecksPerS = a.history.checks / a.window.seconds;
+  const bChecksPerS = b.checks / b.window.seconds;
+  const perCheck = (u: Usage, checks: number) => `${((u.cpuSeconds * 1000) / checks).toFixed(2)} ms`;
+  const both: Usage = { ...w, cpuPct: w.cpuPct + s.cpuPct, cpuSeconds: w.cpuSeconds + s.cpuSeconds, rssMeanMb: w.rssMeanMb + s.rssMeanMb, rssMaxMb: NaN };
+  const row = (name: string, u: Usage, checks: number, rate: number): string[] => [
+    name,
+    pct(u.cpuPct),
+    perCheck(u, checks),
+    mb(u.rssMeanMb),
+    Number.isNaN(u.rssMaxMb) ? '—' : mb(u.rssMaxMb),
+    rate.toFixed(1),
+  ];
+  console.log(`\n${SERVICES} services, a check each per ${INTERVAL_S} s; ${WINDOW_S} s windows (A ${a.window.seconds.toFixed(1)} s, B ${b.window.seconds.toFixed(1)} s) after ${WARMUP_S} s of warm-up; RSS sampled every ${RSS_EVERY_S} s (${w.rssSamples} samples)\n`);
+  console.log(
+    renderTable(
+      ['', 'CPU (% of one core)', 'CPU per check', 'RSS mean', 'RSS max', 'checks/s'],
+      [
+        row('A  worker (provisioning worker, dist/)', w, a.history.checks, aChecksPerS),
+        row('A  Temporal dev server', s, a.history.checks, aChecksPerS),
+        row('A  worker + server', both, a.history.checks, aChecksPerS),
+        row('B  plain loop (one node process)', l, b.checks, bChecksPerS),
+      ],
+    ),
+  );
+  const h = a.history;
+  const perServiceMin = h.events / SERVICES / (a.window.seconds / 60);
+  const perCheckEvents = h.events / h.checks;
+  console.log(`\nA  checks in the window (history markers): ${h.checks} = ${aChecksPerS.toFixed(1)}/s of ${SERVICES / INTERVAL_S}/s nominal (each supervisor sleeps the interval after its check)`);
+  console.log(`   history: ${h.events} events in the window = ${perCheckEvents.toFixed(2)} per check (${h.byType.map(([t, n]) => `${t} ${(n / h.checks).toFixed(2)}`).join(', ')})`);
+  console.log(`   = ${(perServiceMin * 60).toFixed(0)} events per service per hour; continue-as-new at the default ${DEFAULT_HISTORY_LIMIT} events every ${(DEFAULT_HISTORY_LIMIT / perServiceMin).toFixed(1)} min at a ${INTERVAL_S} s interval (${((DEFAULT_HISTORY_LIMIT / perServiceMin) * 10).toFixed(0)} min at the registry default of 10 s)`);
+  console.log(`   ${h.continuedAsNew === 0 ? 'no supervisor continued as new during the run' : `WARNING: ${h.continuedAsNew} supervisors continued as new; their earlier events are not counted`} (${h.totalEvents} events in all, ${(h.totalEvents / SERVICES).toFixed(0)} per supervisor)`);
+  console.log(`   at the end: ${a.healthyAtEnd}/${SERVICES} supervisors stopped with their last check healthy; ${a.unhealthyChecks} unhealthy among their last 50 checks each`);
+  const wake = h.wakeToSleepMs;
+  const late = h.timerLateMs;
+  console.log(`   a check cycle: timer fired → next timer started ${quantile(wake, 0.5).toFixed(0)} ms median, ${(sum(wake) / wake.length).toFixed(0)} ms mean, ${quantile(wake, 0.95).toFixed(0)} ms p95; timers fire ${(sum(late) / late.length).toFixed(0)} ms late on average → a period of ${(INTERVAL_S * 1000 + sum(wake) / wake.length + sum(late) / late.length).toFixed(0)} ms`);
+  console.log(`B  checks in the window: ${b.checks} = ${bChecksPerS.toFixed(1)}/s, ${b.healthy} healthy`);
+  console.log(`\nwhere the CPU goes (% of one core, and CPU ms per check):`);
+  const groups = (u: Usage, workflow: boolean, rate: number) => threadGroups(u, workflow).map(([g, p]) => `${g} ${pct(p)} = ${msPerCheck(p, rate).toFixed(2)} ms`).join('; ');
+  console.log(`  A worker: ${groups(w, true, aChecksPerS)}`);
+  console.log(`  B loop:   ${groups(l, false, bChecksPerS)}`);
+  const sv = (win: Window) => win.usage.services!;
+  console.log(`services: ${SERVICES} busybox httpd, ${mb(sv(a.window).rssMeanMb)} RSS in all, ${pct(sv(a.window).cpuPct)} CPU in A's window, ${pct(sv(b.window).cpuPct)} in B's`);
+  const machine = (win: Window, measured: number) =>
+    `${pct(win.machinePct)}, of which this driver ${pct(win.driverPct)} and other processes ${pct(win.machinePct - measured - sv(win).cpuPct - win.driverPct)}`;
+  console.log(`machine CPU in the windows (all ${os.cpus().length} cores, % of one): A ${machine(a.window, w.cpuPct + s.cpuPct)}; B ${machine(b.window, l.cpuPct)}`);
+  console.log(`  (other processes are not the benchmark's: when they are busy they slow the supervisors' cycle and may skew the figures; rerun on an idle machine)`);
+  console.log(`\nratios: worker CPU / loop CPU = ${(w.cpuPct / l.cpuPct).toFixed(1)}×; (worker + server) CPU / loop CPU = ${((w.cpuPct + s.cpuPct) / l.cpuPct).toFixed(1)}×`);
+  console.log(`        per check: worker ${perCheck(w, h.checks)} vs loop ${perCheck(l, b.checks)}; worker RSS mean / loop RSS mean = ${(w.rssMeanMb / l.rssMeanMb).toFixed(1)}×`);
+  const met = w.cpuPct < TARGET_PCT;
+  console.log(`\ntarget: the worker under ${TARGET_PCT}% of one core — ${met ? 'met' : 'NOT met'} (${pct(w.cpuPct)}${met ? '' : `, ${(w.cpuPct / TARGET_PCT).toFixed(1)}× the target`})`);
+  const maxRate = TARGET_PCT / (w.cpuPct / aChecksPerS);
+  console.log(`  at ${perCheck(w, h.checks)} of worker CPU per check, ${TARGET_PCT}% of a core allows ${maxRate.toFixed(0)} checks/s: ${SERVICES} services at an interval of ${(SERVICES / maxRate).toFixed(1)} s or more (linear estimate)`);
+}
+
+async function main(): Promise<void> {
+  onInterrupt();
+  const began = performance.now();
+  if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing (apt-get install busybox-static)`);
+  console.log(`supervision benchmark — Node ${process.version}, ${os.cpus().length} cores, CLK_TCK ${await clkTck()}, ${SERVICES} services, interval ${INTERVAL_S} s\n`);
+  step('building dist/ (npm run build: a few seconds, up to ~20 s): the worker and the loop run the compiled code');
+  step(`built in ${(await build()).toFixed(1)} s`);
+
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'provisioning-bench-monitor-scratch-'));
+  let homePath = '';
+  try {
+    const { a, b } = await withHome('monitor', async (home) => {
+      homePath = home;
+      const t0 = performance.now();
+      const services = await startServices(home, SERVICES);
+      step(`${services.length} services started with binaryDriver.start and answering in ${((performance.now() - t0) / 1000).toFixed(1)} s (home ${home})`);
+      const servicePids = await Promise.all(services.map(async (sv) => Number(await readFile(path.join(home, 'services', 'pids', `${sv.name}.pid`), 'utf8'))));
+      const a = await measureTemporal(home, scratch, services, servicePids);
+      const b = await measureLoop(home, scratch, services, servicePids);
+      return { a, b };
+    });
+    const left = await leftovers(homePath);
+    step(`services killed and the home removed; processes left with its marker: ${left.length}`);
+    report(a, b);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  console.log(`\ntotal benchmark time ${((performance.now() - began) / 1000).toFixed(0)} s; the worker, the dev server and the loop were stopped by PID, the services killed and checked gone.`);
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(`benchmark failed: ${(err as Error).stack ?? String(err)}`);
+  process.exitCode = 1;
+}
