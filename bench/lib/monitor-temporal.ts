@@ -1,3 +1,4 @@
+import { defaultPayloadConverter } from '@temporalio/common';
 /**
  * The Temporal side of the monitoring benchmark: a dev server (headless, in memory, free
  * port), `provisioning worker` as a separate process (compiled dist/, so its CPU and memory
@@ -194,4 +195,21 @@ export async function historyStats(client: Client, platform: string, services: S
     wakeToSleepMs,
     timerLateMs,
   };
+}
+
+/**
+ * Checks made so far by the supervisors' running watch activities, from their heartbeat
+ * details (the SDK sends those every few seconds, so a window's count is exact to a few
+ * checks per service).
+ */
+export async function watchedChecks(client: Client, platform: string, services: ServiceDefinition[]): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < services.length; i += 20) {
+    const descriptions = await Promise.all(services.slice(i, i + 20).map((s) => client.workflow.getHandle(supervisorId(platform, s.name)).describe()));
+    for (const { raw } of descriptions) {
+      const payload = raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService')?.heartbeatDetails?.payloads?.[0];
+      if (payload) total += defaultPayloadConverter.fromPayload<{ count: number }>(payload).count;
+    }
+  }
+  return total;
 }

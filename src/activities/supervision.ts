@@ -38,3 +38,69 @@ export async function endSupervisor({ workflowId }: { workflowId: string }): Pro
   await withHeartbeat(() => handle.result().catch(() => undefined));
   return 'ended';
 }
+
+export type WatchedStatus = 'starting' | 'healthy' | 'unhealthy';
+
+export interface WatchInput extends ServiceInput {
+  intervalMs: number;
+  /** Consecutive failures that make the service unhealthy. */
+  retries: number;
+  /** Return after this long even when nothing changed, so the workflow records the checks. */
+  budgetMs: number;
+  /** The status the supervisor shows now; the watch returns when it would change. */
+  status: WatchedStatus;
+  consecutiveFailures: number;
+}
+
+export interface WatchOutcome {
+  status: WatchedStatus;
+  consecutiveFailures: number;
+  /** Checks since the watch began, at most RECENT_CHECKS. */
+  checks: HealthCheckRecord[];
+}
+
+/** Heartbeat details of a running watch: what `services monitor` shows between returns. */
+export interface WatchProgress {
+  since: number;
+  /** Checks this watch has made, across retries. */
+  count: number;
+  status: WatchedStatus;
+  consecutiveFailures: number;
+  checks: HealthCheckRecord[];
+}
+
+const RECENT_CHECKS = 50;
+/** Heartbeats carry only the newest checks: each heartbeat is serialized, at every check. */
+const HEARTBEAT_CHECKS = 10;
+const SLICE_MS = 1_000;
+
+/**
+ * Checks the service every interval inside one long-running activity and returns only when
+ * the supervisor's status would change (healthy, or unhealthy after `retries` failures) or
+ * the budget is spent: a healthy service costs no workflow task per check. Heartbeats carry
+ * the recent checks, so a retry on another worker resumes where this one stopped.
+ */
+export async function watchService(input: WatchInput): Promise<WatchOutcome> {
+  const context = Context.current();
+  const resumed = context.info.heartbeatDetails as WatchProgress | undefined;
+  const since = resumed?.since ?? Date.now();
+  const checks = resumed?.checks ?? [];
+  let count = resumed?.count ?? 0;
+  let consecutive = resumed?.consecutiveFailures ?? input.consecutiveFailures;
+  for (;;) {
+    const check = await checkService(input);
+    count++;
+    checks.push(check);
+    if (checks.length > RECENT_CHECKS) checks.splice(0, checks.length - RECENT_CHECKS);
+    consecutive = check.healthy ? 0 : consecutive + 1;
+    const status: WatchedStatus = check.healthy ? 'healthy' : consecutive >= input.retries ? 'unhealthy' : input.status;
+    const progress = () => ({ since, count, status, consecutiveFailures: consecutive, checks: checks.slice(-HEARTBEAT_CHECKS) }) satisfies WatchProgress;
+    context.heartbeat(progress());
+    if (status !== input.status || Date.now() - since >= input.budgetMs) return { status, consecutiveFailures: consecutive, checks };
+    // Long intervals sleep in slices with a heartbeat between them, within the heartbeat timeout.
+    for (let left = input.intervalMs; left > 0; left -= SLICE_MS) {
+      await context.sleep(Math.min(left, SLICE_MS));
+      if (left > SLICE_MS) context.heartbeat(progress());
+    }
+  }
+}

@@ -1,10 +1,24 @@
 /** The CLI's side of supervision: attach to or start a supervisor, send it signals, read its state. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { WatchProgress } from '../activities/supervision.js';
 import { UsageError } from '../config/errors.js';
 import type { ServiceDefinition } from '../config/registry-schema.js';
 import type { serviceSupervisor } from '../workflows/supervisor.js';
 import { supervisorId, type HealthCheckRecord, type RestartOutcome, type SupervisorState } from '../workflows/supervisor-model.js';
+
+/**
+ * Checks of the watch activity that is running now: the supervisor records them when the
+ * watch returns, and until then they travel in its heartbeat details.
+ */
+async function watchingChecks(handle: ReturnType<Client['workflow']['getHandle']>): Promise<HealthCheckRecord[]> {
+  const { raw } = await handle.describe();
+  const watch = raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService');
+  const payload = watch?.heartbeatDetails?.payloads?.[0];
+  if (!payload) return [];
+  return defaultPayloadConverter.fromPayload<WatchProgress>(payload).checks;
+}
 
 /** The supervisor's state, or undefined when the service is not (or no longer) supervised. */
 export async function supervisorState(client: Client, platform: string, service: string): Promise<SupervisorState | undefined> {
@@ -78,7 +92,9 @@ export async function watchService(options: WatchOptions): Promise<SupervisorSta
       state = undefined;
     }
     if (state) {
-      for (const check of state.checks.filter((c) => c.at > lastAt)) {
+      const live = await watchingChecks(handle).catch(() => []);
+      const checks = [...state.checks, ...live].sort((a, b) => a.at - b.at);
+      for (const check of checks.filter((c) => c.at > lastAt)) {
         options.onCheck(check);
         lastAt = check.at;
         seen++;

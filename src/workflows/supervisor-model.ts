@@ -49,6 +49,8 @@ export interface SupervisorInput {
   restart?: boolean;
   /** Continue as new once the history has this many events (default 2,000). */
   historyLimit?: number;
+  /** A watch reports back at least this often (default 300 s). */
+  watchBudgetSeconds?: number;
   /** State carried across continue-as-new. */
   state?: SupervisorState;
 }

@@ -1,20 +1,23 @@
 /**
- * serviceSupervisor: one long-lived workflow per supervised service. It checks health every
- * interval; after `retries` consecutive failures the service is unhealthy, and with
- * restart_on_failure it is restarted through the platform's driver activities, with
- * exponential back-off and at most max_restarts within a window — past that it gives up
- * with status "failed" and the reason. It continues as new before its history grows large.
+ * serviceSupervisor: one long-lived workflow per supervised service. A watch activity checks
+ * health every interval and returns only when the status changes (or after a budget), so a
+ * healthy service costs no workflow task per check. After `retries` consecutive failures the
+ * service is unhealthy, and with restart_on_failure it is restarted through the platform's
+ * driver activities, with exponential back-off and at most max_restarts within a window —
+ * past that it gives up with status "failed" and the reason. It continues as new before its
+ * history grows large.
  */
 import {
   ActivityFailure,
   allHandlersFinished,
+  CancellationScope,
   condition,
+  isCancellation,
   continueAsNew,
   defineQuery,
   defineSignal,
   defineUpdate,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -37,6 +40,8 @@ export const stopSupervisingSignal = defineSignal('stopSupervising');
 export const restartNowUpdate = defineUpdate<RestartOutcome>('restartNow');
 
 const DEFAULT_HISTORY_LIMIT = 2_000;
+/** A watch reports back at least this often, so the recorded checks stay recent. */
+const DEFAULT_WATCH_BUDGET_SECONDS = 300;
 
 const acts = proxyActivities<typeof activities>({
   startToCloseTimeout: '2 minutes',
@@ -55,13 +60,10 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
   const state: SupervisorState = input.state ? { ...input.state, generation: input.state.generation + 1 } : initialState(service.name);
   const intervalMs = (input.intervalSeconds ?? service.health_check.interval) * 1000;
   const restartEnabled = input.restart ?? service.startup.restart_on_failure;
-  // Probes are local activities: one marker per check instead of three events, so the history grows slowly.
-  const { checkService } = proxyLocalActivities<typeof activities>({
-    startToCloseTimeout: `${service.health_check.timeout + 10} s`,
-    retry: { maximumAttempts: 2 },
-  });
+  const budgetSeconds = input.watchBudgetSeconds ?? DEFAULT_WATCH_BUDGET_SECONDS;
   let stopRequested = false;
   let restarting: Promise<RestartOutcome> | undefined;
+  let watching: CancellationScope | undefined;
 
   const restart = (reason: string): Promise<RestartOutcome> => {
     restarting ??= (async () => {
@@ -95,24 +97,68 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
   setHandler(pauseSignal, () => {
     state.paused = true;
     state.status = 'paused';
+    watching?.cancel();
   });
   setHandler(resumeSignal, () => {
     state.paused = false;
   });
   setHandler(stopSupervisingSignal, () => {
     stopRequested = true;
+    watching?.cancel();
   });
-  setHandler(restartNowUpdate, () => restart('requested'), {
+  setHandler(restartNowUpdate, () => {
+    watching?.cancel();
+    return restart('requested');
+  }, {
     validator: () => {
       if (stopRequested) throw new Error(`supervision of ${service.name} is stopping`);
     },
   });
 
   const record = (check: HealthCheckRecord) => {
+    if (check.at <= (state.checks.at(-1)?.at ?? 0)) return;
     state.checks.push(check);
     if (state.checks.length > MAX_CHECKS) state.checks.splice(0, state.checks.length - MAX_CHECKS);
     state.supervisedSince ??= check.at;
     state.recentRestarts = state.recentRestarts.filter((t) => t > check.at - RESTART_WINDOW_MS);
+    if (check.healthy) {
+      if (check.pid !== undefined) state.pid = check.pid;
+      if (check.startedAt !== undefined) state.runningSince = check.startedAt;
+    }
+  };
+
+  /** One watch: returns when the status changed, or undefined when cancelled (pause, stop, restart now). */
+  const watch = async () => {
+    const scope = new CancellationScope();
+    watching = scope;
+    try {
+      return await scope.run(() =>
+        acts.watchService.executeWithOptions(
+          {
+            summary: `watch ${service.name} health`,
+            startToCloseTimeout: `${budgetSeconds + (intervalMs / 1000) * 2 + service.health_check.timeout + 60} s`,
+            heartbeatTimeout: '5 s',
+            retry: { initialInterval: '1 s', maximumInterval: '30 s' },
+          },
+          [
+            {
+              service,
+              home,
+              intervalMs,
+              retries: service.health_check.retries,
+              budgetMs: budgetSeconds * 1000,
+              status: state.status === 'healthy' || state.status === 'unhealthy' ? state.status : 'starting',
+              consecutiveFailures: state.consecutiveFailures,
+            },
+          ],
+        ),
+      );
+    } catch (err) {
+      if (isCancellation(err)) return undefined;
+      throw err;
+    } finally {
+      watching = undefined;
+    }
   };
 
   while (!stopRequested) {
@@ -120,30 +166,28 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
       await condition(() => !state.paused || stopRequested);
       continue;
     }
-    const check = await checkService({ service, home });
-    record(check);
-    if (check.healthy) {
-      state.consecutiveFailures = 0;
+    if (restarting) await restarting;
+    const outcome = await watch();
+    if (!outcome) continue;
+    outcome.checks.forEach(record);
+    state.consecutiveFailures = outcome.consecutiveFailures;
+    const last = outcome.checks.at(-1);
+    if (outcome.status === 'healthy') {
       if (!restarting) state.status = 'healthy';
-      if (check.pid !== undefined) state.pid = check.pid;
-      if (check.startedAt !== undefined) state.runningSince = check.startedAt;
       state.reason = undefined;
-    } else if (!restarting) {
-      state.consecutiveFailures++;
-      state.reason = check.message;
-      if (state.consecutiveFailures >= service.health_check.retries) {
-        state.status = 'unhealthy';
-        if (restartEnabled) {
-          const done = state.recentRestarts.length;
-          if (done >= service.startup.max_restarts) {
-            state.status = 'failed';
-            state.reason = `gave up after ${done} restarts within ${RESTART_WINDOW_MS / 60_000} minutes; last check: ${check.message}`;
-            break;
-          }
-          const backoff = restartBackoffMs(done);
-          if (backoff > 0) await condition(() => stopRequested, backoff);
-          if (!stopRequested) await restart(check.message);
+    } else if (outcome.status === 'unhealthy' && !restarting) {
+      state.status = 'unhealthy';
+      state.reason = last?.message;
+      if (restartEnabled) {
+        const done = state.recentRestarts.length;
+        if (done >= service.startup.max_restarts) {
+          state.status = 'failed';
+          state.reason = `gave up after ${done} restarts within ${RESTART_WINDOW_MS / 60_000} minutes; last check: ${last?.message ?? 'none'}`;
+          break;
         }
+        const backoff = restartBackoffMs(done);
+        if (backoff > 0) await condition(() => stopRequested, backoff);
+        if (!stopRequested) await restart(last?.message ?? 'unhealthy');
       }
     }
     if (stopRequested) break;
@@ -151,7 +195,6 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
       await condition(allHandlersFinished);
       return continueAsNew<typeof serviceSupervisor>({ ...input, state });
     }
-    await condition(() => stopRequested, intervalMs);
   }
   if (stopRequested) state.status = 'stopped';
   await condition(allHandlersFinished);
