@@ -129,6 +129,33 @@ describe.runIf(dockerAvailable)('server create, list and delete from the command
     });
   });
 
+  it('cancels a running server create, and workflow status says so', async () => {
+    const infra = uniqueId('infra');
+    infras.push(infra);
+    await mkdir(path.join(dir, 'taskservs/slow'), { recursive: true });
+    await writeFile(path.join(dir, 'taskservs/slow/taskserv.toml'), 'name = "slow"\nversion = "1"\n');
+    await writeFile(path.join(dir, 'taskservs/slow/install.sh'), 'sleep 30\n');
+    await writeFile(path.join(dir, 'taskservs/slow/check.sh'), 'true\n');
+    const file = await settingsFile(`infra: ${infra}\ncatalog: taskservs\nservers:\n  - hostname: slow-01\n    taskservs: [slow]\n`);
+    await withWorker(async (taskQueue) => {
+      const address = ['--address', inject('temporalAddress')];
+      const submitted = await cli(['server', 'create', '--settings', file, '--task-queue', taskQueue, '--no-wait', ...address]);
+      expect(submitted.code).toBe(0);
+      const cancelled = await cli(['workflow', 'cancel', `server-create/${infra}`, ...address]);
+      expect(cancelled.code).toBe(0);
+      expect(cancelled.stdout).toMatch(new RegExp(`^Cancellation requested for server-create/${infra}`));
+      for (let i = 0; ; i++) {
+        const status = JSON.parse((await cli(['workflow', 'status', `server-create/${infra}`, '--json', ...address])).stdout) as { status: string };
+        if (status.status === 'CANCELLED') break;
+        if (i > 100) throw new Error(`still ${status.status}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const again = await cli(['workflow', 'cancel', `server-create/${infra}`, ...address]);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toContain('is not running (CANCELLED)');
+    });
+  });
+
   it('refuses to cancel a workflow that does not exist (exit 2)', async () => {
     const result = await cli(['workflow', 'cancel', 'server-create/no-such-infra', '--address', inject('temporalAddress')]);
     expect(result.code).toBe(2);
