@@ -29,6 +29,11 @@ async function infra(servers: string, extra = ''): Promise<Settings> {
   await writeFile(path.join(dir, 'taskservs/broken/taskserv.toml'), 'name = "broken"\nversion = "0.1"\ndependencies = ["base"]\n');
   await writeFile(path.join(dir, 'taskservs/broken/install.sh'), 'echo "unpacking broken"\necho "E: Unable to locate package broken" >&2\nexit 100\n');
   await writeFile(path.join(dir, 'taskservs/broken/check.sh'), 'true\n');
+  // A second of work, so servers created in parallel visibly overlap whatever the machine's load.
+  await mkdir(path.join(dir, 'taskservs/pause'));
+  await writeFile(path.join(dir, 'taskservs/pause/taskserv.toml'), 'name = "pause"\nversion = "1"\n');
+  await writeFile(path.join(dir, 'taskservs/pause/install.sh'), 'sleep 1\n');
+  await writeFile(path.join(dir, 'taskservs/pause/check.sh'), 'true\n');
   const name = uniqueId('infra');
   await writeFile(path.join(dir, 'settings.yaml'), `infra: ${name}\ncatalog: taskservs\n${extra}\nservers:\n${servers}`);
   const settings = await loadSettings(path.join(dir, 'settings.yaml'));
@@ -56,13 +61,14 @@ async function create(settings: Settings, extra: Partial<Parameters<typeof serve
 
 describe.runIf(dockerAvailable)('serverCreate', () => {
   it('creates three servers in parallel and installs their taskservs in dependency order; a re-run changes nothing', async () => {
-    const settings = await infra('  - hostname: web-01\n    taskservs: [webserver]\n  - hostname: jobs-01\n    taskservs: [jobrunner]\n  - hostname: all-01\n    taskservs: [jobrunner, webserver]\n    plan: { cpu_millicores: 300, memory_mb: 48 }\n');
+    const settings = await infra('  - hostname: web-01\n    taskservs: [webserver, pause]\n  - hostname: jobs-01\n    taskservs: [jobrunner, pause]\n  - hostname: all-01\n    taskservs: [jobrunner, webserver, pause]\n    plan: { cpu_millicores: 300, memory_mb: 48 }\n');
     const result = await create(settings);
     expect(result.ok).toBe(true);
     const by = Object.fromEntries(result.servers.map((s) => [s.hostname, s]));
-    expect(by['web-01']!.order).toEqual(['base', 'webserver']);
-    expect(by['jobs-01']!.order).toEqual(['base', 'kvstore', 'jobrunner']);
-    expect(by['all-01']!.order).toEqual(['base', 'kvstore', 'jobrunner', 'webserver']);
+    // Dependencies first; among taskservs ready together, by name.
+    expect(by['web-01']!.order).toEqual(['base', 'pause', 'webserver']);
+    expect(by['jobs-01']!.order).toEqual(['base', 'kvstore', 'jobrunner', 'pause']);
+    expect(by['all-01']!.order).toEqual(['base', 'kvstore', 'jobrunner', 'pause', 'webserver']);
     for (const server of result.servers) {
       expect(server).toMatchObject({ state: 'ready', created: true });
       expect(server.taskservs.every((t) => t.state === 'checked')).toBe(true);
