@@ -153,15 +153,21 @@ async function provisionAll(settings: Settings, servers: ServerSpec[], view: Ser
   });
 }
 
-export async function serverCreate(input: ServerCreateInput): Promise<ServerCreateResult> {
-  const { settings } = input;
-  const servers = selectServers(settings, input.servers);
+/** The per-server view the `serverCreateProgress` query returns, every server queued. */
+function progressView(settings: Settings, servers: ServerSpec[], phase: ServerCreateProgress['phase']): ServerCreateProgress {
   const view: ServerCreateProgress = {
     infra: settings.infra,
-    phase: 'required-services',
+    phase,
     servers: servers.map((s) => ({ hostname: s.hostname, state: 'queued', workflowId: serverWorkflowId(settings.infra, s.hostname) })),
   };
   setHandler(serverCreateProgressQuery, () => view);
+  return view;
+}
+
+export async function serverCreate(input: ServerCreateInput): Promise<ServerCreateResult> {
+  const { settings } = input;
+  const servers = selectServers(settings, input.servers);
+  const view = progressView(settings, servers, 'required-services');
   const required = await requiredServices(input);
   if (input.checkMode) {
     view.phase = 'planning';
@@ -189,12 +195,7 @@ export async function serverCreate(input: ServerCreateInput): Promise<ServerCrea
 export async function clusterCreate(input: ServerCreateInput): Promise<ServerCreateResult> {
   const { settings } = input;
   const servers = selectServers(settings, input.servers);
-  const view: ServerCreateProgress = {
-    infra: settings.infra,
-    phase: 'creating',
-    servers: servers.map((s) => ({ hostname: s.hostname, state: 'queued', workflowId: serverWorkflowId(settings.infra, s.hostname) })),
-  };
-  setHandler(serverCreateProgressQuery, () => view);
+  const view = progressView(settings, servers, 'creating');
   await ensureRequired(input, await requiredServices(input));
   const results = new Map<string, ServerProgress>();
   const controlPlanes = servers.filter((s) => s.role === 'control-plane');
