@@ -24,11 +24,19 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'provisioning-test-'));
-  const [server, bundle, docker] = await Promise.all([
-    startOnFreePort(path.join(scratch, 'temporal.log')),
-    bundleWorkflows(),
-    detectDocker(),
-  ]);
+  const started = await Promise.allSettled([startOnFreePort(path.join(scratch, 'temporal.log')), bundleWorkflows(), detectDocker()]);
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    // No teardown runs when setup throws: clean up here what setup made.
+    if (started[0].status === 'fulfilled') await started[0].value.stop();
+    await rm(scratch, { recursive: true, force: true });
+    throw (failed).reason;
+  }
+  const [server, bundle, docker] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+    Awaited<ReturnType<typeof startOnFreePort>>,
+    Awaited<ReturnType<typeof bundleWorkflows>>,
+    Awaited<ReturnType<typeof detectDocker>>,
+  ];
   const workflowBundlePath = path.join(scratch, 'workflow-bundle.js');
   await writeFile(workflowBundlePath, bundle.code);
 
