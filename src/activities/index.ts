@@ -2,5 +2,5 @@
 export { checkPrerequisites } from './prerequisites.js';
 export { preflight } from './preflight.js';
 export { serviceStatuses, startService, stopService, waitHealthy } from './platform.js';
-export { checkService, endSupervisor, watchService } from './supervision.js';
+export { endSupervisor, watchService } from './supervision.js';
 export { createServer, deleteServer, prepareInfra, runTaskserv, serverExists, waitServerReady } from './servers.js';

@@ -34,11 +34,16 @@ export const commandProvider: Provider = {
     if (result.exitCode !== 0) throw new Error(`delete command ${JSON.stringify(result.argv)} exited ${result.exitCode}: ${result.output.trim()}`);
     return { deleted: true, output: result.output };
   },
-  async exec(ctx, script, env) {
-    const result = await run(ctx, 'exec', { taskserv: script.taskserv, script: script.file }, env);
-    return { exitCode: result.exitCode, output: result.output };
+  async probe(ctx) {
+    return { ready: await this.exists(ctx), installed: [] };
   },
-  async ready(ctx) {
-    return this.exists(ctx);
+  async run(ctx, taskserv, scripts, env) {
+    let output = '';
+    for (const script of scripts) {
+      const result = await run(ctx, 'exec', { taskserv, script: script.file }, env);
+      output += (output && !output.endsWith('\n') ? '\n' : '') + result.output;
+      if (result.exitCode !== 0) return { exitCode: result.exitCode, output, failedStep: script.step };
+    }
+    return { exitCode: 0, output };
   },
 };

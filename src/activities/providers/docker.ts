@@ -9,10 +9,12 @@ import { dockerClient, imagePresent } from '../../docker/client.js';
 import { demuxDockerLogs } from '../../docker/logs.js';
 import { MANAGED_LABEL } from '../drivers/docker.js';
 import { ServiceConfigError } from '../drivers/types.js';
-import { networkName, serverName, type Provider, type ServerContext } from './types.js';
+import { networkName, serverName, type Provider, type ServerContext, type StepsResult } from './types.js';
 
 export const INFRA_LABEL = 'provisioning.infra';
 export const SERVER_LABEL = 'provisioning.server';
+/** Where a docker server records its installed taskservs. */
+const MARKERS = '/var/lib/provisioning/taskservs';
 
 let client: Docker | undefined;
 const docker = () => (client ??= dockerClient());
@@ -110,14 +112,24 @@ export const dockerProvider: Provider = {
     return { deleted: true };
   },
 
-  async exec(ctx, script, env) {
-    return execIn(serverName(ctx), ['sh', '-c', script.content, script.taskserv], env);
+  async probe(ctx) {
+    const info = await inspect(serverName(ctx));
+    if (!info?.State.Running) return { ready: false, installed: [] };
+    // One exec answers both: every exec is a round trip through the engine.
+    const listed = await execIn(serverName(ctx), ['sh', '-c', 'ls -1 "$1" 2>/dev/null; true', 'ls', MARKERS]).catch(() => undefined);
+    return listed?.exitCode === 0 ? { ready: true, installed: listed.output.split('\n').filter(Boolean).sort() } : { ready: false, installed: [] };
   },
 
-  async ready(ctx) {
-    const info = await inspect(serverName(ctx));
-    if (!info?.State.Running) return false;
-    return (await execIn(serverName(ctx), ['true'])).exitCode === 0;
+  async run(ctx, taskserv, scripts, env) {
+    // All steps in one exec; an install records itself once its script succeeded. Markers in
+    // the output say which step failed.
+    const program = scripts.flatMap((script, i) => [
+      `sh -c "$${i + 3}" "$2" || { s=$?; echo "@@provisioning:failed:${script.step}:$s"; exit $s; }`,
+      ...(script.step === 'install' ? ['mkdir -p "$1" && touch "$1/$2"'] : []),
+    ]);
+    const result = await execIn(serverName(ctx), ['sh', '-c', program.join('\n'), 'provision', MARKERS, taskserv, ...scripts.map((s) => s.content)], env);
+    const failed = /^@@provisioning:failed:(install|check|test):/m.exec(result.output)?.[1] as StepsResult['failedStep'];
+    return { ...result, output: result.output.replace(/^@@provisioning:.*\n?/gm, ''), ...(result.exitCode !== 0 ? { failedStep: failed ?? scripts[0]!.step } : {}) };
   },
 };
 

@@ -18,13 +18,31 @@ export interface CreateResult {
   output?: string;
 }
 
+export type TaskservStep = 'install' | 'check' | 'test';
+
+/** A taskserv script: its content, and the local path of its file in the catalog. */
+export interface TaskservScript {
+  step: TaskservStep;
+  content: string;
+  file: string;
+}
+
+export interface StepsResult extends ExecResult {
+  /** The step that failed, when exitCode is not 0. */
+  failedStep?: TaskservStep;
+}
+
 export interface Provider {
   exists(ctx: ServerContext): Promise<boolean>;
   create(ctx: ServerContext): Promise<CreateResult>;
   delete(ctx: ServerContext): Promise<{ deleted: boolean; output?: string }>;
-  /** Runs a taskserv script (its content and the local path of its file) on the server. */
-  exec(ctx: ServerContext, script: { content: string; file: string; taskserv: string }, env: Record<string, string>): Promise<ExecResult>;
-  ready(ctx: ServerContext): Promise<boolean>;
+  /** Whether the server answers, and the taskservs recorded on it as installed. */
+  probe(ctx: ServerContext): Promise<{ ready: boolean; installed: string[] }>;
+  /**
+   * Runs a taskserv's scripts on the server in order, stopping at the first failure; a
+   * successful install is recorded where the provider can keep such a record.
+   */
+  run(ctx: ServerContext, taskserv: string, scripts: TaskservScript[], env: Record<string, string>): Promise<StepsResult>;
 }
 
 export function serverName(ctx: ServerContext): string {
