@@ -128,7 +128,8 @@ async function runServerWorkflow(io: Io, type: 'serverCreate' | 'clusterCreate',
     const link = webUiLink(io.env, conn, workflowId);
     (opts.json ? io.err : io.out)(`Workflow ${workflowId}${link ? `\nWeb UI: ${link}` : ''}`);
     if (!opts.wait) return void (opts.json && printJson(io, { workflowId }));
-    const result = await follow(io, client, workflowId, Boolean(opts.json));
+    // Check mode only plans: its per-server progress lines would all read "queued".
+    const result = await follow(io, client, workflowId, Boolean(opts.json) || Boolean(opts.check));
     if (!result.ok) io.exitCode = 1;
     if (opts.json) return printJson(io, { workflowId, ...result });
     if (result.plan) {
