@@ -4,3 +4,4 @@ export { preflight } from './preflight.js';
 export { serviceStatuses, startService, stopService, waitHealthy } from './platform.js';
 export { endSupervisor, watchService } from './supervision.js';
 export { createServer, deleteServer, prepareInfra, runTaskserv, serverExists, waitServerReady } from './servers.js';
+export { createEnvNetwork, createEnvNode, installEnvNode, reapTestEnvironments, removeEnvironment, runEnvTests, startEnvNodes } from './testenv.js';

@@ -1,0 +1,464 @@
+/**
+ * Test-environment activities: an isolated network per environment (a given subnet, or a
+ * free /24 from a pool), one container per node with hostname, alias, limits and labels,
+ * taskserv installs and test runs inside the containers, removal by label, and the reaper
+ * that removes what belongs to closed workflows.
+ *
+ * Every node's PID 1 follows /var/log/provisioning/node.log, and every step run here
+ * appends its output there, so `docker logs` of a node is its install and test log.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type Docker from 'dockerode';
+import { parseCidr } from '../config/settings-schema.js';
+import { networkName, type EnvironmentPlan, type EnvNode } from '../config/testenv-schema.js';
+import { BASE_IMAGE, ensureBaseImage } from '../docker/base-image.js';
+import { dockerClient, imagePresent } from '../docker/client.js';
+import { DockerFrames } from '../docker/logs.js';
+import type { RunRequest, TestResult } from '../workflows/testenv-model.js';
+import { MANAGED_LABEL } from './drivers/docker.js';
+
+export const TESTENV_LABEL = 'provisioning.testenv';
+export const NODE_LABEL = 'provisioning.node';
+export const WORKFLOW_LABEL = 'provisioning.workflow';
+export const NAMESPACE_LABEL = 'provisioning.namespace';
+export const CLUSTER_LABEL = 'provisioning.temporal-cluster';
+export const NODE_LOG = '/var/log/provisioning/node.log';
+/** Where free subnets for environments come from, one /24 each. */
+export const DEFAULT_POOL = '10.213.0.0/16';
+
+let client: Docker | undefined;
+const docker = () => (client ??= dockerClient());
+
+function failure(message: string, type = 'TestEnvConfigError'): ApplicationFailure {
+  return ApplicationFailure.create({ message, type, nonRetryable: true });
+}
+
+const statusCode = (err: unknown) => (err as { statusCode?: number }).statusCode;
+
+let clusterId: Promise<string> | undefined;
+/** Labels that tie a resource to the Temporal cluster and namespace whose workflow owns it. */
+async function ownerLabels(id: string): Promise<Record<string, string>> {
+  const ctx = Context.current();
+  clusterId ??= ctx.client.workflowService.getClusterInfo({}).then((i) => i.clusterId ?? 'unknown', () => 'unknown');
+  return {
+    [MANAGED_LABEL]: 'true',
+    [TESTENV_LABEL]: id,
+    [WORKFLOW_LABEL]: `testenv/${id}`,
+    [NAMESPACE_LABEL]: ctx.info.workflowNamespace ?? 'default',
+    [CLUSTER_LABEL]: await clusterId,
+  };
+}
+
+/** Races work against the activity's cancellation, heartbeating (with details) meanwhile. */
+async function heartbeating<T>(work: (beat: (details?: unknown) => void) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  let details: unknown;
+  const beat = (d?: unknown) => {
+    details = d;
+    ctx.heartbeat(d);
+  };
+  beat();
+  const ticker = setInterval(() => ctx.heartbeat(details), 1000);
+  try {
+    return await Promise.race([work(beat), ctx.cancelled]);
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network
+
+function* poolSubnets(pool: string, start: number): Generator<string> {
+  const p = parseCidr(pool);
+  if (!p || p.bits > 24) throw failure(`PROVISIONING_TESTENV_POOL ${pool} is not an IPv4 CIDR of /24 or larger`);
+  const count = 2 ** (24 - p.bits);
+  for (let i = 0; i < count; i++) {
+    const base = p.base + ((start + i) % count) * 256;
+    yield `${[24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join('.')}/24`;
+  }
+}
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
+async function usedSubnets(): Promise<string[]> {
+  const networks = await docker().listNetworks();
+  return networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => Boolean(s)));
+}
+
+function overlaps(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  if (!x || !y) return false;
+  return x.base < y.base + 2 ** (32 - y.bits) && y.base < x.base + 2 ** (32 - x.bits);
+}
+
+export interface EnvNetwork {
+  name: string;
+  subnet: string;
+  gateway?: string;
+}
+
+async function inspectNetwork(name: string): Promise<EnvNetwork | undefined> {
+  try {
+    const info = await docker().getNetwork(name).inspect();
+    const config = (info.IPAM?.Config ?? [])[0] as { Subnet?: string; Gateway?: string } | undefined;
+    return { name, subnet: config?.Subnet ?? '', ...(config?.Gateway ? { gateway: config.Gateway } : {}) };
+  } catch (err) {
+    if (statusCode(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Creates the environment's network: the plan's subnet, or the first free /24 of the pool. */
+export async function createEnvNetwork({ plan, pool }: { plan: Pick<EnvironmentPlan, 'id' | 'network'>; pool?: string }): Promise<EnvNetwork> {
+  const name = networkName(plan.id);
+  const existing = await inspectNetwork(name);
+  if (existing) return existing;
+  const labels = await ownerLabels(plan.id);
+  const create = (subnet: string) =>
+    docker().createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels, IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] } });
+  if (plan.network.subnet) {
+    try {
+      await create(plan.network.subnet);
+    } catch (err) {
+      if (/overlap/i.test((err as Error).message)) throw failure(`subnet ${plan.network.subnet} overlaps an existing Docker network; choose another or leave it out to get a free one`);
+      throw err;
+    }
+    return (await inspectNetwork(name))!;
+  }
+  const used = await usedSubnets();
+  const poolCidr = pool ?? process.env.PROVISIONING_TESTENV_POOL ?? DEFAULT_POOL;
+  for (const subnet of poolSubnets(poolCidr, hash(plan.id))) {
+    if (used.some((u) => overlaps(u, subnet))) continue;
+    try {
+      await create(subnet);
+      return (await inspectNetwork(name))!;
+    } catch (err) {
+      // Another environment took it between the listing and the create: try the next one.
+      if (/overlap/i.test((err as Error).message)) continue;
+      if (statusCode(err) === 409) return (await inspectNetwork(name))!;
+      throw err;
+    }
+  }
+  throw failure(`no free /24 is left in the pool ${poolCidr}; clean up environments ("provisioning test env reap") or set PROVISIONING_TESTENV_POOL`, 'TestEnvPoolExhausted');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Containers
+
+const PID1 = `mkdir -p /var/log/provisioning && touch ${NODE_LOG} && exec tail -n +1 -f ${NODE_LOG}`;
+
+async function inspectContainer(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+  try {
+    return await docker().getContainer(name).inspect();
+  } catch (err) {
+    if (statusCode(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Creates (does not start) a node's container; a retry finds the one it made by name. */
+export async function createEnvNode({ plan, node }: { plan: Pick<EnvironmentPlan, 'id'>; node: EnvNode }): Promise<{ id: string; created: boolean }> {
+  const existing = await inspectContainer(node.container);
+  if (existing) return { id: existing.Id, created: false };
+  if (node.image === BASE_IMAGE) await ensureBaseImage(docker());
+  else if (!(await imagePresent(docker(), node.image))) throw failure(`image ${node.image} of node ${node.name} is not present locally; pull or build it first`);
+  const network = networkName(plan.id);
+  try {
+    const container = await docker().createContainer({
+      name: node.container,
+      Hostname: node.name,
+      Image: node.image,
+      Entrypoint: ['sh', '-c'],
+      Cmd: [PID1],
+      Labels: { ...(await ownerLabels(plan.id)), [NODE_LABEL]: node.name },
+      HostConfig: {
+        NetworkMode: network,
+        NanoCpus: node.resources.cpu_millicores * 1_000_000,
+        Memory: node.resources.memory_mb * 1024 * 1024,
+        MemorySwap: node.resources.memory_mb * 1024 * 1024,
+        ...(node.resources.disk_mb ? { StorageOpt: { size: `${node.resources.disk_mb}M` } } : {}),
+      },
+      NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [node.name] } } },
+    });
+    return { id: container.id, created: true };
+  } catch (err) {
+    if (statusCode(err) === 409) return { id: (await inspectContainer(node.container))!.Id, created: false };
+    if (/storage ?opt|quota/i.test((err as Error).message)) throw failure(`node ${node.name}: the Docker engine cannot limit disk size (${(err as Error).message}); leave disk_mb out`);
+    throw err;
+  }
+}
+
+/** Starts the nodes' containers and returns each one's address on the environment network. */
+export async function startEnvNodes({ plan, nodes }: { plan: Pick<EnvironmentPlan, 'id'>; nodes: string[] }): Promise<Record<string, string>> {
+  const network = networkName(plan.id);
+  const addresses: Record<string, string> = {};
+  await Promise.all(
+    nodes.map(async (container) => {
+      const before = await inspectContainer(container);
+      if (!before) throw failure(`container ${container} is gone`, 'TestEnvNodeGone');
+      if (!before.State.Running) await docker().getContainer(container).start();
+      const info = (await inspectContainer(container))!;
+      if (!info.State.Running) throw failure(`container ${container} stopped right after starting (exit ${info.State.ExitCode}): ${info.State.Error || 'see its logs'}`, 'TestEnvNodeFailed');
+      addresses[container] = info.NetworkSettings.Networks[network]?.IPAddress ?? '';
+    }),
+  );
+  return addresses;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps inside a node
+
+export interface StepOutcome {
+  label: string;
+  exitCode: number;
+  startedAt: number;
+  durationMs: number;
+  output: string;
+}
+
+/**
+ * A POSIX sh program whose text is constant apart from positional references: every value
+ * from config (scripts, parameters, argv) travels as an argument, never as program text.
+ */
+class Program {
+  readonly args: string[] = [];
+  readonly lines: string[] = [
+    'LOG=' + NODE_LOG,
+    'mkdir -p "${LOG%/*}"',
+    // step LABEL CMD...: runs CMD with its output to the caller and appended to the node log.
+    'step() {',
+    '  label=$1; shift',
+    '  echo "@@provisioning:begin:$label"',
+    '  echo "==> $label" >>"$LOG"',
+    '  st="${LOG%/*}/.status.$$"',
+    '  { "$@"; echo $? >"$st"; } 2>&1 | tee -a "$LOG"',
+    '  s=$(cat "$st" 2>/dev/null); rm -f "$st"; s=${s:-127}',
+    '  echo "<== $label: exit $s" >>"$LOG"',
+    '  echo "@@provisioning:end:$label:$s"',
+    '  return "$s"',
+    '}',
+  ];
+
+  ref(value: string): string {
+    this.args.push(value);
+    return `"\${${this.args.length}}"`;
+  }
+
+  step(label: string, argv: string[], stopOnFailure: boolean): void {
+    this.lines.push(`step ${[label, ...argv].map((v) => this.ref(v)).join(' ')}${stopOnFailure ? ' || exit $?' : ''}`);
+  }
+
+  argv(): string[] {
+    return ['sh', '-c', this.lines.join('\n'), 'provisioning', ...this.args];
+  }
+}
+
+function tail(text: string, lines = 40): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Runs a program in a container, timing each step by the arrival of its markers. */
+async function runSteps(container: string, program: Program, env: Record<string, string>, onStep: (label: string) => void): Promise<{ steps: StepOutcome[]; exitCode: number; output: string }> {
+  const exec = await docker().getContainer(container).exec({ Cmd: program.argv(), Env: Object.entries(env).map(([k, v]) => `${k}=${v}`), AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const frames = new DockerFrames();
+  const steps: StepOutcome[] = [];
+  let current: { label: string; startedAt: number; lines: string[] } | undefined;
+  let partial = '';
+  const all: string[] = [];
+  const onLine = (line: string) => {
+    const begin = /^@@provisioning:begin:(.*)$/.exec(line);
+    const end = /^@@provisioning:end:(.*):(\d+)$/.exec(line);
+    if (begin) {
+      current = { label: begin[1]!, startedAt: Date.now(), lines: [] };
+      onStep(current.label);
+    } else if (end && current) {
+      steps.push({ label: current.label, exitCode: Number(end[2]), startedAt: current.startedAt, durationMs: Date.now() - current.startedAt, output: tail(current.lines.join('\n')) });
+      current = undefined;
+    } else {
+      current?.lines.push(line);
+      all.push(line);
+    }
+  };
+  await new Promise<void>((resolve, reject) => {
+    stream.on('data', (chunk: Buffer) => {
+      const text = partial + frames.push(chunk);
+      const lines = text.split('\n');
+      partial = lines.pop()!;
+      lines.forEach(onLine);
+    });
+    stream.on('end', () => {
+      if (partial) onLine(partial);
+      resolve();
+    });
+    stream.on('error', reject);
+    void Context.current().cancelled.catch(() => {
+      stream.destroy();
+      resolve();
+    });
+  });
+  const info = await exec.inspect();
+  return { steps, exitCode: info.ExitCode ?? -1, output: tail(all.join('\n')) };
+}
+
+function scriptEnv(plan: Pick<EnvironmentPlan, 'id' | 'nodes'>, node: EnvNode): Record<string, string> {
+  return { ENV_ID: plan.id, NODE: node.name, NODES: plan.nodes.map((n) => n.name).join(' '), SERVER: node.name, INFRA: `testenv-${plan.id}` };
+}
+
+function withParameters(parameters: Record<string, string>, argv: string[]): string[] {
+  const pairs = Object.entries(parameters).map(([k, v]) => `${k}=${v}`);
+  return pairs.length > 0 ? ['env', ...pairs, ...argv] : argv;
+}
+
+export interface InstallOutcome {
+  node: string;
+  taskservs: Array<{ name: string; exitCode: number; durationMs: number; output: string }>;
+}
+
+/** Installs then checks each of a node's taskservs in order, in one exec; the first failure stops it. */
+export async function installEnvNode({ plan, node }: { plan: Pick<EnvironmentPlan, 'id' | 'nodes' | 'taskservs'>; node: EnvNode }): Promise<InstallOutcome> {
+  return heartbeating(async (beat) => {
+    const program = new Program();
+    for (const name of node.order) {
+      const t = plan.taskservs[name]!;
+      program.step(`install:${name}`, withParameters({ ...t.parameters, TASKSERV: name }, ['sh', '-c', t.scripts.install, name]), true);
+      program.step(`check:${name}`, withParameters({ ...t.parameters, TASKSERV: name }, ['sh', '-c', t.scripts.check, name]), true);
+    }
+    const result = await runSteps(node.container, program, scriptEnv(plan, node), (label) => beat({ node: node.name, step: label }));
+    const taskservs = node.order.flatMap((name) => {
+      const install = result.steps.find((s) => s.label === `install:${name}`);
+      const check = result.steps.find((s) => s.label === `check:${name}`);
+      if (!install) return [];
+      const failed = install.exitCode !== 0 ? install : check && check.exitCode !== 0 ? check : undefined;
+      return [{ name, exitCode: failed?.exitCode ?? (check ? 0 : -1), durationMs: install.durationMs + (check?.durationMs ?? 0), output: tail([install.output, check?.output ?? ''].filter(Boolean).join('\n'), 20) }];
+    });
+    const failed = taskservs.find((t) => t.exitCode !== 0) ?? (result.exitCode !== 0 || taskservs.length < node.order.length ? { name: node.order[taskservs.length] ?? '?', exitCode: result.exitCode, output: result.output } : undefined);
+    if (failed) {
+      const step = result.steps.find((s) => s.exitCode !== 0)?.label.split(':')[0] ?? 'install';
+      throw ApplicationFailure.create({
+        message: `${step} of taskserv ${failed.name} on node ${node.name} failed (exit ${failed.exitCode}):\n${failed.output}`,
+        type: 'TaskservFailed',
+        nonRetryable: true,
+        details: [{ node: node.name, taskservs }],
+      });
+    }
+    return { node: node.name, taskservs };
+  });
+}
+
+/**
+ * Runs tests on one node: each installed taskserv's test.sh (check.sh when it has none), or
+ * the given argv. Every test runs; failures are results, not errors.
+ */
+export async function runEnvTests({ plan, node, request }: { plan: Pick<EnvironmentPlan, 'id' | 'nodes' | 'taskservs'>; node: EnvNode; request: RunRequest }): Promise<TestResult[]> {
+  return heartbeating(async (beat) => {
+    if (!(await inspectContainer(node.container))?.State.Running) throw failure(`node ${node.name} (${node.container}) is not running`, 'TestEnvNodeGone');
+    const program = new Program();
+    const names: string[] = [];
+    if (request.command) {
+      names.push(request.command.join(' '));
+      program.step('command', request.command, false);
+    } else {
+      for (const name of node.order) {
+        const t = plan.taskservs[name]!;
+        const [label, script] = t.scripts.test !== undefined ? [name, t.scripts.test] : [`${name}:check`, t.scripts.check];
+        names.push(label);
+        program.step(label, withParameters({ ...t.parameters, TASKSERV: name }, ['sh', '-c', script, name]), false);
+      }
+    }
+    if (names.length === 0) return [];
+    const result = await runSteps(node.container, program, scriptEnv(plan, node), (label) => beat({ node: node.name, test: label }));
+    return names.map((name, i) => {
+      const step = result.steps[i];
+      if (!step) return { node: node.name, name, exitCode: -1, passed: false, durationMs: 0, output: tail(result.output) || 'the test did not run (the exec ended early)' };
+      return { node: node.name, name, exitCode: step.exitCode, passed: step.exitCode === 0, durationMs: step.durationMs, output: step.output };
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Removal and the reaper
+
+async function removeById(id: string): Promise<{ containers: number; networks: number }> {
+  const filters = { label: [`${TESTENV_LABEL}=${id}`] };
+  const containers = await docker().listContainers({ all: true, filters });
+  await Promise.all(
+    containers.map((c) =>
+      docker()
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch((err: unknown) => {
+          if (statusCode(err) !== 404 && !/removal of container .* is already in progress/i.test((err as Error).message)) throw err;
+        }),
+    ),
+  );
+  const networks = await docker().listNetworks({ filters });
+  for (const n of networks) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await docker().getNetwork(n.Id).remove();
+        break;
+      } catch (err) {
+        if (statusCode(err) === 404) break;
+        if (attempt >= 20) throw err;
+        // A container still detaching from the network: try again shortly.
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+  return { containers: containers.length, networks: networks.length };
+}
+
+/** Removes every container and network labelled with the environment's id. Idempotent. */
+export async function removeEnvironment({ id }: { id: string }): Promise<{ containers: number; networks: number }> {
+  return removeById(id);
+}
+
+export interface ReapedEnvironment {
+  id: string;
+  workflowId: string;
+  /** The owning workflow's status when it was reaped, or "not found". */
+  status: string;
+  containers: number;
+  networks: number;
+}
+
+/**
+ * Removes environments whose owning workflow is closed (or unknown to this namespace): a
+ * terminated workflow or a lost worker leaves them behind. Only resources created through
+ * this Temporal cluster and namespace are considered.
+ */
+export async function reapTestEnvironments(): Promise<{ checked: number; reaped: ReapedEnvironment[] }> {
+  const ctx = Context.current();
+  clusterId ??= ctx.client.workflowService.getClusterInfo({}).then((i) => i.clusterId ?? 'unknown', () => 'unknown');
+  const cluster = await clusterId;
+  const namespace = ctx.info.workflowNamespace ?? 'default';
+  const filters = { label: [`${MANAGED_LABEL}=true`, TESTENV_LABEL, `${NAMESPACE_LABEL}=${namespace}`, `${CLUSTER_LABEL}=${cluster}`] };
+  const [containers, networks] = await Promise.all([docker().listContainers({ all: true, filters }), docker().listNetworks({ filters })]);
+  const owners = new Map<string, string>();
+  for (const labels of [...containers.map((c) => c.Labels), ...networks.map((n) => n.Labels ?? {})]) {
+    const id = labels[TESTENV_LABEL];
+    if (id) owners.set(id, labels[WORKFLOW_LABEL] ?? `testenv/${id}`);
+  }
+  const reaped: ReapedEnvironment[] = [];
+  for (const [id, workflowId] of owners) {
+    ctx.heartbeat(id);
+    let status: string;
+    try {
+      status = (await ctx.client.workflow.getHandle(workflowId).describe()).status.name;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      status = 'not found';
+    }
+    if (status === 'RUNNING') continue;
+    reaped.push({ id, workflowId, status, ...(await removeById(id)) });
+  }
+  return { checked: owners.size, reaped };
+}

@@ -1,0 +1,115 @@
+/** State, runs and results of the test-environment workflow. Pure; the CLI reads them too. */
+import type { EnvironmentPlan, EnvNode } from '../config/testenv-schema.js';
+
+export type EnvPhase =
+  | 'creating-network'
+  | 'creating-containers'
+  | 'created'
+  | 'starting'
+  | 'installing'
+  | 'ready'
+  | 'running'
+  | 'cleaning-up'
+  | 'cleaned'
+  | 'failed';
+
+export type NodeState = 'pending' | 'created' | 'running' | 'installing' | 'ready' | 'failed';
+
+export interface TaskservState {
+  name: string;
+  state: 'pending' | 'installing' | 'installed' | 'failed';
+  durationMs?: number;
+  output?: string;
+}
+
+export interface NodeView {
+  name: string;
+  role: EnvNode['role'];
+  container: string;
+  image: string;
+  resources: EnvNode['resources'];
+  state: NodeState;
+  address?: string;
+  taskservs: TaskservState[];
+}
+
+export interface TestResult {
+  node: string;
+  /** The taskserv's test ("<taskserv>", or "<taskserv>:check" when it has no test.sh), or the command. */
+  name: string;
+  exitCode: number;
+  passed: boolean;
+  durationMs: number;
+  /** The last lines of its output. */
+  output: string;
+}
+
+export interface RunRequest {
+  /** Nodes to run on; every node when absent. */
+  nodes?: string[];
+  /** argv to run instead of the taskservs' tests. */
+  command?: string[];
+}
+
+export interface RunResult {
+  run: number;
+  startedAt: number;
+  durationMs: number;
+  passed: boolean;
+  tests: TestResult[];
+}
+
+export interface EnvState {
+  id: string;
+  workflowId: string;
+  type: EnvironmentPlan['type'];
+  subject: string;
+  phase: EnvPhase;
+  network: { name: string; subnet?: string; gateway?: string };
+  nodes: NodeView[];
+  autoCleanup: boolean;
+  createdAt: number;
+  expiresAt: number;
+  runs: number;
+  lastRun?: RunResult;
+  /** Why the environment was removed: cleanup signal, auto_cleanup, ttl, failed or cancelled. */
+  cleanupReason?: 'signal' | 'auto-cleanup' | 'ttl' | 'failed' | 'cancelled';
+  removed?: { containers: number; networks: number };
+  error?: string;
+}
+
+export function initialState(plan: EnvironmentPlan, now: number): EnvState {
+  return {
+    id: plan.id,
+    workflowId: plan.workflowId,
+    type: plan.type,
+    subject: plan.subject,
+    phase: 'creating-network',
+    network: { ...plan.network },
+    nodes: plan.nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      container: n.container,
+      image: n.image,
+      resources: n.resources,
+      state: 'pending',
+      taskservs: n.order.map((name) => ({ name, state: 'pending' })),
+    })),
+    autoCleanup: plan.autoCleanup,
+    createdAt: now,
+    expiresAt: now + plan.ttlSeconds * 1000,
+    runs: 0,
+  };
+}
+
+/** Control planes are set up first, then every other node (the seeds' cluster order). */
+export function installWaves(nodes: readonly EnvNode[]): EnvNode[][] {
+  const first = nodes.filter((n) => n.role === 'control-plane');
+  const rest = nodes.filter((n) => n.role !== 'control-plane');
+  return [first, rest].filter((w) => w.length > 0);
+}
+
+/** Phases in which a run can still be served (it waits for the environment to be ready). */
+export function acceptsRuns(phase: EnvPhase): boolean {
+  return !['cleaning-up', 'cleaned', 'failed'].includes(phase);
+}

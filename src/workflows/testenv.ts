@@ -1,0 +1,194 @@
+/**
+ * testEnvironment (id testenv/<id>): a workflow that owns a containerized test environment.
+ * It creates the network and the nodes' containers, starts them (now, or on the `start`
+ * signal when auto_start is off), installs each node's taskservs in dependency order
+ * (control planes first), and is then ready. The `run` update runs tests; the `cleanup`
+ * signal, the TTL timer, or auto_cleanup after the first run removes everything. Removal
+ * runs in a non-cancellable scope on success, failure and cancellation alike.
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import type * as activities from '../activities/index.js';
+import type { EnvironmentPlan, EnvNode } from '../config/testenv-schema.js';
+import { acceptsRuns, initialState, installWaves, type EnvState, type RunRequest, type RunResult, type TestResult } from './testenv-model.js';
+
+export const testenvStateQuery = defineQuery<EnvState>('testenvState');
+export const cleanupSignal = defineSignal<[]>('cleanup');
+export const startSignal = defineSignal<[]>('start');
+export const runUpdate = defineUpdate<RunResult, [RunRequest]>('run');
+
+/** Activities that create resources are waited for on cancel, so cleanup sees what they made. */
+const setup = proxyActivities<typeof activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '5 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1 s', maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TaskservFailed', 'TestEnvNodeGone', 'TestEnvNodeFailed', 'TestEnvPoolExhausted'] },
+});
+
+const cleanupActs = proxyActivities<typeof activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1 s', maximumInterval: '30 s' },
+});
+
+export interface TestEnvironmentInput {
+  plan: EnvironmentPlan;
+  /** Subnet pool for environments without a subnet (default PROVISIONING_TESTENV_POOL or 10.213.0.0/16). */
+  pool?: string;
+}
+
+/** Like Promise.all, but waits for every branch: no resource is still being made when cleanup starts. */
+async function allSettled<T>(work: Array<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
+function errorMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Promise<EnvState> {
+  const state = initialState(plan, Date.now());
+  let cleanupRequested = false;
+  let startRequested = plan.autoStart;
+  let busy = false;
+  setHandler(testenvStateQuery, () => state);
+  setHandler(cleanupSignal, () => void (cleanupRequested = true));
+  setHandler(startSignal, () => void (startRequested = true));
+  const node = (name: string) => state.nodes.find((n) => n.name === name)!;
+
+  setHandler(
+    runUpdate,
+    async (request) => {
+      startRequested = true;
+      await condition(() => !busy && (state.phase === 'ready' || !acceptsRuns(state.phase)));
+      if (state.phase !== 'ready') throw ApplicationFailure.nonRetryable(`environment ${plan.id} is ${state.phase}${state.error ? `: ${state.error}` : ''}`, 'TestEnvNotReady');
+      busy = true;
+      state.phase = 'running';
+      const startedAt = Date.now();
+      try {
+        const chosen = plan.nodes.filter((n) => !request.nodes || request.nodes.includes(n.name));
+        const results = await Promise.all(
+          chosen.map((n) =>
+            setup.runEnvTests.executeWithOptions(
+              { summary: `tests on ${n.name}`, startToCloseTimeout: '30 minutes', heartbeatTimeout: '5 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 1 } },
+              [{ plan: { id: plan.id, nodes: plan.nodes, taskservs: plan.taskservs }, node: n, request }],
+            ),
+          ),
+        );
+        const tests: TestResult[] = results.flat();
+        state.runs += 1;
+        state.lastRun = { run: state.runs, startedAt, durationMs: Date.now() - startedAt, passed: tests.every((t) => t.passed), tests };
+        return state.lastRun;
+      } finally {
+        busy = false;
+        if (state.phase === 'running') state.phase = 'ready';
+      }
+    },
+    {
+      validator: (request: RunRequest) => {
+        if (!acceptsRuns(state.phase)) throw new Error(`environment ${plan.id} is ${state.phase}; create a new one`);
+        const unknown = (request.nodes ?? []).filter((n) => !plan.nodes.some((p) => p.name === n));
+        if (unknown.length > 0) throw new Error(`environment ${plan.id} has no node ${unknown.join(', ')}; its nodes are ${plan.nodes.map((n) => n.name).join(', ')}`);
+        if (request.command && request.command.length === 0) throw new Error('the command is empty');
+      },
+    },
+  );
+
+  const install = async (n: EnvNode) => {
+    const view = node(n.name);
+    view.state = 'installing';
+    view.taskservs.forEach((t) => (t.state = 'installing'));
+    try {
+      const outcome = await setup.installEnvNode.executeWithOptions(
+        { summary: `install ${n.order.join(', ') || 'nothing'} on ${n.name}`, startToCloseTimeout: '60 minutes', heartbeatTimeout: '5 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 1 } },
+        [{ plan: { id: plan.id, nodes: plan.nodes, taskservs: plan.taskservs }, node: n }],
+      );
+      for (const t of outcome.taskservs) Object.assign(view.taskservs.find((v) => v.name === t.name)!, { state: 'installed', durationMs: t.durationMs, output: t.output });
+      view.state = 'ready';
+    } catch (err) {
+      view.state = 'failed';
+      const details = (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined) as { taskservs?: Array<{ name: string; exitCode: number; output: string }> } | undefined;
+      for (const t of details?.taskservs ?? []) Object.assign(view.taskservs.find((v) => v.name === t.name)!, { state: t.exitCode === 0 ? 'installed' : 'failed', output: t.output });
+      const failing = view.taskservs.find((t) => t.state === 'installing');
+      if (failing && !isCancellation(err)) failing.state = 'failed';
+      view.taskservs.filter((t) => t.state === 'installing').forEach((t) => (t.state = 'pending'));
+      throw err;
+    }
+  };
+
+  let failure: unknown;
+  try {
+    state.phase = 'creating-network';
+    const network = await setup.createEnvNetwork.executeWithOptions(
+      { summary: `create network ${plan.network.name}`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TestEnvPoolExhausted'] } },
+      [{ plan: { id: plan.id, network: plan.network }, ...(pool ? { pool } : {}) }],
+    );
+    state.network = network;
+
+    state.phase = 'creating-containers';
+    await allSettled(
+      plan.nodes.map(async (n) => {
+        await setup.createEnvNode.executeWithOptions(
+          { summary: `create container ${n.container}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '30 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError'] } },
+          [{ plan: { id: plan.id }, node: n }],
+        );
+        node(n.name).state = 'created';
+      }),
+    );
+
+    if (!startRequested) {
+      state.phase = 'created';
+      await condition(() => startRequested || cleanupRequested, Math.max(1, state.expiresAt - Date.now()));
+    }
+    if (startRequested && !cleanupRequested) {
+      state.phase = 'starting';
+      const addresses = await setup.startEnvNodes.executeWithOptions(
+        { summary: `start ${plan.nodes.length} containers`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '30 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED },
+        [{ plan: { id: plan.id }, nodes: plan.nodes.map((n) => n.container) }],
+      );
+      for (const n of state.nodes) Object.assign(n, { state: 'running', address: addresses[n.container] });
+
+      state.phase = 'installing';
+      for (const wave of installWaves(plan.nodes)) await allSettled(wave.map(install));
+      state.phase = 'ready';
+
+      // A cleanup waits for a run in progress to finish; the TTL does not.
+      await condition(() => (cleanupRequested || (plan.autoCleanup && state.runs > 0)) && !busy, Math.max(1, state.expiresAt - Date.now()));
+    }
+    state.cleanupReason = cleanupRequested ? 'signal' : plan.autoCleanup && state.runs > 0 ? 'auto-cleanup' : 'ttl';
+  } catch (err) {
+    failure = err;
+    state.cleanupReason = isCancellation(err) ? 'cancelled' : 'failed';
+    if (!isCancellation(err)) state.error = errorMessage(err);
+  }
+
+  state.phase = 'cleaning-up';
+  // Runs whatever happened above, including cancellation of this workflow.
+  state.removed = await CancellationScope.nonCancellable(() => cleanupActs.removeEnvironment.executeWithOptions({ summary: `remove environment ${plan.id}`, startToCloseTimeout: '5 minutes', retry: { initialInterval: '1 s', maximumInterval: '30 s' } }, [{ id: plan.id }]));
+  state.phase = failure && !isCancellation(failure) ? 'failed' : 'cleaned';
+  await condition(allHandlersFinished);
+  if (failure && isCancellation(failure)) throw failure;
+  if (failure) throw ApplicationFailure.nonRetryable(`test environment ${plan.id} failed: ${state.error}`, 'TestEnvFailed', state);
+  return state;
+}
+
+/** The reaper, run by the testenv-reaper schedule and `provisioning test env reap`. */
+export async function reapTestEnvironmentsWorkflow(): Promise<Awaited<ReturnType<typeof activities.reapTestEnvironments>>> {
+  return cleanupActs.reapTestEnvironments.executeWithOptions({ summary: 'reap test environments of closed workflows', startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry: { maximumAttempts: 3 } }, []);
+}

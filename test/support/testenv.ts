@@ -1,0 +1,51 @@
+/** Helpers for test-environment tests: plans from the example catalog, resources by label, waiting for a phase. */
+import path from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { loadCatalog } from '../../src/config/settings.js';
+import { environmentRequestSchema, planEnvironment, type EnvironmentPlan } from '../../src/config/testenv-schema.js';
+import { dockerClient } from '../../src/docker/client.js';
+import type { EnvPhase, EnvState } from '../../src/workflows/testenv-model.js';
+import { uniqueId } from './temporal.js';
+
+export const exampleCatalog = path.resolve(import.meta.dirname, '../../examples/taskservs');
+
+export async function planFor(request: unknown, id = uniqueId('t')): Promise<EnvironmentPlan> {
+  const parsed = environmentRequestSchema.parse(request);
+  const result = planEnvironment(id, parsed, { dir: exampleCatalog, taskservs: await loadCatalog(exampleCatalog) });
+  if (!result.plan) throw new Error(JSON.stringify(result.problems));
+  return result.plan;
+}
+
+/** Containers and networks labelled with the environment's id. */
+export async function envResources(id: string): Promise<{ containers: string[]; networks: string[] }> {
+  const docker = dockerClient();
+  const filters = { label: [`provisioning.testenv=${id}`] };
+  const [containers, networks] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listNetworks({ filters })]);
+  return { containers: containers.map((c) => c.Names[0]!.slice(1)), networks: networks.map((n) => n.Name) };
+}
+
+/** Removes an environment's resources directly (a test's own safety net). */
+export async function forceRemove(id: string): Promise<void> {
+  const docker = dockerClient();
+  const filters = { label: [`provisioning.testenv=${id}`] };
+  for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+}
+
+export function startEnv(client: Client, taskQueue: string, plan: EnvironmentPlan): Promise<WorkflowHandle> {
+  return client.workflow.start('testEnvironment', { taskQueue, workflowId: plan.workflowId, args: [{ plan }] });
+}
+
+/** Polls the state query until `done` says so (or the workflow ends). */
+export async function waitFor(handle: WorkflowHandle, done: (s: EnvState) => boolean, what = 'state'): Promise<EnvState> {
+  for (let i = 0; i < 1200; i++) {
+    const state = await handle.query<EnvState>('testenvState').catch(() => undefined);
+    if (state && done(state)) return state;
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING') throw new Error(`workflow ended (${status.name}) before ${what}: ${JSON.stringify(state)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export const phase = (p: EnvPhase) => (s: EnvState) => s.phase === p;
