@@ -107,7 +107,7 @@ export interface EnvNetwork {
 async function inspectNetwork(name: string): Promise<EnvNetwork | undefined> {
   try {
     const info = await docker().getNetwork(name).inspect();
-    const config = (info.IPAM?.Config ?? [])[0] as { Subnet?: string; Gateway?: string } | undefined;
+    const config = (info.IPAM?.Config ?? [])[0];
     return { name, subnet: config?.Subnet ?? '', ...(config?.Gateway ? { gateway: config.Gateway } : {}) };
   } catch (err) {
     if (statusCode(err) === 404) return undefined;

@@ -9,6 +9,7 @@ import { registerPlatformCommands } from './commands/platform.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerWorkflowCommands } from './commands/workflow.js';
 import { registerServicesCommands } from './commands/services.js';
+import { registerTestCommands } from './commands/testenv.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import type { Io } from './io.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(io: Io): Command {
   registerPlatformCommands(program, io);
   registerServicesCommands(program, io);
   registerServerCommands(program, io);
+  registerTestCommands(program, io);
   registerWorkflowCommands(program, io);
   registerDevCommand(program, io);
   registerWorkerCommand(program, io);

@@ -204,7 +204,7 @@ export function planEnvironment(
       ? [{ name: c.taskserv, role: 'standalone', taskservs: [c.taskserv], ...(c.resources ? { resources: c.resources } : {}), path: 'config.taskserv' }]
       : c.type === 'server_simulation'
         ? [{ name: c.server_name, role: 'standalone', taskservs: c.taskservs, ...(c.resources ? { resources: c.resources } : {}), path: 'config.taskservs' }]
-        : c.topology.nodes.map((n, i) => ({ name: n.name, role: n.role as EnvNode['role'], taskservs: n.taskservs, ...(n.resources ? { resources: n.resources } : {}), ...(n.base_image ? { image: n.base_image } : {}), path: `config.topology.nodes[${i}].taskservs` }));
+        : c.topology.nodes.map((n, i) => ({ name: n.name, role: n.role, taskservs: n.taskservs, ...(n.resources ? { resources: n.resources } : {}), ...(n.base_image ? { image: n.base_image } : {}), path: `config.topology.nodes[${i}].taskservs` }));
   for (const node of nodes) {
     node.taskservs.forEach((t, j) => {
       if (!catalog.taskservs[t]) {

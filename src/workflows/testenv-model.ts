@@ -30,6 +30,9 @@ export interface NodeView {
   resources: EnvNode['resources'];
   state: NodeState;
   address?: string;
+  /** Epoch ms when its installs started and when it became ready. */
+  installStartedAt?: number;
+  readyAt?: number;
   taskservs: TaskservState[];
 }
 

@@ -56,6 +56,9 @@ async function allSettled<T>(work: Array<Promise<T>>): Promise<T[]> {
   return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
+/** Workflow time: the sandbox's clock, the time of the current workflow task (deterministic on replay). */
+const now = (): number => new Date().getTime();
+
 function errorMessage(err: unknown): string {
   let e: unknown = err;
   while (e instanceof ActivityFailure && e.cause) e = e.cause;
@@ -63,7 +66,7 @@ function errorMessage(err: unknown): string {
 }
 
 export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Promise<EnvState> {
-  const state = initialState(plan, Date.now());
+  const state = initialState(plan, now());
   let cleanupRequested = false;
   let startRequested = plan.autoStart;
   let busy = false;
@@ -80,7 +83,7 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
       if (state.phase !== 'ready') throw ApplicationFailure.nonRetryable(`environment ${plan.id} is ${state.phase}${state.error ? `: ${state.error}` : ''}`, 'TestEnvNotReady');
       busy = true;
       state.phase = 'running';
-      const startedAt = Date.now();
+      const startedAt = now();
       try {
         const chosen = plan.nodes.filter((n) => !request.nodes || request.nodes.includes(n.name));
         const results = await Promise.all(
@@ -93,7 +96,7 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
         );
         const tests: TestResult[] = results.flat();
         state.runs += 1;
-        state.lastRun = { run: state.runs, startedAt, durationMs: Date.now() - startedAt, passed: tests.every((t) => t.passed), tests };
+        state.lastRun = { run: state.runs, startedAt, durationMs: now() - startedAt, passed: tests.every((t) => t.passed), tests };
         return state.lastRun;
       } finally {
         busy = false;
@@ -113,6 +116,7 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
   const install = async (n: EnvNode) => {
     const view = node(n.name);
     view.state = 'installing';
+    view.installStartedAt = now();
     view.taskservs.forEach((t) => (t.state = 'installing'));
     try {
       const outcome = await setup.installEnvNode.executeWithOptions(
@@ -121,6 +125,7 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
       );
       for (const t of outcome.taskservs) Object.assign(view.taskservs.find((v) => v.name === t.name)!, { state: 'installed', durationMs: t.durationMs, output: t.output });
       view.state = 'ready';
+      view.readyAt = now();
     } catch (err) {
       view.state = 'failed';
       const details = (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined) as { taskservs?: Array<{ name: string; exitCode: number; output: string }> } | undefined;
@@ -154,7 +159,7 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
 
     if (!startRequested) {
       state.phase = 'created';
-      await condition(() => startRequested || cleanupRequested, Math.max(1, state.expiresAt - Date.now()));
+      await condition(() => startRequested || cleanupRequested, Math.max(1, state.expiresAt - now()));
     }
     if (startRequested && !cleanupRequested) {
       state.phase = 'starting';
@@ -169,7 +174,7 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
       state.phase = 'ready';
 
       // A cleanup waits for a run in progress to finish; the TTL does not.
-      await condition(() => (cleanupRequested || (plan.autoCleanup && state.runs > 0)) && !busy, Math.max(1, state.expiresAt - Date.now()));
+      await condition(() => (cleanupRequested || (plan.autoCleanup && state.runs > 0)) && !busy, Math.max(1, state.expiresAt - now()));
     }
     state.cleanupReason = cleanupRequested ? 'signal' : plan.autoCleanup && state.runs > 0 ? 'auto-cleanup' : 'ttl';
   } catch (err) {
@@ -183,7 +188,7 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
   state.removed = await CancellationScope.nonCancellable(() => cleanupActs.removeEnvironment.executeWithOptions({ summary: `remove environment ${plan.id}`, startToCloseTimeout: '5 minutes', retry: { initialInterval: '1 s', maximumInterval: '30 s' } }, [{ id: plan.id }]));
   state.phase = failure && !isCancellation(failure) ? 'failed' : 'cleaned';
   await condition(allHandlersFinished);
-  if (failure && isCancellation(failure)) throw failure;
+  if (failure && isCancellation(failure)) throw failure as Error;
   if (failure) throw ApplicationFailure.nonRetryable(`test environment ${plan.id} failed: ${state.error}`, 'TestEnvFailed', state);
   return state;
 }

@@ -1,7 +1,7 @@
 /** The test-environment workflow on the real dev server and Docker engine. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { dockerClient } from '../../src/docker/client.js';
-import type { EnvState, RunResult } from '../../src/workflows/testenv-model.js';
+import type { EnvState, RunRequest, RunResult } from '../../src/workflows/testenv-model.js';
 import { dockerAvailable } from '../support/docker.js';
 import { testClient, withWorker } from '../support/temporal.js';
 import { envResources, forceRemove, phase, planFor, startEnv, waitFor } from '../support/testenv.js';
@@ -26,7 +26,7 @@ describe.runIf(dockerAvailable)('test environments', () => {
         expect(info.HostConfig.Memory).toBe(96 * 1024 * 1024);
         expect(info.Config.Hostname).toBe('webserver');
         expect(info.Config.Labels['provisioning.managed']).toBe('true');
-        const run = await handle.executeUpdate<RunResult>('run', { args: [{}] });
+        const run = await handle.executeUpdate<RunResult, [RunRequest]>('run', { args: [{}] });
         expect(run.tests.map((t) => [t.node, t.name, t.passed])).toEqual([['webserver', 'base:check', true], ['webserver', 'webserver', true]]);
         await handle.signal('cleanup');
         const final = (await handle.result()) as EnvState;

@@ -1,0 +1,3 @@
+set -eu
+command -v wget >/dev/null
+echo "webclient ready to check: ${NODES:-}"
