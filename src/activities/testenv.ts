@@ -50,8 +50,12 @@ async function ownerLabels(id: string): Promise<Record<string, string>> {
   };
 }
 
-/** Races work against the activity's cancellation, heartbeating (with details) meanwhile. */
-async function heartbeating<T>(work: (beat: (details?: unknown) => void) => Promise<T>): Promise<T> {
+/**
+ * Heartbeats (with details) while work runs. With `abortOnCancel` the activity gives up as
+ * soon as it is cancelled (work inside a container that cleanup removes anyway); without,
+ * a create finishes first, so the cleanup that follows a cancel finds what it made.
+ */
+async function heartbeating<T>(work: (beat: (details?: unknown) => void) => Promise<T>, { abortOnCancel = false } = {}): Promise<T> {
   const ctx = Context.current();
   let details: unknown;
   const beat = (d?: unknown) => {
@@ -61,7 +65,7 @@ async function heartbeating<T>(work: (beat: (details?: unknown) => void) => Prom
   beat();
   const ticker = setInterval(() => ctx.heartbeat(details), 1000);
   try {
-    return await Promise.race([work(beat), ctx.cancelled]);
+    return await (abortOnCancel ? Promise.race([work(beat), ctx.cancelled]) : work(beat));
   } finally {
     clearInterval(ticker);
   }
@@ -116,7 +120,11 @@ async function inspectNetwork(name: string): Promise<EnvNetwork | undefined> {
 }
 
 /** Creates the environment's network: the plan's subnet, or the first free /24 of the pool. */
-export async function createEnvNetwork({ plan, pool }: { plan: Pick<EnvironmentPlan, 'id' | 'network'>; pool?: string }): Promise<EnvNetwork> {
+export async function createEnvNetwork(input: { plan: Pick<EnvironmentPlan, 'id' | 'network'>; pool?: string }): Promise<EnvNetwork> {
+  return heartbeating(() => makeNetwork(input));
+}
+
+async function makeNetwork({ plan, pool }: { plan: Pick<EnvironmentPlan, 'id' | 'network'>; pool?: string }): Promise<EnvNetwork> {
   const name = networkName(plan.id);
   const existing = await inspectNetwork(name);
   if (existing) return existing;
@@ -164,7 +172,11 @@ async function inspectContainer(name: string): Promise<Docker.ContainerInspectIn
 }
 
 /** Creates (does not start) a node's container; a retry finds the one it made by name. */
-export async function createEnvNode({ plan, node }: { plan: Pick<EnvironmentPlan, 'id'>; node: EnvNode }): Promise<{ id: string; created: boolean }> {
+export async function createEnvNode(input: { plan: Pick<EnvironmentPlan, 'id'>; node: EnvNode }): Promise<{ id: string; created: boolean }> {
+  return heartbeating(() => makeNode(input));
+}
+
+async function makeNode({ plan, node }: { plan: Pick<EnvironmentPlan, 'id'>; node: EnvNode }): Promise<{ id: string; created: boolean }> {
   const existing = await inspectContainer(node.container);
   if (existing) return { id: existing.Id, created: false };
   if (node.image === BASE_IMAGE) await ensureBaseImage(docker());
@@ -199,7 +211,7 @@ export async function createEnvNode({ plan, node }: { plan: Pick<EnvironmentPlan
 export async function startEnvNodes({ plan, nodes }: { plan: Pick<EnvironmentPlan, 'id'>; nodes: string[] }): Promise<Record<string, string>> {
   const network = networkName(plan.id);
   const addresses: Record<string, string> = {};
-  await Promise.all(
+  await heartbeating(() => Promise.all(
     nodes.map(async (container) => {
       const before = await inspectContainer(container);
       if (!before) throw failure(`container ${container} is gone`, 'TestEnvNodeGone');
@@ -208,7 +220,7 @@ export async function startEnvNodes({ plan, nodes }: { plan: Pick<EnvironmentPla
       if (!info.State.Running) throw failure(`container ${container} stopped right after starting (exit ${info.State.ExitCode}): ${info.State.Error || 'see its logs'}`, 'TestEnvNodeFailed');
       addresses[container] = info.NetworkSettings.Networks[network]?.IPAddress ?? '';
     }),
-  );
+  ));
   return addresses;
 }
 
@@ -350,7 +362,7 @@ export async function installEnvNode({ plan, node }: { plan: Pick<EnvironmentPla
       });
     }
     return { node: node.name, taskservs };
-  });
+  }, { abortOnCancel: true });
 }
 
 /**
@@ -380,7 +392,7 @@ export async function runEnvTests({ plan, node, request }: { plan: Pick<Environm
       if (!step) return { node: node.name, name, exitCode: -1, passed: false, durationMs: 0, output: tail(result.output) || 'the test did not run (the exec ended early)' };
       return { node: node.name, name, exitCode: step.exitCode, passed: step.exitCode === 0, durationMs: step.durationMs, output: step.output };
     });
-  });
+  }, { abortOnCancel: true });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ export function issueToProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
       ];
     case 'too_small': {
       const bound = issue.inclusive ? `at least ${issue.minimum}` : `greater than ${issue.minimum}`;
-      if (issue.origin === 'array') return [{ path, problem: `needs ${bound} entries`, fix: 'add an entry' }];
+      if (issue.origin === 'array') return [{ path, problem: issue.message.startsWith('Too small') ? `needs ${bound} entries` : issue.message, fix: 'add an entry' }];
       if (issue.origin === 'string') return [{ path, problem: 'must not be empty', fix: 'give a value' }];
       return [{ path, problem: `must be ${bound} (got ${String(issue.input)})`, fix: `set a value ${bound}` }];
     }

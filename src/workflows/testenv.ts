@@ -141,7 +141,7 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
   try {
     state.phase = 'creating-network';
     const network = await setup.createEnvNetwork.executeWithOptions(
-      { summary: `create network ${plan.network.name}`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TestEnvPoolExhausted'] } },
+      { summary: `create network ${plan.network.name}`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '5 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TestEnvPoolExhausted'] } },
       [{ plan: { id: plan.id, network: plan.network }, ...(pool ? { pool } : {}) }],
     );
     state.network = network;
@@ -150,7 +150,7 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
     await allSettled(
       plan.nodes.map(async (n) => {
         await setup.createEnvNode.executeWithOptions(
-          { summary: `create container ${n.container}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '30 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError'] } },
+          { summary: `create container ${n.container}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '5 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError'] } },
           [{ plan: { id: plan.id }, node: n }],
         );
         node(n.name).state = 'created';
@@ -164,7 +164,7 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
     if (startRequested && !cleanupRequested) {
       state.phase = 'starting';
       const addresses = await setup.startEnvNodes.executeWithOptions(
-        { summary: `start ${plan.nodes.length} containers`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '30 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED },
+        { summary: `start ${plan.nodes.length} containers`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '5 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED },
         [{ plan: { id: plan.id }, nodes: plan.nodes.map((n) => n.container) }],
       );
       for (const n of state.nodes) Object.assign(n, { state: 'running', address: addresses[n.container] });

@@ -74,13 +74,13 @@ describe('server create rejects bad settings with exit code 2 and creates nothin
   });
 
   it.runIf(dockerAvailable)('an infra subnet that overlaps another Docker network', async () => {
-    const other = await dockerClient().createNetwork({ Name: uniqueId('provisioning-test-net'), IPAM: { Driver: 'default', Config: [{ Subnet: '10.213.0.0/16' }] }, Labels: { 'provisioning.managed': 'true' } });
+    const other = await dockerClient().createNetwork({ Name: uniqueId('provisioning-test-net'), IPAM: { Driver: 'default', Config: [{ Subnet: '10.197.0.0/16' }] }, Labels: { 'provisioning.managed': 'true' } });
     try {
       const infra = uniqueId('infra');
-      const file = await settingsFile(`infra: ${infra}\ncatalog: taskservs\nnetwork: { subnet: 10.213.7.0/24 }\nservers:\n  - hostname: web-01\n`);
+      const file = await settingsFile(`infra: ${infra}\ncatalog: taskservs\nnetwork: { subnet: 10.197.7.0/24 }\nservers:\n  - hostname: web-01\n`);
       const result = await cli(['server', 'create', '--settings', file, '--address', '127.0.0.1:1']);
       expect(result.code).toBe(2);
-      expect(result.stderr).toContain('network.subnet 10.213.7.0/24 overlaps Docker network');
+      expect(result.stderr).toContain('network.subnet 10.197.7.0/24 overlaps Docker network');
       expect(await dockerClient().listContainers({ all: true, filters: { label: [`provisioning.infra=${infra}`] } })).toEqual([]);
     } finally {
       await other.remove();
