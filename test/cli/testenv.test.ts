@@ -53,7 +53,7 @@ async function nothingCreated(id: string): Promise<void> {
 const NOWHERE = ['--address', '127.0.0.1:1'];
 
 describe('test commands reject bad input with exit code 2 and create nothing', () => {
-  const cases: Array<{ name: string; argv: (id: string) => Promise<string[]>; expected: RegExp[] }> = [
+  const cases: Array<{ name: string; argv: (id: string) => string[] | Promise<string[]>; expected: RegExp[] }> = [
     {
       name: 'an unknown environment type',
       argv: async (id) => ['test', 'env', 'create', '--id', id, '--file', await file('req.json', JSON.stringify({ config: { type: 'vm', taskserv: 'base' } }))],
@@ -66,12 +66,12 @@ describe('test commands reject bad input with exit code 2 and create nothing', (
     },
     {
       name: 'an unknown taskserv, with the closest one',
-      argv: async (id) => ['test', 'quick', 'webservr', '--id', id],
+      argv: (id) => ['test', 'quick', 'webservr', '--id', id],
       expected: [/command line: config\.taskserv: taskserv "webservr" is not in the catalog/, /did you mean "webserver"/],
     },
     {
       name: 'an unknown template',
-      argv: async (id) => ['test', 'env', 'cluster', 'web', '--topology', 'web_3nodes', '--id', id],
+      argv: (id) => ['test', 'env', 'cluster', 'web', '--topology', 'web_3nodes', '--id', id],
       expected: [/unknown topology template "web_3nodes"/, /did you mean "web_3node"/],
     },
     {
@@ -96,32 +96,32 @@ describe('test commands reject bad input with exit code 2 and create nothing', (
     },
     {
       name: 'zero CPU on the command line',
-      argv: async (id) => ['test', 'env', 'single', 'base', '--cpu', '0', '--id', id],
+      argv: (id) => ['test', 'env', 'single', 'base', '--cpu', '0', '--id', id],
       expected: [/"0" is not a positive whole number/],
     },
     {
       name: 'memory below what Docker allows',
-      argv: async (id) => ['test', 'env', 'single', 'base', '--memory', '4', '--id', id],
+      argv: (id) => ['test', 'env', 'single', 'base', '--memory', '4', '--id', id],
       expected: [/config\.resources\.memory_mb: Docker needs at least 6 MB of memory per container/],
     },
     {
       name: 'an invalid subnet',
-      argv: async (id) => ['test', 'env', 'cluster', 'web', '--topology', 'web_3node', '--subnet', '10.0.0.0/33', '--id', id],
+      argv: (id) => ['test', 'env', 'cluster', 'web', '--topology', 'web_3node', '--subnet', '10.0.0.0/33', '--id', id],
       expected: [/config\.topology\.network\.subnet: subnet "10\.0\.0\.0\/33" is not an IPv4 CIDR/],
     },
     {
       name: 'an invalid ttl',
-      argv: async (id) => ['test', 'env', 'single', 'base', '--ttl', 'soon', '--id', id],
+      argv: (id) => ['test', 'env', 'single', 'base', '--ttl', 'soon', '--id', id],
       expected: [/--ttl "soon" is not a duration/],
     },
     {
       name: 'an invalid environment id',
-      argv: async () => ['test', 'env', 'single', 'base', '--id', 'Bad_Id'],
+      argv: () => ['test', 'env', 'single', 'base', '--id', 'Bad_Id'],
       expected: [/--id "Bad_Id" is not a valid environment id/],
     },
     {
       name: 'a subcommand that does not exist',
-      argv: async () => ['test', 'env', 'vm', 'base'],
+      argv: () => ['test', 'env', 'vm', 'base'],
       expected: [/unknown command 'vm'/],
     },
   ];
@@ -291,7 +291,9 @@ describe.runIf(dockerAvailable)('test env', () => {
     await withWorker(async (taskQueue) => {
       const result = await cli(['test', 'env', 'reap', '--json', '--address', inject('temporalAddress'), '--task-queue', taskQueue]);
       expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)).toMatchObject({ checked: expect.any(Number), reaped: expect.any(Array) });
+      const reaped = JSON.parse(result.stdout) as { checked: unknown; reaped: unknown };
+      expect(typeof reaped.checked).toBe('number');
+      expect(Array.isArray(reaped.reaped)).toBe(true);
       const scheduled = await cli(['test', 'env', 'reap', '--schedule', '--every', '7m', '--address', inject('temporalAddress'), '--task-queue', taskQueue]);
       expect(scheduled.stdout).toMatch(/Schedule testenv-reaper (created|updated): reaps every 7m/);
       const { client, close } = await testClient();

@@ -133,7 +133,7 @@ describe.runIf(dockerAvailable)('test environments', () => {
     p.taskservs['kvstore'] = { ...p.taskservs['kvstore']!, scripts: { ...p.taskservs['kvstore']!.scripts, install: 'echo disk full >&2; exit 4' } };
     await withWorker(async (taskQueue) => {
       const handle = await startEnv(client, taskQueue, p);
-      const err = await handle.result().catch((e: unknown) => e);
+      const err: unknown = await handle.result().then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
       expect(String((err as WorkflowFailedError).cause?.message)).toMatch(/install of taskserv kvstore on node kvstore failed \(exit 4\):\ndisk full/);
       expect(await envResources(p.id)).toEqual({ containers: [], networks: [] });
@@ -215,7 +215,7 @@ describe.runIf(dockerAvailable)('cancelling a test environment leaves nothing be
         expect(made.networks).toHaveLength(1);
         if (when !== 'creating-network') expect(made.containers).toHaveLength(1);
         await handle.cancel();
-        const err = await handle.result().catch((e: unknown) => e);
+        const err: unknown = await handle.result().then(() => undefined, (e: unknown) => e);
         expect(err).toBeInstanceOf(WorkflowFailedError);
         expect((await handle.describe()).status.name).toBe('CANCELLED');
         await running;
