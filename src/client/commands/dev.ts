@@ -7,11 +7,12 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { provisioningHome } from '../../config/home.js';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
-import { connectSettings, connectWorker } from '../../temporal/connection.js';
+import { connectClient, connectSettings, connectWorker } from '../../temporal/connection.js';
 import { commandLine, isAlive } from '../../util/process.js';
 import { createWorker, DEFAULT_TASK_QUEUE, installWorkerLogging, LOG_LEVELS } from '../../worker/worker.js';
 import type { Io } from '../io.js';
 import { parsePort } from '../options.js';
+import { ensureReaperSchedule, REAPER_SCHEDULE_ID } from '../reaper-schedule.js';
 
 interface DevOptions {
   port: number;
@@ -65,11 +66,18 @@ async function runWorker(server: DevServer, taskQueue: string, io: Io): Promise<
   const connection = await connectWorker(settings);
   try {
     const worker = await createWorker({ connection, namespace: server.namespace, taskQueue });
+    // The reaper removes test environments whose workflow was terminated or lost its worker.
+    const client = await connectClient(settings);
+    const reaper = await ensureReaperSchedule(client, taskQueue, 600)
+      .then(() => `Schedule ${REAPER_SCHEDULE_ID}: reaps leftover test environments every 10 minutes`)
+      .catch((err: Error) => `Schedule ${REAPER_SCHEDULE_ID} not installed: ${err.message}`)
+      .finally(() => client.connection.close());
     io.out(
       [
         `Temporal dev server: ${server.address} (namespace ${server.namespace})`,
         server.uiUrl ? `Web UI: ${server.uiUrl}` : 'Web UI: off (--headless)',
         `Worker: polling task queue "${taskQueue}"`,
+        reaper,
         'Press Ctrl-C to stop.',
       ].join('\n'),
     );
