@@ -247,13 +247,16 @@ class Program {
     // step LABEL CMD...: runs CMD with its output to the caller and appended to the node log.
     'step() {',
     '  label=$1; shift',
+    // The container's uptime (centiseconds) times each step where it runs; stream batching cannot skew it.
+    '  read t0 _ </proc/uptime',
     '  echo "@@provisioning:begin:$label"',
     '  echo "==> $label" >>"$LOG"',
     '  st="${LOG%/*}/.status.$$"',
     '  { "$@"; echo $? >"$st"; } 2>&1 | tee -a "$LOG"',
     '  s=$(cat "$st" 2>/dev/null); rm -f "$st"; s=${s:-127}',
     '  echo "<== $label: exit $s" >>"$LOG"',
-    '  echo "@@provisioning:end:$label:$s"',
+    '  read t1 _ </proc/uptime',
+    '  echo "@@provisioning:end:$label:$s:$t0:$t1"',
     '  return "$s"',
     '}',
   ];
@@ -287,12 +290,13 @@ async function runSteps(container: string, program: Program, env: Record<string,
   const all: string[] = [];
   const onLine = (line: string) => {
     const begin = /^@@provisioning:begin:(.*)$/.exec(line);
-    const end = /^@@provisioning:end:(.*):(\d+)$/.exec(line);
+    const end = /^@@provisioning:end:(.*):(\d+):([\d.]*):([\d.]*)$/.exec(line);
     if (begin) {
       current = { label: begin[1]!, startedAt: Date.now(), lines: [] };
       onStep(current.label);
     } else if (end && current) {
-      steps.push({ label: current.label, exitCode: Number(end[2]), startedAt: current.startedAt, durationMs: Date.now() - current.startedAt, output: tail(current.lines.join('\n')) });
+      const measured = end[3] && end[4] ? Math.round((Number(end[4]) - Number(end[3])) * 1000) : undefined;
+      steps.push({ label: current.label, exitCode: Number(end[2]), startedAt: current.startedAt, durationMs: measured ?? Date.now() - current.startedAt, output: tail(current.lines.join('\n')) });
       current = undefined;
     } else {
       current?.lines.push(line);

@@ -71,7 +71,13 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
   let startRequested = plan.autoStart;
   let busy = false;
   setHandler(testenvStateQuery, () => state);
-  setHandler(cleanupSignal, () => void (cleanupRequested = true));
+  // A cleanup during set-up cancels the set-up (its creates are awaited) rather than waiting for installs to end.
+  const setupScope = new CancellationScope();
+  let settingUp = true;
+  setHandler(cleanupSignal, () => {
+    cleanupRequested = true;
+    if (settingUp) setupScope.cancel();
+  });
   setHandler(startSignal, () => void (startRequested = true));
   const node = (name: string) => state.nodes.find((n) => n.name === name)!;
 
@@ -137,8 +143,8 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
     }
   };
 
-  let failure: unknown;
-  try {
+  /** Network, containers, start, installs: everything up to ready. */
+  const setUp = async (): Promise<void> => {
     state.phase = 'creating-network';
     const network = await setup.createEnvNetwork.executeWithOptions(
       { summary: `create network ${plan.network.name}`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '5 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TestEnvPoolExhausted'] } },
@@ -172,22 +178,34 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
       state.phase = 'installing';
       for (const wave of installWaves(plan.nodes)) await allSettled(wave.map(install));
       state.phase = 'ready';
+    }
+  };
 
+  let failure: unknown;
+  try {
+    await setupScope.run(() => setUp());
+    settingUp = false;
+    if (state.phase === 'ready') {
       // A cleanup waits for a run in progress to finish; the TTL does not.
       await condition(() => (cleanupRequested || (plan.autoCleanup && state.runs > 0)) && !busy, Math.max(1, state.expiresAt - now()));
     }
     state.cleanupReason = cleanupRequested ? 'signal' : plan.autoCleanup && state.runs > 0 ? 'auto-cleanup' : 'ttl';
   } catch (err) {
-    failure = err;
-    state.cleanupReason = isCancellation(err) ? 'cancelled' : 'failed';
-    if (!isCancellation(err)) state.error = errorMessage(err);
+    settingUp = false;
+    if (isCancellation(err) && cleanupRequested && !CancellationScope.current().consideredCancelled) {
+      state.cleanupReason = 'signal'; // the cleanup signal interrupted the set-up
+    } else {
+      failure = err;
+      state.cleanupReason = isCancellation(err) ? 'cancelled' : 'failed';
+      if (!isCancellation(err)) state.error = errorMessage(err);
+    }
   }
 
   state.phase = 'cleaning-up';
   // Runs whatever happened above, including cancellation of this workflow.
   state.removed = await CancellationScope.nonCancellable(() => cleanupActs.removeEnvironment.executeWithOptions({ summary: `remove environment ${plan.id}`, startToCloseTimeout: '5 minutes', retry: { initialInterval: '1 s', maximumInterval: '30 s' } }, [{ id: plan.id }]));
   state.phase = failure && !isCancellation(failure) ? 'failed' : 'cleaned';
-  await condition(allHandlersFinished);
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   if (failure && isCancellation(failure)) throw failure as Error;
   if (failure) throw ApplicationFailure.nonRetryable(`test environment ${plan.id} failed: ${state.error}`, 'TestEnvFailed', state);
   return state;

@@ -155,6 +155,20 @@ describe.runIf(dockerAvailable)('test environments', () => {
     });
   });
 
+  it('a cleanup signal during a long install interrupts it and removes everything', async () => {
+    const p = await plan({ config: { type: 'single_taskserv', taskserv: 'kvstore', resources: { memory_mb: 48 } } });
+    // Ten minutes: without the interruption the test times out.
+    p.taskservs['kvstore'] = { ...p.taskservs['kvstore']!, scripts: { ...p.taskservs['kvstore']!.scripts, install: 'sleep 600' } };
+    await withWorker(async (taskQueue) => {
+      const handle = await startEnv(client, taskQueue, p);
+      await waitFor(handle, (s) => s.nodes[0]!.taskservs.some((t) => t.name === 'kvstore' && t.state === 'installing'), 'installing');
+      await handle.signal('cleanup');
+      const final = (await handle.result()) as EnvState;
+      expect(final).toMatchObject({ phase: 'cleaned', cleanupReason: 'signal' });
+      expect(await envResources(p.id)).toEqual({ containers: [], networks: [] });
+    });
+  });
+
   it('the TTL removes an environment nobody cleans up', async () => {
     const p = await plan({ config: { type: 'single_taskserv', taskserv: 'base', resources: { memory_mb: 32 } }, ttl: 2 });
     await withWorker(async (taskQueue) => {
