@@ -66,6 +66,10 @@ describe('provisioning dev', () => {
         const client = new Client({ connection });
         const plan = await client.workflow.execute(planStartup, { taskQueue: 'provisioning', workflowId, args: [{ registry }] });
         expect(plan.order).toEqual(['db', 'api']);
+        // The test-environment reaper is installed as a schedule on the worker's task queue.
+        expect(first.output()).toContain('Schedule testenv-reaper: reaps leftover test environments every 10 minutes');
+        const reaper = await client.schedule.getHandle('testenv-reaper').describe();
+        expect(reaper.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reapTestEnvironmentsWorkflow', taskQueue: 'provisioning' });
       } finally {
         await connection.close();
       }

@@ -1,6 +1,7 @@
 /** `provisioning test ...` as a user and CI run it: bad input exits 2 and creates nothing; quick, env and topology work end to end. */
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dockerClient } from '../../src/docker/client.js';
 import { cli, scratchDir } from '../support/cli.js';
@@ -304,6 +305,30 @@ describe.runIf(dockerAvailable)('test env', () => {
       } finally {
         await close();
       }
+    });
+  });
+});
+
+describe.runIf(dockerAvailable)('test env logs --follow', () => {
+  it('streams new lines of every node, prefixed with the node, until Ctrl-C', async () => {
+    const id = freshId();
+    await withWorker(async (taskQueue) => {
+      const t = ['--address', inject('temporalAddress'), '--task-queue', taskQueue];
+      expect((await cli(['test', 'env', 'single', 'kvstore', '--id', id, '--memory', '32', ...t])).code).toBe(0);
+      const child = execa('node', [path.resolve(import.meta.dirname, '../../bin/provisioning.js'), 'test', 'env', 'logs', id, '--follow'], { env: { PROVISIONING_FROM_SOURCE: '1' }, reject: false, all: true });
+      let text = '';
+      child.all.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      const until = async (needle: string) => {
+        for (let i = 0; i < 300 && !text.includes(needle); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(text).toContain(needle);
+      };
+      await until('kvstore | <== check:kvstore: exit 0');
+      // A run after the follow began shows up in the stream.
+      expect((await cli(['test', 'env', 'run', id, ...t, '--', 'echo', 'marker-after-follow'])).code).toBe(0);
+      await until('kvstore | marker-after-follow');
+      child.kill('SIGINT');
+      expect((await child).exitCode).toBe(0);
+      expect((await cli(['test', 'env', 'cleanup', id, ...t])).code).toBe(0);
     });
   });
 });
