@@ -49,17 +49,20 @@ export const nodeSchema = strict({
   base_image: image.optional(),
 });
 
-export const topologySchema = strict({
-  nodes: z.array(nodeSchema).min(1, { error: 'a topology needs at least one node' }),
-  network: strict({ subnet }).optional(),
-}).superRefine((t, ctx) => {
+/** Node names are hostnames and network aliases: each one once. */
+function uniqueNodeNames(t: { nodes: Array<{ name: string }> }, ctx: z.RefinementCtx): void {
   const seen = new Map<string, number>();
   t.nodes.forEach((n, i) => {
     const first = seen.get(n.name);
     if (first !== undefined) addProblem(ctx, `node name "${n.name}" is used by nodes[${first}] too`, 'give every node its own name (it is the hostname and network alias)', ['nodes', i, 'name']);
     seen.set(n.name, i);
   });
-});
+}
+
+export const topologySchema = strict({
+  nodes: z.array(nodeSchema).min(1, { error: 'a topology needs at least one node' }),
+  network: strict({ subnet }).optional(),
+}).superRefine(uniqueNodeNames);
 
 const singleTaskserv = strict({
   type: z.literal('single_taskserv'),
@@ -128,14 +131,7 @@ export const templateSchema = strict({
   base_image: image.optional(),
   nodes: z.array(nodeSchema).min(1, { error: 'a topology needs at least one node' }),
   network: strict({ subnet }).optional(),
-}).superRefine((t, ctx) => {
-  const seen = new Map<string, number>();
-  t.nodes.forEach((n, i) => {
-    const first = seen.get(n.name);
-    if (first !== undefined) addProblem(ctx, `node name "${n.name}" is used by nodes[${first}] too`, 'give every node its own name', ['nodes', i, 'name']);
-    seen.set(n.name, i);
-  });
-});
+}).superRefine(uniqueNodeNames);
 export type TopologyTemplate = z.output<typeof templateSchema> & { name: string; source: string };
 
 export const templatesFileSchema = z.record(dnsLabelKey(), templateSchema);
