@@ -140,6 +140,22 @@ describe.runIf(dockerAvailable)('test environments', () => {
     });
   });
 
+  it('a given subnet that overlaps another network fails clearly and leaves nothing', async () => {
+    const other = await dockerClient().createNetwork({ Name: `provisioning-test-${Date.now()}`, IPAM: { Driver: 'default', Config: [{ Subnet: '10.196.3.0/24' }] }, Labels: { 'provisioning.managed': 'true' } });
+    try {
+      const p = await plan({ config: { type: 'cluster_topology', cluster_type: 'x', topology: { nodes: [{ name: 'n1', taskservs: ['base'], resources: { memory_mb: 32 } }], network: { subnet: '10.196.3.0/25' } } } });
+      await withWorker(async (taskQueue) => {
+        const handle = await startEnv(client, taskQueue, p);
+        const err: unknown = await handle.result().then(() => undefined, (e: unknown) => e);
+        expect(err).toBeInstanceOf(WorkflowFailedError);
+        expect(String((err as WorkflowFailedError).cause?.message)).toContain('subnet 10.196.3.0/25 overlaps an existing Docker network');
+        expect(await envResources(p.id)).toEqual({ containers: [], networks: [] });
+      });
+    } finally {
+      await other.remove();
+    }
+  });
+
   it('auto_cleanup removes the environment after its first run; without auto_start nothing starts until asked', async () => {
     const p = await plan({ config: { type: 'single_taskserv', taskserv: 'kvstore', resources: { memory_mb: 48 } }, auto_start: false, auto_cleanup: true });
     await withWorker(async (taskQueue) => {
