@@ -7,6 +7,7 @@
  * Every node's PID 1 follows /var/log/provisioning/node.log, and every step run here
  * appends its output there, so `docker logs` of a node is its install and test log.
  */
+import { randomBytes } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type Docker from 'dockerode';
@@ -36,18 +37,61 @@ function failure(message: string, type = 'TestEnvConfigError'): ApplicationFailu
 
 const statusCode = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
-let clusterId: Promise<string> | undefined;
-/** Labels that tie a resource to the Temporal cluster and namespace whose workflow owns it. */
-async function ownerLabels(id: string): Promise<Record<string, string>> {
-  const ctx = Context.current();
-  clusterId ??= ctx.client.workflowService.getClusterInfo({}).then((i) => i.clusterId ?? 'unknown', () => 'unknown');
+export const RUN_LABEL = 'provisioning.run';
+export const EXPIRES_LABEL = 'provisioning.expires-at';
+/** An environment whose TTL passed this long ago is reaped whoever owns it (its own TTL cleanup did not happen). */
+export const EXPIRED_GRACE_MS = 15 * 60 * 1000;
+
+let clusterId: string | undefined;
+/** The Temporal cluster this worker talks to; a failed lookup is not remembered (the activity retries). */
+async function temporalCluster(): Promise<string> {
+  if (clusterId) return clusterId;
+  const info = await Context.current().client.workflowService.getClusterInfo({});
+  if (!info.clusterId) throw new Error('the Temporal server did not say its cluster id');
+  return (clusterId = info.clusterId);
+}
+
+interface Owner {
+  id: string;
+  /** Epoch ms after which the environment may be reaped whatever its owner says. */
+  expiresAt?: number;
+}
+
+/** Labels that tie a resource to the workflow run, namespace and Temporal cluster that own it. */
+/** The workflow run this activity works for. */
+function ownerRun(): { workflowId: string; runId: string; namespace: string } {
+  const info = Context.current().info;
+  const execution = info.workflowExecution;
+  if (!execution) throw failure('test-environment activities run only on behalf of a workflow');
+  return { workflowId: execution.workflowId, runId: execution.runId, namespace: info.workflowNamespace ?? 'default' };
+}
+
+async function ownerLabels({ id, expiresAt }: Owner): Promise<Record<string, string>> {
+  const run = ownerRun();
   return {
     [MANAGED_LABEL]: 'true',
     [TESTENV_LABEL]: id,
-    [WORKFLOW_LABEL]: `testenv/${id}`,
-    [NAMESPACE_LABEL]: ctx.info.workflowNamespace ?? 'default',
-    [CLUSTER_LABEL]: await clusterId,
+    [WORKFLOW_LABEL]: run.workflowId,
+    [RUN_LABEL]: run.runId,
+    [NAMESPACE_LABEL]: run.namespace,
+    [CLUSTER_LABEL]: await temporalCluster(),
+    ...(expiresAt ? { [EXPIRES_LABEL]: String(expiresAt) } : {}),
   };
+}
+
+/** A resource found by name is reused only when this same workflow run made it (a retry). */
+function assertOurs(kind: string, name: string, labels: Record<string, string> | undefined): void {
+  if (labels?.[RUN_LABEL] !== ownerRun().runId) {
+    const owner = labels?.[WORKFLOW_LABEL] ? `workflow ${labels[WORKFLOW_LABEL]} (run ${labels[RUN_LABEL] ?? '?'})` : 'something else';
+    throw failure(`${kind} ${name} already exists and belongs to ${owner}; choose another environment id, or remove it ("provisioning test env reap")`);
+  }
+}
+
+/** When this attempt was cancelled or superseded while it created something, remove it again. */
+async function undoIfCancelled(remove: () => Promise<unknown>): Promise<void> {
+  if (!Context.current().cancellationSignal.aborted) return;
+  await remove().catch(() => undefined);
+  throw Context.current().cancellationSignal.reason ?? new Error('cancelled');
 }
 
 /**
@@ -108,29 +152,40 @@ export interface EnvNetwork {
   gateway?: string;
 }
 
-async function inspectNetwork(name: string): Promise<EnvNetwork | undefined> {
+async function inspectNetwork(name: string): Promise<{ network: EnvNetwork; labels: Record<string, string> } | undefined> {
   try {
-    const info = await docker().getNetwork(name).inspect();
+    const info = (await docker().getNetwork(name).inspect()) as { IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> }; Labels?: Record<string, string> };
     const config = (info.IPAM?.Config ?? [])[0];
-    return { name, subnet: config?.Subnet ?? '', ...(config?.Gateway ? { gateway: config.Gateway } : {}) };
+    return { network: { name, subnet: config?.Subnet ?? '', ...(config?.Gateway ? { gateway: config.Gateway } : {}) }, labels: info.Labels ?? {} };
   } catch (err) {
     if (statusCode(err) === 404) return undefined;
     throw err;
   }
 }
 
+export interface CreateNetworkInput {
+  plan: Pick<EnvironmentPlan, 'id' | 'network'>;
+  pool?: string;
+  expiresAt?: number;
+}
+
 /** Creates the environment's network: the plan's subnet, or the first free /24 of the pool. */
-export async function createEnvNetwork(input: { plan: Pick<EnvironmentPlan, 'id' | 'network'>; pool?: string }): Promise<EnvNetwork> {
+export async function createEnvNetwork(input: CreateNetworkInput): Promise<EnvNetwork> {
   return heartbeating(() => makeNetwork(input));
 }
 
-async function makeNetwork({ plan, pool }: { plan: Pick<EnvironmentPlan, 'id' | 'network'>; pool?: string }): Promise<EnvNetwork> {
+async function makeNetwork({ plan, pool, expiresAt }: CreateNetworkInput): Promise<EnvNetwork> {
   const name = networkName(plan.id);
   const existing = await inspectNetwork(name);
-  if (existing) return existing;
-  const labels = await ownerLabels(plan.id);
-  const create = (subnet: string) =>
-    docker().createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels, IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] } });
+  if (existing) {
+    assertOurs('network', name, existing.labels);
+    return existing.network;
+  }
+  const labels = await ownerLabels({ id: plan.id, ...(expiresAt ? { expiresAt } : {}) });
+  const create = async (subnet: string) => {
+    const made = await docker().createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels, IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] } });
+    await undoIfCancelled(() => made.remove());
+  };
   if (plan.network.subnet) {
     try {
       await create(plan.network.subnet);
@@ -138,7 +193,7 @@ async function makeNetwork({ plan, pool }: { plan: Pick<EnvironmentPlan, 'id' | 
       if (/overlap/i.test((err as Error).message)) throw failure(`subnet ${plan.network.subnet} overlaps an existing Docker network; choose another or leave it out to get a free one`);
       throw err;
     }
-    return (await inspectNetwork(name))!;
+    return (await inspectNetwork(name))!.network;
   }
   const used = await usedSubnets();
   const poolCidr = pool ?? process.env.PROVISIONING_TESTENV_POOL ?? DEFAULT_POOL;
@@ -146,11 +201,15 @@ async function makeNetwork({ plan, pool }: { plan: Pick<EnvironmentPlan, 'id' | 
     if (used.some((u) => overlaps(u, subnet))) continue;
     try {
       await create(subnet);
-      return (await inspectNetwork(name))!;
+      return (await inspectNetwork(name))!.network;
     } catch (err) {
       // Another environment took it between the listing and the create: try the next one.
       if (/overlap/i.test((err as Error).message)) continue;
-      if (statusCode(err) === 409) return (await inspectNetwork(name))!;
+      if (statusCode(err) === 409) {
+        const found = (await inspectNetwork(name))!;
+        assertOurs('network', name, found.labels);
+        return found.network;
+      }
       throw err;
     }
   }
@@ -172,13 +231,22 @@ async function inspectContainer(name: string): Promise<Docker.ContainerInspectIn
 }
 
 /** Creates (does not start) a node's container; a retry finds the one it made by name. */
-export async function createEnvNode(input: { plan: Pick<EnvironmentPlan, 'id'>; node: EnvNode }): Promise<{ id: string; created: boolean }> {
+export interface CreateNodeInput {
+  plan: Pick<EnvironmentPlan, 'id'>;
+  node: EnvNode;
+  expiresAt?: number;
+}
+
+export async function createEnvNode(input: CreateNodeInput): Promise<{ id: string; created: boolean }> {
   return heartbeating(() => makeNode(input));
 }
 
-async function makeNode({ plan, node }: { plan: Pick<EnvironmentPlan, 'id'>; node: EnvNode }): Promise<{ id: string; created: boolean }> {
+async function makeNode({ plan, node, expiresAt }: CreateNodeInput): Promise<{ id: string; created: boolean }> {
   const existing = await inspectContainer(node.container);
-  if (existing) return { id: existing.Id, created: false };
+  if (existing) {
+    assertOurs('container', node.container, existing.Config.Labels);
+    return { id: existing.Id, created: false };
+  }
   if (node.image === BASE_IMAGE) await ensureBaseImage(docker());
   else if (!(await imagePresent(docker(), node.image))) throw failure(`image ${node.image} of node ${node.name} is not present locally; pull or build it first`);
   const network = networkName(plan.id);
@@ -189,7 +257,7 @@ async function makeNode({ plan, node }: { plan: Pick<EnvironmentPlan, 'id'>; nod
       Image: node.image,
       Entrypoint: ['sh', '-c'],
       Cmd: [PID1],
-      Labels: { ...(await ownerLabels(plan.id)), [NODE_LABEL]: node.name },
+      Labels: { ...(await ownerLabels({ id: plan.id, ...(expiresAt ? { expiresAt } : {}) })), [NODE_LABEL]: node.name },
       HostConfig: {
         NetworkMode: network,
         NanoCpus: node.resources.cpu_millicores * 1_000_000,
@@ -199,9 +267,14 @@ async function makeNode({ plan, node }: { plan: Pick<EnvironmentPlan, 'id'>; nod
       },
       NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [node.name] } } },
     });
+    await undoIfCancelled(() => container.remove({ force: true }));
     return { id: container.id, created: true };
   } catch (err) {
-    if (statusCode(err) === 409) return { id: (await inspectContainer(node.container))!.Id, created: false };
+    if (statusCode(err) === 409) {
+      const found = (await inspectContainer(node.container))!;
+      assertOurs('container', node.container, found.Config.Labels);
+      return { id: found.Id, created: false };
+    }
     if (/storage ?opt|quota/i.test((err as Error).message)) throw failure(`node ${node.name}: the Docker engine cannot limit disk size (${(err as Error).message}); leave disk_mb out`);
     throw err;
   }
@@ -240,8 +313,11 @@ export interface StepOutcome {
  * from config (scripts, parameters, argv) travels as an argument, never as program text.
  */
 class Program {
-  readonly args: string[] = [];
+  /** Marks step boundaries in the output; random per exec, so output cannot fake a marker. */
+  readonly nonce = randomBytes(8).toString('hex');
+  readonly args: string[] = [this.nonce];
   readonly lines: string[] = [
+    'M="@@provisioning:$1"',
     'LOG=' + NODE_LOG,
     'mkdir -p "${LOG%/*}"',
     // step LABEL CMD...: runs CMD with its output to the caller and appended to the node log.
@@ -249,14 +325,14 @@ class Program {
     '  label=$1; shift',
     // The container's uptime (centiseconds) times each step where it runs; stream batching cannot skew it.
     '  read t0 _ </proc/uptime',
-    '  echo "@@provisioning:begin:$label"',
+    '  echo "$M:begin:$label"',
     '  echo "==> $label" >>"$LOG"',
     '  st="${LOG%/*}/.status.$$"',
     '  { "$@"; echo $? >"$st"; } 2>&1 | tee -a "$LOG"',
     '  s=$(cat "$st" 2>/dev/null); rm -f "$st"; s=${s:-127}',
     '  echo "<== $label: exit $s" >>"$LOG"',
     '  read t1 _ </proc/uptime',
-    '  echo "@@provisioning:end:$label:$s:$t0:$t1"',
+    '  echo "$M:end:$label:$s:$t0:$t1"',
     '  return "$s"',
     '}',
   ];
@@ -289,8 +365,9 @@ async function runSteps(container: string, program: Program, env: Record<string,
   let partial = '';
   const all: string[] = [];
   const onLine = (line: string) => {
-    const begin = /^@@provisioning:begin:(.*)$/.exec(line);
-    const end = /^@@provisioning:end:(.*):(\d+):([\d.]*):([\d.]*)$/.exec(line);
+    const marker = `@@provisioning:${program.nonce}:`;
+    const begin = line.startsWith(`${marker}begin:`) ? [line, line.slice(marker.length + 6)] : null;
+    const end = line.startsWith(`${marker}end:`) ? /^(.*):(\d+):([\d.]*):([\d.]*)$/.exec(line.slice(marker.length + 4)) : null;
     if (begin) {
       current = { label: begin[1]!, startedAt: Date.now(), lines: [] };
       onStep(current.label);
@@ -324,8 +401,8 @@ async function runSteps(container: string, program: Program, env: Record<string,
   return { steps, exitCode: info.ExitCode ?? -1, output: tail(all.join('\n')) };
 }
 
-function scriptEnv(plan: Pick<EnvironmentPlan, 'id' | 'nodes'>, node: EnvNode): Record<string, string> {
-  return { ENV_ID: plan.id, NODE: node.name, NODES: plan.nodes.map((n) => n.name).join(' '), SERVER: node.name, INFRA: `testenv-${plan.id}` };
+function scriptEnv(plan: Pick<EnvironmentPlan, 'id' | 'nodes' | 'infra'>, node: EnvNode): Record<string, string> {
+  return { ENV_ID: plan.id, NODE: node.name, NODES: plan.nodes.map((n) => n.name).join(' '), SERVER: node.name, INFRA: plan.infra ?? `testenv-${plan.id}` };
 }
 
 function withParameters(parameters: Record<string, string>, argv: string[]): string[] {
@@ -339,7 +416,7 @@ export interface InstallOutcome {
 }
 
 /** Installs then checks each of a node's taskservs in order, in one exec; the first failure stops it. */
-export async function installEnvNode({ plan, node }: { plan: Pick<EnvironmentPlan, 'id' | 'nodes' | 'taskservs'>; node: EnvNode }): Promise<InstallOutcome> {
+export async function installEnvNode({ plan, node }: { plan: Pick<EnvironmentPlan, 'id' | 'nodes' | 'taskservs' | 'infra'>; node: EnvNode }): Promise<InstallOutcome> {
   return heartbeating(async (beat) => {
     const program = new Program();
     for (const name of node.order) {
@@ -373,7 +450,7 @@ export async function installEnvNode({ plan, node }: { plan: Pick<EnvironmentPla
  * Runs tests on one node: each installed taskserv's test.sh (check.sh when it has none), or
  * the given argv. Every test runs; failures are results, not errors.
  */
-export async function runEnvTests({ plan, node, request }: { plan: Pick<EnvironmentPlan, 'id' | 'nodes' | 'taskservs'>; node: EnvNode; request: RunRequest }): Promise<TestResult[]> {
+export async function runEnvTests({ plan, node, request }: { plan: Pick<EnvironmentPlan, 'id' | 'nodes' | 'taskservs' | 'infra'>; node: EnvNode; request: RunRequest }): Promise<TestResult[]> {
   return heartbeating(async (beat) => {
     if (!(await inspectContainer(node.container))?.State.Running) throw failure(`node ${node.name} (${node.container}) is not running`, 'TestEnvNodeGone');
     const program = new Program();
@@ -402,8 +479,9 @@ export async function runEnvTests({ plan, node, request }: { plan: Pick<Environm
 // ---------------------------------------------------------------------------------------------
 // Removal and the reaper
 
-async function removeById(id: string): Promise<{ containers: number; networks: number }> {
-  const filters = { label: [`${TESTENV_LABEL}=${id}`] };
+/** Removes the environment's containers, then its network; `run` narrows it to what one workflow run made. */
+async function removeById(id: string, run?: string): Promise<{ containers: number; networks: number }> {
+  const filters = { label: [`${TESTENV_LABEL}=${id}`, ...(run ? [`${RUN_LABEL}=${run}`] : [])] };
   const containers = await docker().listContainers({ all: true, filters });
   await Promise.all(
     containers.map((c) =>
@@ -432,49 +510,72 @@ async function removeById(id: string): Promise<{ containers: number; networks: n
   return { containers: containers.length, networks: networks.length };
 }
 
-/** Removes every container and network labelled with the environment's id. Idempotent. */
+/** Removes every container and network this workflow run made for the environment. Idempotent. */
 export async function removeEnvironment({ id }: { id: string }): Promise<{ containers: number; networks: number }> {
-  return removeById(id);
+  return removeById(id, ownerRun().runId);
 }
 
 export interface ReapedEnvironment {
   id: string;
   workflowId: string;
-  /** The owning workflow's status when it was reaped, or "not found". */
+  /** The owning workflow's status when it was reaped, "not found", or "expired" (TTL long past). */
   status: string;
   containers: number;
   networks: number;
 }
 
+interface Found {
+  id: string;
+  workflowId: string;
+  run?: string;
+  namespace?: string;
+  cluster?: string;
+  expiresAt?: number;
+}
+
 /**
- * Removes environments whose owning workflow is closed (or unknown to this namespace): a
- * terminated workflow or a lost worker leaves them behind. Only resources created through
- * this Temporal cluster and namespace are considered.
+ * Removes environments whose owning workflow run is closed (or unknown): a terminated
+ * workflow, or one whose execution timed out after its worker was lost. Owners are asked only
+ * when they are this worker's Temporal cluster and namespace; an environment of any owner is
+ * also reaped once its TTL is long past (a dev server that is gone can no longer clean up).
  */
 export async function reapTestEnvironments(): Promise<{ checked: number; reaped: ReapedEnvironment[] }> {
   const ctx = Context.current();
-  clusterId ??= ctx.client.workflowService.getClusterInfo({}).then((i) => i.clusterId ?? 'unknown', () => 'unknown');
-  const cluster = await clusterId;
+  const cluster = await temporalCluster();
   const namespace = ctx.info.workflowNamespace ?? 'default';
-  const filters = { label: [`${MANAGED_LABEL}=true`, TESTENV_LABEL, `${NAMESPACE_LABEL}=${namespace}`, `${CLUSTER_LABEL}=${cluster}`] };
+  const filters = { label: [`${MANAGED_LABEL}=true`, TESTENV_LABEL] };
   const [containers, networks] = await Promise.all([docker().listContainers({ all: true, filters }), docker().listNetworks({ filters })]);
-  const owners = new Map<string, string>();
+  const found = new Map<string, Found>();
   for (const labels of [...containers.map((c) => c.Labels), ...networks.map((n) => n.Labels ?? {})]) {
     const id = labels[TESTENV_LABEL];
-    if (id) owners.set(id, labels[WORKFLOW_LABEL] ?? `testenv/${id}`);
+    if (!id) continue;
+    const key = `${id}/${labels[RUN_LABEL] ?? ''}`;
+    const expires = Number(labels[EXPIRES_LABEL]);
+    found.set(key, {
+      id,
+      workflowId: labels[WORKFLOW_LABEL] ?? `testenv/${id}`,
+      ...(labels[RUN_LABEL] ? { run: labels[RUN_LABEL] } : {}),
+      ...(labels[NAMESPACE_LABEL] ? { namespace: labels[NAMESPACE_LABEL] } : {}),
+      ...(labels[CLUSTER_LABEL] ? { cluster: labels[CLUSTER_LABEL] } : {}),
+      ...(Number.isFinite(expires) && expires > 0 ? { expiresAt: expires } : {}),
+    });
   }
   const reaped: ReapedEnvironment[] = [];
-  for (const [id, workflowId] of owners) {
-    ctx.heartbeat(id);
-    let status: string;
-    try {
-      status = (await ctx.client.workflow.getHandle(workflowId).describe()).status.name;
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      status = 'not found';
+  for (const env of found.values()) {
+    ctx.heartbeat(env.id);
+    let status: string | undefined;
+    if (env.expiresAt !== undefined && Date.now() > env.expiresAt + EXPIRED_GRACE_MS) status = 'expired';
+    else if (env.namespace === namespace && env.cluster === cluster) {
+      try {
+        status = (await ctx.client.workflow.getHandle(env.workflowId, env.run).describe()).status.name;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        status = 'not found';
+      }
+      if (status === 'RUNNING') status = undefined;
     }
-    if (status === 'RUNNING') continue;
-    reaped.push({ id, workflowId, status, ...(await removeById(id)) });
+    if (status === undefined) continue;
+    reaped.push({ id: env.id, workflowId: env.workflowId, status, ...(await removeById(env.id, env.run)) });
   }
-  return { checked: owners.size, reaped };
+  return { checked: found.size, reaped };
 }

@@ -23,7 +23,8 @@ const manifestSchema = strict({
   description: z.string().default(''),
   dependencies: z.array(dnsLabel('taskserv name')).default([]),
   conflicts: z.array(dnsLabel('taskserv name')).default([]),
-  parameters: z.record(z.string(), z.string()).default({}),
+  /** Passed to the scripts as environment variables: names are shell variable names. */
+  parameters: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'parameter names are environment variable names: letters, digits and "_", not starting with a digit' }), z.string()).default({}),
   requires: z.enum(['offline', 'internet']).default('offline'),
 });
 

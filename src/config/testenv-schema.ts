@@ -15,6 +15,8 @@ export const DEFAULT_BASE_IMAGE = 'provisioning-base:busybox';
 export const MIN_MEMORY_MB = 6;
 export const DEFAULT_RESOURCES = { cpu_millicores: 1000, memory_mb: 256 } as const;
 export const DEFAULT_TTL_SECONDS = 2 * 60 * 60;
+/** The longest an environment may live: 30 days. */
+export const MAX_TTL_SECONDS = 30 * 24 * 60 * 60;
 export const ENVIRONMENT_TYPES = ['single_taskserv', 'server_simulation', 'cluster_topology'] as const;
 export type EnvironmentType = (typeof ENVIRONMENT_TYPES)[number];
 
@@ -37,9 +39,19 @@ const image = z.string().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9_.\-/:@]*$/, { erro
 export const ROLES = ['control-plane', 'controlplane', 'worker', 'member', 'standalone'] as const;
 const role = z.enum(ROLES).default('standalone').transform((r) => (r === 'controlplane' ? 'control-plane' : r));
 
+const dotted = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+
 const subnet = z.string().superRefine((text, ctx) => {
-  if (!parseCidr(text)) addProblem(ctx, `subnet "${text}" is not an IPv4 CIDR from /8 to /30`, 'write it like 172.30.0.0/24, or leave it out to get a free one');
+  const cidr = parseCidr(text);
+  if (!cidr) return addProblem(ctx, `subnet "${text}" is not an IPv4 CIDR from /8 to /30`, 'write it like 172.30.0.0/24, or leave it out to get a free one');
+  if (text.split('/')[0] !== dotted(cidr.base)) addProblem(ctx, `subnet "${text}" has host bits set`, `write the network address: ${dotted(cidr.base)}/${cidr.bits}`);
 });
+
+/** Addresses a subnet leaves for containers: minus network, broadcast and the gateway. */
+export function usableAddresses(text: string): number {
+  const cidr = parseCidr(text);
+  return cidr ? 2 ** (32 - cidr.bits) - 3 : 0;
+}
 
 export const nodeSchema = strict({
   name: dnsLabel('node name'),
@@ -49,8 +61,11 @@ export const nodeSchema = strict({
   base_image: image.optional(),
 });
 
-/** Node names are hostnames and network aliases: each one once. */
-function uniqueNodeNames(t: { nodes: Array<{ name: string }> }, ctx: z.RefinementCtx): void {
+/** Node names are hostnames and network aliases: each one once; the subnet must hold every node. */
+function uniqueNodeNames(t: { nodes: Array<{ name: string }>; network?: { subnet: string } | undefined }, ctx: z.RefinementCtx): void {
+  if (t.network && parseCidr(t.network.subnet) && usableAddresses(t.network.subnet) < t.nodes.length) {
+    addProblem(ctx, `subnet ${t.network.subnet} has room for ${usableAddresses(t.network.subnet)} containers, not ${t.nodes.length}`, 'choose a larger subnet (a /24 holds 253), or leave it out to get a free one', ['network', 'subnet']);
+  }
   const seen = new Map<string, number>();
   t.nodes.forEach((n, i) => {
     const first = seen.get(n.name);
@@ -110,6 +125,10 @@ const ttl = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const seconds = parseDuration(v);
   if (seconds === undefined) {
     addProblem(ctx, `ttl ${JSON.stringify(v)} is not a positive duration`, 'write seconds (7200) or a duration like "30m" or "2h"');
+    return z.NEVER;
+  }
+  if (seconds > MAX_TTL_SECONDS) {
+    addProblem(ctx, `ttl ${JSON.stringify(v)} is longer than 30 days`, 'choose a ttl of at most 30d; clean up with "provisioning test env cleanup" earlier if you are done');
     return z.NEVER;
   }
   return seconds;

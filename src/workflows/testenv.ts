@@ -19,6 +19,7 @@ import {
   proxyActivities,
   setHandler,
   allHandlersFinished,
+  sleep,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
 import type { EnvironmentPlan, EnvNode } from '../config/testenv-schema.js';
@@ -32,7 +33,7 @@ export const runUpdate = defineUpdate<RunResult, [RunRequest]>('run');
 /** Activities that create resources are waited for on cancel, so cleanup sees what they made. */
 const setup = proxyActivities<typeof activities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '5 seconds',
+  heartbeatTimeout: '10 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1 s', maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TaskservFailed', 'TestEnvNodeGone', 'TestEnvNodeFailed', 'TestEnvPoolExhausted'] },
 });
@@ -86,25 +87,32 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
     async (request) => {
       startRequested = true;
       await condition(() => !busy && (state.phase === 'ready' || !acceptsRuns(state.phase)));
+      // Checked in the same step that takes `busy`: a cleanup due now is never overtaken by a run.
+      if (cleanupRequested || (plan.autoCleanup && state.runs > 0)) throw ApplicationFailure.nonRetryable(`environment ${plan.id} is being cleaned up`, 'TestEnvNotReady');
       if (state.phase !== 'ready') throw ApplicationFailure.nonRetryable(`environment ${plan.id} is ${state.phase}${state.error ? `: ${state.error}` : ''}`, 'TestEnvNotReady');
       busy = true;
       state.phase = 'running';
       const startedAt = now();
       try {
         const chosen = plan.nodes.filter((n) => !request.nodes || request.nodes.includes(n.name));
-        const results = await Promise.all(
+        // Every node's tests finish (or fail) before the run ends; a node whose tests could not run is a failed test.
+        const settled = await Promise.allSettled(
           chosen.map((n) =>
             setup.runEnvTests.executeWithOptions(
-              { summary: `tests on ${n.name}`, startToCloseTimeout: '30 minutes', heartbeatTimeout: '5 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 1 } },
-              [{ plan: { id: plan.id, nodes: plan.nodes, taskservs: plan.taskservs }, node: n, request }],
+              { summary: `tests on ${n.name}`, startToCloseTimeout: '30 minutes', heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 1 } },
+              [{ plan: { id: plan.id, nodes: plan.nodes, taskservs: plan.taskservs, ...(plan.infra ? { infra: plan.infra } : {}) }, node: n, request }],
             ),
           ),
         );
-        const tests: TestResult[] = results.flat();
-        state.runs += 1;
-        state.lastRun = { run: state.runs, startedAt, durationMs: now() - startedAt, passed: tests.every((t) => t.passed), tests };
+        const tests: TestResult[] = settled.flatMap((r, i) =>
+          r.status === 'fulfilled' ? r.value : [{ node: chosen[i]!.name, name: 'run', exitCode: -1, passed: false, durationMs: 0, output: errorMessage(r.reason) }],
+        );
+        const cancelled = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected' && isCancellation(r.reason));
+        if (cancelled) throw cancelled.reason;
+        state.lastRun = { run: state.runs + 1, startedAt, durationMs: now() - startedAt, passed: tests.every((t) => t.passed), tests };
         return state.lastRun;
       } finally {
+        state.runs += 1;
         busy = false;
         if (state.phase === 'running') state.phase = 'ready';
       }
@@ -126,8 +134,8 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
     view.taskservs.forEach((t) => (t.state = 'installing'));
     try {
       const outcome = await setup.installEnvNode.executeWithOptions(
-        { summary: `install ${n.order.join(', ') || 'nothing'} on ${n.name}`, startToCloseTimeout: '60 minutes', heartbeatTimeout: '5 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 1 } },
-        [{ plan: { id: plan.id, nodes: plan.nodes, taskservs: plan.taskservs }, node: n }],
+        { summary: `install ${n.order.join(', ') || 'nothing'} on ${n.name}`, startToCloseTimeout: '60 minutes', heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 1 } },
+        [{ plan: { id: plan.id, nodes: plan.nodes, taskservs: plan.taskservs, ...(plan.infra ? { infra: plan.infra } : {}) }, node: n }],
       );
       for (const t of outcome.taskservs) Object.assign(view.taskservs.find((v) => v.name === t.name)!, { state: 'installed', durationMs: t.durationMs, output: t.output });
       view.state = 'ready';
@@ -147,8 +155,8 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
   const setUp = async (): Promise<void> => {
     state.phase = 'creating-network';
     const network = await setup.createEnvNetwork.executeWithOptions(
-      { summary: `create network ${plan.network.name}`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '5 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TestEnvPoolExhausted'] } },
-      [{ plan: { id: plan.id, network: plan.network }, ...(pool ? { pool } : {}) }],
+      { summary: `create network ${plan.network.name}`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TestEnvPoolExhausted'] } },
+      [{ plan: { id: plan.id, network: plan.network }, expiresAt: state.expiresAt, ...(pool ? { pool } : {}) }],
     );
     state.network = network;
 
@@ -156,8 +164,8 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
     await allSettled(
       plan.nodes.map(async (n) => {
         await setup.createEnvNode.executeWithOptions(
-          { summary: `create container ${n.container}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '5 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError'] } },
-          [{ plan: { id: plan.id }, node: n }],
+          { summary: `create container ${n.container}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError'] } },
+          [{ plan: { id: plan.id }, node: n, expiresAt: state.expiresAt }],
         );
         node(n.name).state = 'created';
       }),
@@ -170,7 +178,7 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
     if (startRequested && !cleanupRequested) {
       state.phase = 'starting';
       const addresses = await setup.startEnvNodes.executeWithOptions(
-        { summary: `start ${plan.nodes.length} containers`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '5 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED },
+        { summary: `start ${plan.nodes.length} containers`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED },
         [{ plan: { id: plan.id }, nodes: plan.nodes.map((n) => n.container) }],
       );
       for (const n of state.nodes) Object.assign(n, { state: 'running', address: addresses[n.container] });
@@ -181,10 +189,23 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
     }
   };
 
+  // The TTL also bounds the set-up: an install that outlives it is interrupted and removed.
+  let ttlDuringSetup = false;
+  const ttlTimer = new CancellationScope();
+  void ttlTimer
+    .run(() => sleep(Math.max(1, state.expiresAt - now())))
+    .then(() => {
+      if (!settingUp) return;
+      ttlDuringSetup = true;
+      setupScope.cancel();
+    })
+    .catch(() => undefined);
+
   let failure: unknown;
   try {
     await setupScope.run(() => setUp());
     settingUp = false;
+    ttlTimer.cancel();
     if (state.phase === 'ready') {
       // A cleanup waits for a run in progress to finish; the TTL does not.
       await condition(() => (cleanupRequested || (plan.autoCleanup && state.runs > 0)) && !busy, Math.max(1, state.expiresAt - now()));
@@ -192,8 +213,9 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
     state.cleanupReason = cleanupRequested ? 'signal' : plan.autoCleanup && state.runs > 0 ? 'auto-cleanup' : 'ttl';
   } catch (err) {
     settingUp = false;
-    if (isCancellation(err) && cleanupRequested && !CancellationScope.current().consideredCancelled) {
-      state.cleanupReason = 'signal'; // the cleanup signal interrupted the set-up
+    ttlTimer.cancel();
+    if (isCancellation(err) && (cleanupRequested || ttlDuringSetup) && !CancellationScope.current().consideredCancelled) {
+      state.cleanupReason = cleanupRequested ? 'signal' : 'ttl'; // the cleanup signal or the TTL interrupted the set-up
     } else {
       failure = err;
       state.cleanupReason = isCancellation(err) ? 'cancelled' : 'failed';

@@ -90,9 +90,20 @@ function environmentId(opts: { id?: string }, subject: string): string {
 }
 
 /** Checks the engine can do what the plan asks before anything is created: images, subnet, disk limits. */
-async function preflight(plan: EnvironmentPlan, docker: Docker): Promise<void> {
+async function preflight(io: Io, plan: EnvironmentPlan, docker: Docker): Promise<void> {
   const ping = await pingDocker(docker);
-  if (!ping.ok) throw new Error(`cannot reach the Docker engine: ${ping.error}. Start Docker (or set DOCKER_HOST) and try again.`);
+  if (!ping.ok) {
+    // The workers may run next to an engine this machine cannot see (a CI job that only submits):
+    // their activities check the same things, and a failure there is cleaned up.
+    io.err(`note: no Docker engine answers here (${ping.error}); images, subnet and limits are checked by the worker instead`);
+    return;
+  }
+  const { NCPU } = (await docker.info()) as { NCPU?: number };
+  for (const n of plan.nodes) {
+    if (NCPU && n.resources.cpu_millicores > NCPU * 1000) {
+      throw new UsageError(`node ${n.name} asks for ${n.resources.cpu_millicores} millicores, but the Docker engine has ${NCPU} CPUs (${NCPU * 1000} millicores)`, `ask for at most ${NCPU * 1000} millicores (--cpu, or resources.cpu_millicores)`);
+    }
+  }
   for (const image of new Set(plan.nodes.map((n) => n.image))) {
     if (image === DEFAULT_BASE_IMAGE) continue;
     if (!(await imagePresent(docker, image))) {
@@ -133,6 +144,8 @@ async function startEnvironment(client: Client, plan: EnvironmentPlan, taskQueue
       workflowId: plan.workflowId,
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // A workflow whose worker is lost still closes, after its TTL and a set-up budget; the reaper then removes what it left.
+      workflowExecutionTimeout: `${plan.ttlSeconds + 3600} seconds`,
       typedSearchAttributes: searchAttributes(plan, operation),
       args: [{ plan }],
     });
@@ -205,7 +218,7 @@ async function createEnvironment(io: Io, raw: Record<string, unknown>, opts: Cre
   const id = environmentId(opts, subject);
   const catalog = await catalogPromise;
   const { plan } = planFromRequest(id, raw, catalog, source);
-  await preflight(plan, dockerClient());
+  await preflight(io, plan, dockerClient());
   const { client, settings, close } = await connect(io, opts);
   try {
     const handle = await startEnvironment(client, plan, opts.taskQueue, 'testenv');
@@ -263,8 +276,10 @@ async function writeJunit(io: Io, file: string, name: string, result: RunResult 
   io.err(`JUnit report: ${target}`);
 }
 
-function updateError(err: unknown): Error {
-  if (err instanceof WorkflowUpdateFailedError) return new Error(failureMessage(err));
+function updateError(err: unknown, id: string): Error {
+  const message = failureMessage(err);
+  if (/is (being cleaned up|cleaning-up|cleaned|failed)/.test(message)) return new UsageError(`test environment "${id}" was cleaned up (${message})`, 'create a new one');
+  if (err instanceof WorkflowUpdateFailedError) return new Error(message);
   return err as Error;
 }
 
@@ -317,18 +332,22 @@ export function registerTestCommands(program: Command, io: Io): void {
     const catalog = await loadEnvCatalog(opts.catalog, io.env, io.cwd);
     const raw = { config: { type: 'single_taskserv', taskserv, ...(opts.baseImage ? { base_image: opts.baseImage } : {}), ...(resources(opts) ? { resources: resources(opts) } : {}) }, auto_start: true, auto_cleanup: !opts.keep, ...(ttlValue(opts) ? { ttl: ttlValue(opts) } : {}), ...(opts.infra ? { infra: opts.infra } : {}) };
     const { plan } = planFromRequest(id, raw, catalog, 'command line');
-    await preflight(plan, dockerClient());
+    await preflight(io, plan, dockerClient());
     const { client, settings, close } = await connect(io, opts);
     const name = `testenv.${plan.id}`;
     let interrupted = false;
+    let started = false;
+    const cancel = () => void client.workflow.getHandle(plan.workflowId).cancel().catch(() => undefined);
     const onSigint = () => {
       interrupted = true;
       io.err('Interrupted: cancelling the environment (it is removed)...');
-      void client.workflow.getHandle(plan.workflowId).cancel().catch(() => undefined);
+      if (started) cancel();
     };
     process.once('SIGINT', onSigint);
     try {
       const handle = await startEnvironment(client, plan, opts.taskQueue, 'testenv-quick');
+      started = true;
+      if (interrupted) cancel(); // Ctrl-C came while the start was on its way
       const link = webUiLink(io.env, settings, plan.workflowId);
       io.err(`Environment ${plan.id}: workflow ${plan.workflowId}${link ? `\nWeb UI: ${link}` : ''}`);
       const progress = opts.json ? undefined : follow(io, handle, (s) => !['creating-network', 'creating-containers', 'starting', 'installing'].includes(s.phase), false);
@@ -338,6 +357,8 @@ export function registerTestCommands(program: Command, io: Io): void {
         result = await handle.executeUpdate<RunResult, [RunRequest]>('run', { args: [{}] });
       } catch (err) {
         error = failureMessage(err);
+        // Whatever went wrong, the environment goes: quick never leaves one behind.
+        await handle.signal('cleanup').catch(() => undefined);
       }
       await progress;
       let final: EnvState | undefined;
@@ -538,7 +559,7 @@ export function registerTestCommands(program: Command, io: Io): void {
       try {
         result = await handle.executeUpdate<RunResult, [RunRequest]>('run', { args: [{ ...(opts.node ? { nodes: opts.node } : {}), ...(command.length > 0 ? { command } : {}) }] });
       } catch (err) {
-        throw updateError(err);
+        throw updateError(err, id);
       }
       if (!result.passed) io.exitCode = 1;
       if (opts.junit) await writeJunit(io, opts.junit, `testenv.${id}`, result);
@@ -616,8 +637,25 @@ export function registerTestCommands(program: Command, io: Io): void {
     try {
       const { handle, status } = await environmentHandle(client, id, false);
       if (status !== 'RUNNING') {
-        if (opts.json) return printJson(io, { id, status, alreadyCleanedUp: true });
-        return io.out(`Environment ${id} is already cleaned up (workflow ${status.toLowerCase()}).`);
+        // A terminated or timed-out workflow ran no cleanup: the reaper removes what it left.
+        const left = await dockerClient()
+          .listContainers({ all: true, filters: { label: [`provisioning.testenv=${id}`] } })
+          .then((c) => c.length, () => 0);
+        const leftNetworks = await dockerClient()
+          .listNetworks({ filters: { label: [`provisioning.testenv=${id}`] } })
+          .then((n) => n.length, () => 0);
+        if (left + leftNetworks === 0) {
+          if (opts.json) return printJson(io, { id, status, alreadyCleanedUp: true });
+          return io.out(`Environment ${id} is already cleaned up (workflow ${status.toLowerCase()}).`);
+        }
+        const reaped = await client.workflow.execute<() => Promise<{ reaped: Array<{ id: string; containers: number; networks: number }> }>>('reapTestEnvironmentsWorkflow', {
+          taskQueue: opts.taskQueue,
+          workflowId: `testenv-reaper/cleanup-${id}-${randomBytes(3).toString('hex')}`,
+          typedSearchAttributes: new TypedSearchAttributes([{ key: OPERATION, value: 'testenv-reap' }]),
+        });
+        const mine = reaped.reaped.find((r) => r.id === id);
+        if (opts.json) return printJson(io, { id, status, removed: mine ? { containers: mine.containers, networks: mine.networks } : null });
+        return io.out(`Environment ${id} (workflow ${status.toLowerCase()}) left ${left} containers and ${leftNetworks} networks; ${mine ? `removed ${mine.containers} containers, ${mine.networks} networks` : 'the reaper did not remove them (another Temporal server owns them)'}.`);
       }
       await handle.signal('cleanup');
       if (!opts.wait) return void (opts.json ? printJson(io, { id, signalled: true }) : io.out(`Cleanup of ${id} requested.`));
