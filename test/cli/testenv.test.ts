@@ -111,6 +111,21 @@ describe('test commands reject bad input with exit code 2 and create nothing', (
       expected: [/config\.topology\.network\.subnet: subnet "10\.0\.0\.0\/33" is not an IPv4 CIDR/],
     },
     {
+      name: 'a subnet too small for the nodes',
+      argv: (id) => ['test', 'env', 'cluster', 'web', '--topology', 'web_3node', '--subnet', '10.9.9.0/30', '--id', id],
+      expected: [/config\.topology\.network\.subnet: subnet 10\.9\.9\.0\/30 has room for 1 containers, not 3/],
+    },
+    {
+      name: 'a subnet with host bits set',
+      argv: (id) => ['test', 'env', 'cluster', 'web', '--topology', 'web_3node', '--subnet', '10.9.9.5/24', '--id', id],
+      expected: [/subnet "10\.9\.9\.5\/24" has host bits set/, /fix: write the network address: 10\.9\.9\.0\/24/],
+    },
+    {
+      name: 'a ttl longer than 30 days',
+      argv: (id) => ['test', 'env', 'single', 'base', '--ttl', '99999d', '--id', id],
+      expected: [/ttl 8639913600 is longer than 30 days/],
+    },
+    {
       name: 'an invalid ttl',
       argv: (id) => ['test', 'env', 'single', 'base', '--ttl', 'soon', '--id', id],
       expected: [/--ttl "soon" is not a duration/],
@@ -131,6 +146,15 @@ describe('test commands reject bad input with exit code 2 and create nothing', (
     const result = await cli([...(await argv(id)), ...NOWHERE]);
     expect(result.code, result.stderr).toBe(2);
     for (const e of expected) expect(result.stderr).toMatch(e);
+    await nothingCreated(id);
+  });
+
+  it.runIf(dockerAvailable)('more CPU than the engine has', async () => {
+    const { NCPU } = (await dockerClient().info()) as { NCPU: number };
+    const id = freshId();
+    const result = await cli(['test', 'env', 'single', 'base', '--cpu', String(NCPU * 1000 + 1), '--id', id, ...NOWHERE]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`node base asks for ${NCPU * 1000 + 1} millicores, but the Docker engine has ${NCPU} CPUs`);
     await nothingCreated(id);
   });
 
@@ -284,26 +308,44 @@ describe.runIf(dockerAvailable)('test env', () => {
       expect(ran.stdout).toContain('✅ a2 webclient');
       expect(ran.stdout).not.toContain(' a1 ');
     });
-    for (let i = 0; i < 50 && (await envResources(id)).containers.length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 150 && (await envResources(id)).containers.length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await envResources(id)).toEqual({ containers: [], networks: [] });
   });
 
-  it('reap reports what it checked', async () => {
+  it('cleanup of a terminated environment removes what it left; reap removes leftovers; reap --schedule installs the schedule', async () => {
+    const [a, b] = [freshId(), freshId()];
     await withWorker(async (taskQueue) => {
-      const result = await cli(['test', 'env', 'reap', '--json', '--address', inject('temporalAddress'), '--task-queue', taskQueue]);
-      expect(result.code).toBe(0);
-      const reaped = JSON.parse(result.stdout) as { checked: unknown; reaped: unknown };
-      expect(typeof reaped.checked).toBe('number');
-      expect(Array.isArray(reaped.reaped)).toBe(true);
-      const scheduled = await cli(['test', 'env', 'reap', '--schedule', '--every', '7m', '--address', inject('temporalAddress'), '--task-queue', taskQueue]);
-      expect(scheduled.stdout).toMatch(/Schedule testenv-reaper (created|updated): reaps every 7m/);
+      const t = ['--address', inject('temporalAddress'), '--task-queue', taskQueue];
+      for (const id of [a, b]) expect((await cli(['test', 'env', 'single', 'base', '--id', id, '--memory', '32', ...t])).code).toBe(0);
       const { client, close } = await testClient();
       try {
-        const described = await client.schedule.getHandle('testenv-reaper').describe();
-        expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reapTestEnvironmentsWorkflow', taskQueue });
-        await client.schedule.getHandle('testenv-reaper').delete();
+        for (const id of [a, b]) await client.workflow.getHandle(`testenv/${id}`).terminate('simulating a lost environment');
       } finally {
         await close();
+      }
+      expect((await envResources(a)).containers).toHaveLength(1);
+      const cleaned = await cli(['test', 'env', 'cleanup', a, ...t]);
+      expect(cleaned.code).toBe(0);
+      // (Another test file's reaper may get there first; then cleanup finds nothing left.)
+      expect(cleaned.stdout).toMatch(new RegExp(`Environment ${a} (\\(workflow terminated\\) left 1 containers and 1 networks; removed 1 containers, 1 networks\\.|is already cleaned up)`));
+      expect(await envResources(a)).toEqual({ containers: [], networks: [] });
+
+      const result = await cli(['test', 'env', 'reap', '--json', ...t]);
+      expect(result.code).toBe(0);
+      expect(await envResources(b)).toEqual({ containers: [], networks: [] });
+      const reaped = JSON.parse(result.stdout) as { checked: number; reaped: Array<{ id: string; status: string }> };
+      // Another test file's reaper may have removed it first; when this one did, it says why.
+      const mine = reaped.reaped.find((r) => r.id === b);
+      if (mine) expect(mine.status).toBe('TERMINATED');
+      const scheduled = await cli(['test', 'env', 'reap', '--schedule', '--every', '7m', '--address', inject('temporalAddress'), '--task-queue', taskQueue]);
+      expect(scheduled.stdout).toMatch(/Schedule testenv-reaper (created|updated): reaps every 7m/);
+      const temporal = await testClient();
+      try {
+        const described = await temporal.client.schedule.getHandle('testenv-reaper').describe();
+        expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reapTestEnvironmentsWorkflow', taskQueue });
+        await temporal.client.schedule.getHandle('testenv-reaper').delete();
+      } finally {
+        await temporal.close();
       }
     });
   });

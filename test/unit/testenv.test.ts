@@ -104,3 +104,18 @@ describe('DockerFrames', () => {
     expect(out).toBe('héllo wörld\n');
   });
 });
+
+describe('subnets and ttl limits', () => {
+  it('a subnet must hold every node and be a network address', () => {
+    const nodes = [{ name: 'a' }, { name: 'b' }];
+    const small = environmentRequestSchema.safeParse({ config: { type: 'cluster_topology', cluster_type: 'x', topology: { nodes, network: { subnet: '10.1.1.0/30' } } } });
+    expect(small.error?.issues.map((i) => i.message)).toEqual(['subnet 10.1.1.0/30 has room for 1 containers, not 2']);
+    const hostBits = environmentRequestSchema.safeParse({ config: { type: 'cluster_topology', cluster_type: 'x', topology: { nodes, network: { subnet: '10.1.1.1/29' } } } });
+    expect(hostBits.error?.issues.map((i) => i.message)).toEqual(['subnet "10.1.1.1/29" has host bits set']);
+    expect(environmentRequestSchema.safeParse({ config: { type: 'cluster_topology', cluster_type: 'x', topology: { nodes, network: { subnet: '10.1.1.0/29' } } } }).success).toBe(true);
+  });
+  it('a ttl is at most 30 days', () => {
+    expect(environmentRequestSchema.safeParse({ config: { type: 'single_taskserv', taskserv: 'base' }, ttl: '30d' }).success).toBe(true);
+    expect(environmentRequestSchema.safeParse({ config: { type: 'single_taskserv', taskserv: 'base' }, ttl: '31d' }).error?.issues[0]?.message).toBe('ttl "31d" is longer than 30 days');
+  });
+});

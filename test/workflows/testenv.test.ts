@@ -40,7 +40,7 @@ async function cleanedUp(handle: Awaited<ReturnType<typeof startEnv>>, id: strin
 /** A node's log (`docker logs`): PID 1 follows the node log file, so lines show up within a second or so. */
 async function nodeLogs(container: string, expected: string): Promise<string> {
   let logs = '';
-  for (let i = 0; i < 50 && !logs.includes(expected); i++) {
+  for (let i = 0; i < 150 && !logs.includes(expected); i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, 100));
     logs = (await dockerClient().getContainer(container).logs({ stdout: true, stderr: true, follow: false })).toString('utf8');
   }
@@ -185,6 +185,38 @@ describe.runIf(dockerAvailable)('test environments', () => {
     });
   });
 
+  it('a run on a node that is gone reports a failed test, and auto_cleanup still removes the environment', async () => {
+    const p = await plan({ config: { type: 'single_taskserv', taskserv: 'base', resources: { memory_mb: 32 } }, auto_cleanup: true });
+    await withWorker(async (taskQueue) => {
+      const handle = await startEnv(client, taskQueue, p);
+      await waitFor(handle, phase('ready'), 'ready');
+      await dockerClient().getContainer(p.nodes[0]!.container).remove({ force: true });
+      const result = await run(handle);
+      expect(result.passed).toBe(false);
+      expect(result.tests).toEqual([expect.objectContaining({ node: 'base', name: 'run', passed: false })]);
+      expect(result.tests[0]!.output).toContain('is not running');
+      const final = (await handle.result()) as EnvState;
+      expect(final.cleanupReason).toBe('auto-cleanup');
+      expect(await envResources(p.id)).toEqual({ containers: [], networks: [] });
+    });
+  });
+
+  it('a container name held by something else is not taken over: the environment fails and the other container stays', async () => {
+    const p = await plan({ config: { type: 'single_taskserv', taskserv: 'base', resources: { memory_mb: 32 } } });
+    const squatter = await dockerClient().createContainer({ name: p.nodes[0]!.container, Image: 'provisioning-base:busybox', Cmd: ['sleep', '60'], Labels: { 'provisioning.testenv': p.id, 'provisioning.run': 'someone-else' } });
+    try {
+      await withWorker(async (taskQueue) => {
+        const handle = await startEnv(client, taskQueue, p);
+        const err: unknown = await handle.result().then(() => undefined, (e: unknown) => e);
+        expect(String((err as WorkflowFailedError).cause?.message)).toContain(`container ${p.nodes[0]!.container} already exists and belongs to`);
+        expect((await squatter.inspect()).Id).toBe(squatter.id);
+        expect((await envResources(p.id)).networks).toEqual([]);
+      });
+    } finally {
+      await squatter.remove({ force: true });
+    }
+  });
+
   it('the TTL removes an environment nobody cleans up', async () => {
     const p = await plan({ config: { type: 'single_taskserv', taskserv: 'base', resources: { memory_mb: 32 } }, ttl: 2 });
     await withWorker(async (taskQueue) => {
@@ -257,6 +289,21 @@ describe.runIf(dockerAvailable)('cancelling a test environment leaves nothing be
 });
 
 describe.runIf(dockerAvailable)('the reaper', () => {
+  it('reaps an environment of a Temporal server that is gone once its TTL is long past, and leaves a fresh one alone', async () => {
+    const docker = dockerClient();
+    const labels = (id: string, expiresAt: number) => ({ 'provisioning.managed': 'true', 'provisioning.testenv': id, 'provisioning.workflow': `testenv/${id}`, 'provisioning.run': 'r1', 'provisioning.namespace': 'default', 'provisioning.temporal-cluster': 'a-dev-server-that-is-gone', 'provisioning.expires-at': String(expiresAt) });
+    const old = `reap-old-${Date.now()}`;
+    const fresh = `reap-new-${Date.now()}`;
+    ids.push(old, fresh);
+    await docker.createContainer({ name: `testenv-${old}-n1`, Image: 'provisioning-base:busybox', Cmd: ['true'], Labels: labels(old, Date.now() - 60 * 60 * 1000) });
+    await docker.createContainer({ name: `testenv-${fresh}-n1`, Image: 'provisioning-base:busybox', Cmd: ['true'], Labels: labels(fresh, Date.now() + 60 * 60 * 1000) });
+    await withWorker(async (taskQueue) => {
+      await client.workflow.execute('reapTestEnvironmentsWorkflow', { taskQueue, workflowId: `testenv-reaper/test-${old}` });
+    });
+    expect((await envResources(old)).containers).toEqual([]);
+    expect((await envResources(fresh)).containers).toEqual([`testenv-${fresh}-n1`]);
+  });
+
   it('removes the resources of a terminated environment workflow and leaves running ones alone', async () => {
     const dead = await plan({ config: { type: 'single_taskserv', taskserv: 'base', resources: { memory_mb: 32 } } });
     const alive = await plan({ config: { type: 'single_taskserv', taskserv: 'base', resources: { memory_mb: 32 } } });
