@@ -374,3 +374,37 @@ describe.runIf(dockerAvailable)('test env logs --follow', () => {
     });
   });
 });
+
+describe.runIf(dockerAvailable)('the shipped example requests and topology', () => {
+  const examples = path.resolve(import.meta.dirname, '../../examples/testenv');
+  it.each(['single-webserver.json', 'web-server.yaml', 'web-cluster.json'])('test env create --file %s comes up, passes its tests and is removed', async (name) => {
+    const id = freshId();
+    await withWorker(async (taskQueue) => {
+      const t = ['--address', inject('temporalAddress'), '--task-queue', taskQueue];
+      // web-cluster.json pins the subnet 172.30.77.0/24: only this test uses it.
+      const created = await cli(['test', 'env', 'create', '--file', path.join(examples, name), '--id', id, '--json', ...t]);
+      expect(created.code, created.stderr).toBe(0);
+      expect((JSON.parse(created.stdout) as { phase: string }).phase).toBe('ready');
+      const ran = await cli(['test', 'env', 'run', id, '--json', ...t]);
+      expect(ran.code, ran.stdout).toBe(0);
+      await cli(['test', 'env', 'cleanup', id, ...t]);
+    });
+    for (let i = 0; i < 150 && (await envResources(id)).containers.length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await envResources(id)).toEqual({ containers: [], networks: [] });
+  });
+
+  it('test env cluster --file examples/testenv/topology.toml installs the control plane first', async () => {
+    const id = freshId();
+    await withWorker(async (taskQueue) => {
+      const t = ['--address', inject('temporalAddress'), '--task-queue', taskQueue];
+      const created = await cli(['test', 'env', 'cluster', 'kv', '--file', path.join(examples, 'topology.toml'), '--id', id, '--auto-cleanup', '--json', ...t]);
+      expect(created.code, created.stderr).toBe(0);
+      const state = JSON.parse(created.stdout) as { nodes: Array<{ name: string; installStartedAt: number; readyAt: number }> };
+      const [kv, jobs] = ['kv-01', 'jobs-01'].map((n) => state.nodes.find((x) => x.name === n)!);
+      expect(jobs!.installStartedAt).toBeGreaterThanOrEqual(kv!.readyAt);
+      expect((await cli(['test', 'env', 'run', id, ...t])).code).toBe(0);
+    });
+    for (let i = 0; i < 150 && (await envResources(id)).containers.length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await envResources(id)).toEqual({ containers: [], networks: [] });
+  });
+});

@@ -1,7 +1,8 @@
 /** The test-environment workflow on the real dev server and Docker engine. */
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as activities from '../../src/activities/index.js';
 import { loadTopologies } from '../../src/config/testenv.js';
 import { dockerClient } from '../../src/docker/client.js';
@@ -63,6 +64,8 @@ describe.runIf(dockerAvailable)('test environments', () => {
       expect(result.tests.map((t) => [t.node, t.name, t.passed])).toEqual([['webserver', 'base:check', true], ['webserver', 'webserver', true]]);
       expect(result.passed).toBe(true);
       await cleanedUp(handle, p.id);
+      // The recorded history replays against the workflow code: no non-determinism.
+      await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, await handle.fetchHistory(), p.workflowId);
     });
   });
 
@@ -256,6 +259,20 @@ function holdingAfter(name: keyof typeof activities, reached: () => void): typeo
 }
 
 describe.runIf(dockerAvailable)('cancelling a test environment leaves nothing behind', () => {
+  it('cancelled while created and waiting to be started', async () => {
+    const p = await plan({ config: { type: 'single_taskserv', taskserv: 'base', resources: { memory_mb: 32 } }, auto_start: false });
+    await withWorker(async (taskQueue) => {
+      const handle = await startEnv(client, taskQueue, p);
+      await waitFor(handle, phase('created'), 'created');
+      expect((await envResources(p.id)).containers).toHaveLength(1);
+      await handle.cancel();
+      expect(await handle.result().then(() => undefined, (e: unknown) => e)).toBeInstanceOf(WorkflowFailedError);
+      expect(await envResources(p.id)).toEqual({ containers: [], networks: [] });
+      // A cancelled run replays too (non-cancellable cleanup, handlers awaited).
+      await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, await handle.fetchHistory(), p.workflowId);
+    });
+  });
+
   const phases: Array<{ phase: string; activity: keyof typeof activities }> = [
     { phase: 'creating-network', activity: 'createEnvNetwork' },
     { phase: 'creating-containers', activity: 'createEnvNode' },
