@@ -69,6 +69,12 @@ function addCreateOptions(command: Command, { quick = false } = {}): Command {
   return addTemporalOptions(command);
 }
 
+/** --cpu, --memory (and --disk): the container's limits. */
+function withResourceOptions(command: Command, { disk = true } = {}): Command {
+  command.option('--cpu <millicores>', 'CPU limit in millicores (default 1000)', parsePositiveInt).option('--memory <mb>', 'memory limit in MB (default 256, at least 6)', parseMemory);
+  return disk ? command.option('--disk <mb>', 'root filesystem limit in MB (storage drivers with quota support only)', parsePositiveInt) : command;
+}
+
 function resources(opts: CreateOptions): Record<string, number> | undefined {
   const r = { ...(opts.cpu !== undefined ? { cpu_millicores: opts.cpu } : {}), ...(opts.memory !== undefined ? { memory_mb: opts.memory } : {}), ...(opts.disk !== undefined ? { disk_mb: opts.disk } : {}) };
   return Object.keys(r).length > 0 ? r : undefined;
@@ -314,12 +320,9 @@ export function registerTestCommands(program: Command, io: Io): void {
   const test = program.command('test').description('containerized test environments: a taskserv, a server or a cluster in isolated containers');
 
   addCreateOptions(
-    test
-      .command('quick')
+    withResourceOptions(test.command('quick'), { disk: false })
       .argument('<taskserv>', 'taskserv to test')
       .description('create a single-taskserv environment, run its tests, clean up; exit 0 only when every test passed')
-      .option('--cpu <millicores>', 'CPU limit of the container in millicores', parsePositiveInt)
-      .option('--memory <mb>', 'memory limit of the container in MB (at least 6)', parseMemory)
       .option('--junit <file>', 'write a JUnit XML report for CI')
       .option('--keep', 'keep the environment after the run (clean it up later with "test env cleanup <id>")')
       .addHelpText(
@@ -385,27 +388,19 @@ export function registerTestCommands(program: Command, io: Io): void {
   const env = test.command('env').description('create, inspect, run and clean up test environments');
 
   addCreateOptions(
-    env
-      .command('single')
+    withResourceOptions(env.command('single'))
       .argument('<taskserv>', 'taskserv to install (with its dependencies)')
       .description('a single-taskserv environment: one container with the taskserv installed')
-      .option('--cpu <millicores>', 'CPU limit in millicores (default 1000)', parsePositiveInt)
-      .option('--memory <mb>', 'memory limit in MB (default 256, at least 6)', parseMemory)
-      .option('--disk <mb>', 'root filesystem limit in MB (storage drivers with quota support only)', parsePositiveInt)
       .addHelpText('after', '\nExamples:\n  provisioning test env single webserver\n  provisioning test env single kvstore --cpu 500 --memory 64 --auto-cleanup\n  provisioning test env single postgres --base-image ubuntu:22.04 --no-auto-start'),
   ).action((taskserv: string, opts: CreateOptions) =>
     createEnvironment(io, { config: { type: 'single_taskserv', taskserv, ...(opts.baseImage ? { base_image: opts.baseImage } : {}), ...(resources(opts) ? { resources: resources(opts) } : {}) }, auto_start: opts.autoStart, auto_cleanup: Boolean(opts.autoCleanup), ...(ttlValue(opts) ? { ttl: ttlValue(opts) } : {}), ...(opts.infra ? { infra: opts.infra } : {}) }, opts, taskserv),
   );
 
   addCreateOptions(
-    env
-      .command('server')
+    withResourceOptions(env.command('server'))
       .argument('<name>', 'server name (the container\'s hostname)')
       .argument('<taskservs...>', 'taskservs to install, in any order (dependencies are added and ordered)')
       .description('a server simulation: one container with several taskservs installed in dependency order')
-      .option('--cpu <millicores>', 'CPU limit in millicores (default 1000)', parsePositiveInt)
-      .option('--memory <mb>', 'memory limit in MB (default 256, at least 6)', parseMemory)
-      .option('--disk <mb>', 'root filesystem limit in MB (storage drivers with quota support only)', parsePositiveInt)
       .addHelpText('after', '\nExamples:\n  provisioning test env server web-01 webserver kvstore jobrunner\n  provisioning test env server web-01 containerd kubernetes --base-image ubuntu:22.04'),
   ).action((name: string, taskservs: string[], opts: CreateOptions) =>
     createEnvironment(io, { config: { type: 'server_simulation', server_name: name, taskservs, ...(opts.baseImage ? { base_image: opts.baseImage } : {}), ...(resources(opts) ? { resources: resources(opts) } : {}) }, auto_start: opts.autoStart, auto_cleanup: Boolean(opts.autoCleanup), ...(ttlValue(opts) ? { ttl: ttlValue(opts) } : {}), ...(opts.infra ? { infra: opts.infra } : {}) }, opts, name),
