@@ -15,17 +15,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { execa } from 'execa';
-import * as activities from '../src/activities/index.js';
 import { loadSettings } from '../src/config/settings.js';
 import { ensureBaseImage, BASE_IMAGE } from '../src/docker/base-image.js';
 import { dockerClient } from '../src/docker/client.js';
-import { startDevServer } from '../src/temporal/dev-server.js';
-import { freePort } from '../src/util/net.js';
-import { bundleWorkflows } from '../src/worker/worker.js';
 import { serverCreate } from '../src/workflows/index.js';
+import { startBenchTemporal } from './lib/harness.js';
 
 const SERVERS = 20;
 const TASKSERVS = ['base', 'kvstore', 'jobrunner'];
@@ -70,16 +65,9 @@ async function timeScript(dir: string, parallel: boolean): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   await ensureBaseImage(dockerClient());
   const dir = await mkdtemp(path.join(os.tmpdir(), 'provisioning-bench-servers-'));
-  const server = await startDevServer({ port: await freePort(), headless: true, logFile: path.join(dir, 'temporal.log') });
-  const native = await NativeConnection.connect({ address: server.address });
-  const taskQueue = `bench-servers-${randomUUID().slice(0, 6)}`;
-  const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: await bundleWorkflows(), activities });
-  const running = worker.run();
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  const { client, taskQueue, close } = await startBenchTemporal('servers');
   const times = { temporal: [] as number[], sequential: [] as number[], parallel: [] as number[] };
   try {
     console.log(`serverCreate benchmark: ${SERVERS} servers x ${TASKSERVS.length} taskservs (${TASKSERVS.join(' -> ')}), Node ${process.version}, ${os.cpus().length} cores\n`);
@@ -109,11 +97,7 @@ async function main(): Promise<void> {
     console.log(`  docker CLI script, all servers in parallel   ${par.toFixed(2)} s   serverCreate / parallel = ${(t / par).toFixed(2)}x (target <= 1.3x: ${t / par <= 1.3 ? 'met' : 'NOT met'})`);
     console.log(`  throughput: ${((SERVERS * TASKSERVS.length) / t).toFixed(1)} taskservs installed and checked per second through Temporal`);
   } finally {
-    worker.shutdown();
-    await running;
-    await connection.close();
-    await native.close();
-    await server.stop();
+    await close();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -10,24 +10,13 @@ import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { execa, type ResultPromise } from 'execa';
 import type { ServiceDefinition } from '../../src/config/registry-schema.js';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
-import { freePort } from '../../src/util/net.js';
 import type { serviceSupervisor } from '../../src/workflows/supervisor.js';
 import { supervisorId, type SupervisorState } from '../../src/workflows/supervisor-model.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
 const STOP_GRACE_MS = 10_000;
 
-/** A port found free can be taken before the server binds it; try another. */
-export async function startServer(logFile: string): Promise<DevServer> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startDevServer({ port: await freePort(), headless: true, logFile });
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
-}
+export { startServer } from './harness.js';
 
 export interface ChildProcess {
   pid: number;

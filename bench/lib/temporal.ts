@@ -4,19 +4,11 @@
  * benchmark; each measured run times client.workflow.execute from submission to result.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import * as activities from '../../src/activities/index.js';
 import { criticalPath } from '../../src/graph/index.js';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
-import { freePort } from '../../src/util/net.js';
-import { bundleWorkflows } from '../../src/worker/worker.js';
 import { platformStart } from '../../src/workflows/index.js';
 import type { PlatformResult } from '../../src/workflows/platform-model.js';
 import { benchRegistry, graphNodes, type Shape } from './dag.js';
+import { startBenchTemporal } from './harness.js';
 import { allocatePorts, withHome } from './procs.js';
 
 export interface TemporalRun {
@@ -49,44 +41,9 @@ export interface TemporalHarness {
   close(): Promise<void>;
 }
 
-/** A port found free can be taken before the server binds it; try another. */
-async function startServer(logFile: string): Promise<DevServer> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startDevServer({ port: await freePort(), headless: true, logFile });
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
-}
-
 export async function startTemporal(): Promise<TemporalHarness> {
-  const began = performance.now();
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'provisioning-bench-temporal-'));
-  const closers: Array<() => Promise<void>> = [() => rm(scratch, { recursive: true, force: true })];
-  const close = async () => {
-    for (const fn of closers.reverse()) await fn().catch((err: unknown) => console.error(`clean-up: ${(err as Error).message}`));
-  };
+  const { server, client, taskQueue, setupSeconds, close } = await startBenchTemporal('platform-start');
   try {
-    const [server, bundle] = await Promise.all([startServer(path.join(scratch, 'temporal.log')), bundleWorkflows()]);
-    closers.push(() => server.stop());
-    const native = await NativeConnection.connect({ address: server.address });
-    closers.push(() => native.close());
-    const taskQueue = `bench-platform-start-${randomUUID().slice(0, 8)}`;
-    const worker = await Worker.create({ connection: native, namespace: server.namespace, taskQueue, workflowBundle: { code: bundle.code }, activities });
-    // Observed at once: a worker that dies would otherwise be an unhandled rejection; the
-    // workflow's execution timeout then ends the run that waits on it.
-    const running = worker.run().catch((err: unknown) => console.error(`worker failed: ${(err as Error).message}`));
-    closers.push(async () => {
-      worker.shutdown();
-      await running;
-    });
-    const connection = await Connection.connect({ address: server.address });
-    closers.push(() => connection.close());
-    const client = new Client({ connection, namespace: server.namespace });
-    const setupSeconds = (performance.now() - began) / 1000;
-
     const run = (shape: Shape, label: string): Promise<TemporalRun> =>
       withHome(`temporal-${shape.name}`, async (home) => {
         const registry = benchRegistry(shape, home, await allocatePorts(shape));

@@ -8,19 +8,12 @@
  * Its history then splits the wall time into the same phases as the baselines, and each
  * phase into time inside activities and time around them (dispatch, workflow tasks).
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { type Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { EnvironmentPlan } from '../../src/config/testenv-schema.js';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
-import { freePort } from '../../src/util/net.js';
-import { bundleWorkflows, createWorker } from '../../src/worker/worker.js';
 import type { EnvState, RunResult } from '../../src/workflows/testenv-model.js';
+import { startBenchTemporal } from './harness.js';
 import { PHASES, type Breakdown, type MethodRun } from './testenv-common.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
@@ -79,16 +72,6 @@ function covered(intervals: Array<[number, number]>, from: number, to: number): 
   return total;
 }
 
-async function startServer(logFile: string): Promise<DevServer> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startDevServer({ port: await freePort(), headless: true, logFile });
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
-}
-
 export interface TestenvHarness {
   address: string;
   namespace: string;
@@ -102,30 +85,8 @@ export interface TestenvHarness {
 }
 
 export async function startHarness(): Promise<TestenvHarness> {
-  const began = performance.now();
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'provisioning-bench-testenv-temporal-'));
-  const closers: Array<() => Promise<void>> = [() => rm(scratch, { recursive: true, force: true })];
-  const close = async () => {
-    for (const fn of closers.reverse()) await fn().catch((err: unknown) => console.error(`clean-up: ${(err as Error).message}`));
-    closers.length = 0;
-  };
+  const { server, client, taskQueue, setupSeconds, close } = await startBenchTemporal('testenv');
   try {
-    const [server, bundle] = await Promise.all([startServer(path.join(scratch, 'temporal.log')), bundleWorkflows()]);
-    closers.push(() => server.stop());
-    const native = await NativeConnection.connect({ address: server.address });
-    closers.push(() => native.close());
-    const taskQueue = `bench-testenv-${randomUUID().slice(0, 8)}`;
-    const worker = await createWorker({ connection: native, namespace: server.namespace, taskQueue, workflowBundle: { code: bundle.code } });
-    const running = worker.run().catch((err: unknown) => console.error(`worker failed: ${(err as Error).message}`));
-    closers.push(async () => {
-      worker.shutdown();
-      await running;
-    });
-    const connection = await Connection.connect({ address: server.address });
-    closers.push(() => connection.close());
-    const client = new Client({ connection, namespace: server.namespace });
-
     /** start → update run → result; throws unless every test passed and everything was removed. */
     const once = async (plan: EnvironmentPlan): Promise<{ handle: WorkflowHandle; run: RunResult; final: EnvState }> => {
       const handle = await client.workflow.start('testEnvironment', { taskQueue, workflowId: plan.workflowId, workflowExecutionTimeout: '3 minutes', args: [{ plan }] });
@@ -162,7 +123,7 @@ export async function startHarness(): Promise<TestenvHarness> {
 
     const historyOf = (env: QuickRun['envs'][number]) => fromHistory(client.workflow.getHandle(env.workflowId), env.began, env.began + env.seconds * 1000);
 
-    return { address: server.address, namespace: server.namespace, taskQueue, client, setupSeconds: (performance.now() - began) / 1000, runCluster, runQuick, historyOf, close };
+    return { address: server.address, namespace: server.namespace, taskQueue, client, setupSeconds, runCluster, runQuick, historyOf, close };
   } catch (err) {
     await close();
     throw err;
