@@ -31,3 +31,19 @@ export async function withWorker<T>(fn: (taskQueue: string) => Promise<T>, optio
     await connection.close();
   }
 }
+
+/**
+ * Replays a closed workflow's recorded history (and its children's) against the workflow
+ * bundle: a change that breaks determinism fails here instead of in production.
+ */
+export async function expectReplays(client: Client, workflowId: string): Promise<void> {
+  const ids = [workflowId];
+  for (let i = 0; i < ids.length; i++) {
+    const history = await client.workflow.getHandle(ids[i]!).fetchHistory();
+    for (const event of history.events ?? []) {
+      const child = event.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
+      if (child && !ids.includes(child)) ids.push(child);
+    }
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, ids[i]);
+  }
+}

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PlatformResult, ServiceProgress } from '../../src/workflows/platform-model.js';
 import { platformRestart, platformStart, platformStop } from '../../src/workflows/index.js';
 import { runningServices, testPlatform, type ProcessSpec, type TestPlatform } from '../support/services.js';
-import { testClient, uniqueId, withWorker } from '../support/temporal.js';
+import { expectReplays, testClient, uniqueId, withWorker } from '../support/temporal.js';
 
 const platforms: TestPlatform[] = [];
 afterEach(async () => {
@@ -22,13 +22,16 @@ async function setup(specs: ProcessSpec[]): Promise<TestPlatform> {
 async function run(workflow: typeof platformStart | typeof platformStop | typeof platformRestart, platform: TestPlatform, extra: { services?: string[]; force?: boolean } = {}): Promise<PlatformResult> {
   const { client, close } = await testClient();
   try {
-    return await withWorker((taskQueue) =>
+    const workflowId = uniqueId('platform');
+    const result = await withWorker((taskQueue) =>
       client.workflow.execute(workflow, {
         taskQueue,
-        workflowId: uniqueId('platform'),
+        workflowId,
         args: [{ registry: platform.registry, home: platform.home, services: extra.services ?? Object.keys(platform.registry.services), force: extra.force, graceSeconds: 2 }],
       }),
     );
+    await expectReplays(client, workflowId);
+    return result;
   } finally {
     await close();
   }

@@ -12,7 +12,7 @@ import { serverCreate, serverDelete, taskservCreate } from '../../src/workflows/
 import type { ServerCreateResult } from '../../src/workflows/servers-model.js';
 import { scratchDir } from '../support/cli.js';
 import { dockerAvailable } from '../support/docker.js';
-import { testClient, uniqueId, withWorker } from '../support/temporal.js';
+import { expectReplays, testClient, uniqueId, withWorker } from '../support/temporal.js';
 
 const examples = path.resolve(import.meta.dirname, '../../examples/taskservs');
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -53,7 +53,10 @@ async function containersOf(infraName: string): Promise<string[]> {
 async function create(settings: Settings, extra: Partial<Parameters<typeof serverCreate>[0]> = {}): Promise<ServerCreateResult> {
   const { client, close } = await testClient();
   try {
-    return await withWorker((taskQueue) => client.workflow.execute(serverCreate, { taskQueue, workflowId: uniqueId('server-create'), args: [{ settings, ...extra }] }));
+    const workflowId = uniqueId('server-create');
+    const result = await withWorker((taskQueue) => client.workflow.execute(serverCreate, { taskQueue, workflowId, args: [{ settings, ...extra }] }));
+    await expectReplays(client, workflowId);
+    return result;
   } finally {
     await close();
   }

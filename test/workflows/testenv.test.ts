@@ -8,7 +8,7 @@ import { loadTopologies } from '../../src/config/testenv.js';
 import { dockerClient } from '../../src/docker/client.js';
 import type { EnvState, RunRequest, RunResult } from '../../src/workflows/testenv-model.js';
 import { dockerAvailable } from '../support/docker.js';
-import { testClient, withWorker } from '../support/temporal.js';
+import { expectReplays, testClient, withWorker } from '../support/temporal.js';
 import { envResources, forceRemove, phase, planFor, startEnv, waitFor } from '../support/testenv.js';
 
 const ids: string[] = [];
@@ -65,7 +65,12 @@ describe.runIf(dockerAvailable)('test environments', () => {
       expect(result.passed).toBe(true);
       await cleanedUp(handle, p.id);
       // The recorded history replays against the workflow code: no non-determinism.
-      await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, await handle.fetchHistory(), p.workflowId);
+      await expectReplays(client, p.workflowId);
+      // And a history that the code would not produce does not: the check can fail.
+      const tampered = await handle.fetchHistory();
+      const scheduled = tampered.events!.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
+      scheduled.activityType = { name: 'removeEnvironment' };
+      await expect(Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, tampered, p.workflowId)).rejects.toThrow(/[Nn]ondetermin|[Dd]eterminism/);
     });
   });
 
@@ -269,7 +274,7 @@ describe.runIf(dockerAvailable)('cancelling a test environment leaves nothing be
       expect(await handle.result().then(() => undefined, (e: unknown) => e)).toBeInstanceOf(WorkflowFailedError);
       expect(await envResources(p.id)).toEqual({ containers: [], networks: [] });
       // A cancelled run replays too (non-cancellable cleanup, handlers awaited).
-      await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, await handle.fetchHistory(), p.workflowId);
+      await expectReplays(client, p.workflowId);
     });
   });
 
