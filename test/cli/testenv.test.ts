@@ -381,7 +381,8 @@ describe.runIf(dockerAvailable)('the shipped example requests and topology', () 
     const id = freshId();
     await withWorker(async (taskQueue) => {
       const t = ['--address', inject('temporalAddress'), '--task-queue', taskQueue];
-      // web-cluster.json pins the subnet 172.30.77.0/24: only this test uses it.
+      // web-cluster.json pins 10.214.77.0/24, outside Docker's default pools (172.17-31.x, where
+      // networks without a subnet land) and the environment pool: only this test uses it.
       const created = await cli(['test', 'env', 'create', '--file', path.join(examples, name), '--id', id, '--json', ...t]);
       expect(created.code, created.stderr).toBe(0);
       expect((JSON.parse(created.stdout) as { phase: string }).phase).toBe('ready');

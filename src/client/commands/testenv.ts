@@ -415,7 +415,7 @@ export function registerTestCommands(program: Command, io: Io): void {
       .option('--file <file>', 'a topology file (TOML, YAML or JSON): nodes = [{ name, role, taskservs, resources }], network = { subnet }')
       .option('--topologies <file>', 'extra topology templates (overrides the shipped and the home ones)')
       .option('--subnet <cidr>', 'subnet of the environment network (default: the template\'s, or a free /24)')
-      .addHelpText('after', '\nExamples:\n  provisioning test env cluster web --topology web_3node\n  provisioning test env cluster kubernetes --topology kubernetes_3node --base-image ubuntu:22.04\n  provisioning test env cluster etcd --file my-topology.toml --subnet 172.30.5.0/24'),
+      .addHelpText('after', '\nExamples:\n  provisioning test env cluster web --topology web_3node\n  provisioning test env cluster kubernetes --topology kubernetes_3node --base-image ubuntu:22.04\n  provisioning test env cluster etcd --file my-topology.toml --subnet 10.214.5.0/24'),
   ).action(async (clusterType: string, opts: CreateOptions & { topology?: string; file?: string; topologies?: string; subnet?: string }) => {
     if (Boolean(opts.topology) === Boolean(opts.file)) throw new UsageError('give exactly one of --topology <template> and --file <file>', 'list the templates with "provisioning test topology list"');
     let topology: unknown;
