@@ -31,14 +31,22 @@ const PROBE_DELAY_FRACTION = 0.1;
 
 /**
  * Heartbeats every second while `work` runs, so a dead worker is noticed within the
- * heartbeat timeout however long the work itself may take (a stop's grace period).
+ * heartbeat timeout however long the work itself may take (a stop's grace period). `beat`
+ * sets the details the next heartbeats carry. With `abortOnCancel` the activity gives up as
+ * soon as it is cancelled (work inside a container that cleanup removes anyway); without, the
+ * work finishes first, so a create is never left half-done.
  */
-export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+export async function withHeartbeat<T>(work: (beat: (details?: unknown) => void) => Promise<T>, { abortOnCancel = false } = {}): Promise<T> {
   const context = Context.current();
-  context.heartbeat();
-  const ticker = setInterval(() => context.heartbeat(), HEARTBEAT_SLICE_MS);
+  let details: unknown;
+  const beat = (next?: unknown) => {
+    details = next;
+    context.heartbeat(details);
+  };
+  beat();
+  const ticker = setInterval(() => context.heartbeat(details), HEARTBEAT_SLICE_MS);
   try {
-    return await work();
+    return await (abortOnCancel ? Promise.race([work(beat), context.cancelled]) : work(beat));
   } finally {
     clearInterval(ticker);
   }

@@ -11,13 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type Docker from 'dockerode';
-import { parseCidr } from '../config/settings-schema.js';
+import { cidrsOverlap, formatIpv4, parseCidr, type TaskservManifest } from '../config/settings-schema.js';
 import { networkName, type EnvironmentPlan, type EnvNode } from '../config/testenv-schema.js';
 import { BASE_IMAGE, ensureBaseImage } from '../docker/base-image.js';
-import { dockerClient, imagePresent } from '../docker/client.js';
+import { dockerClient, imagePresent, inspectContainer, isNotFound } from '../docker/client.js';
 import { DockerFrames } from '../docker/logs.js';
 import type { RunRequest, TestResult } from '../workflows/testenv-model.js';
 import { MANAGED_LABEL } from './drivers/docker.js';
+import { withHeartbeat } from './platform.js';
 
 export const TESTENV_LABEL = 'provisioning.testenv';
 export const NODE_LABEL = 'provisioning.node';
@@ -94,27 +95,6 @@ async function undoIfCancelled(remove: () => Promise<unknown>): Promise<void> {
   throw Context.current().cancellationSignal.reason ?? new Error('cancelled');
 }
 
-/**
- * Heartbeats (with details) while work runs. With `abortOnCancel` the activity gives up as
- * soon as it is cancelled (work inside a container that cleanup removes anyway); without,
- * a create finishes first, so the cleanup that follows a cancel finds what it made.
- */
-async function heartbeating<T>(work: (beat: (details?: unknown) => void) => Promise<T>, { abortOnCancel = false } = {}): Promise<T> {
-  const ctx = Context.current();
-  let details: unknown;
-  const beat = (d?: unknown) => {
-    details = d;
-    ctx.heartbeat(d);
-  };
-  beat();
-  const ticker = setInterval(() => ctx.heartbeat(details), 1000);
-  try {
-    return await (abortOnCancel ? Promise.race([work(beat), ctx.cancelled]) : work(beat));
-  } finally {
-    clearInterval(ticker);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Network
 
@@ -124,7 +104,7 @@ function* poolSubnets(pool: string, start: number): Generator<string> {
   const count = 2 ** (24 - p.bits);
   for (let i = 0; i < count; i++) {
     const base = p.base + ((start + i) % count) * 256;
-    yield `${[24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join('.')}/24`;
+    yield `${formatIpv4(base)}/24`;
   }
 }
 
@@ -139,12 +119,6 @@ async function usedSubnets(): Promise<string[]> {
   return networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => Boolean(s)));
 }
 
-function overlaps(a: string, b: string): boolean {
-  const x = parseCidr(a);
-  const y = parseCidr(b);
-  if (!x || !y) return false;
-  return x.base < y.base + 2 ** (32 - y.bits) && y.base < x.base + 2 ** (32 - x.bits);
-}
 
 export interface EnvNetwork {
   name: string;
@@ -158,23 +132,22 @@ async function inspectNetwork(name: string): Promise<{ network: EnvNetwork; labe
     const config = (info.IPAM?.Config ?? [])[0];
     return { network: { name, subnet: config?.Subnet ?? '', ...(config?.Gateway ? { gateway: config.Gateway } : {}) }, labels: info.Labels ?? {} };
   } catch (err) {
-    if (statusCode(err) === 404) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }
 
 export interface CreateNetworkInput {
   plan: Pick<EnvironmentPlan, 'id' | 'network'>;
-  pool?: string;
   expiresAt?: number;
 }
 
 /** Creates the environment's network: the plan's subnet, or the first free /24 of the pool. */
 export async function createEnvNetwork(input: CreateNetworkInput): Promise<EnvNetwork> {
-  return heartbeating(() => makeNetwork(input));
+  return withHeartbeat(() => makeNetwork(input));
 }
 
-async function makeNetwork({ plan, pool, expiresAt }: CreateNetworkInput): Promise<EnvNetwork> {
+async function makeNetwork({ plan, expiresAt }: CreateNetworkInput): Promise<EnvNetwork> {
   const name = networkName(plan.id);
   const existing = await inspectNetwork(name);
   if (existing) {
@@ -196,9 +169,9 @@ async function makeNetwork({ plan, pool, expiresAt }: CreateNetworkInput): Promi
     return (await inspectNetwork(name))!.network;
   }
   const used = await usedSubnets();
-  const poolCidr = pool ?? process.env.PROVISIONING_TESTENV_POOL ?? DEFAULT_POOL;
+  const poolCidr = process.env.PROVISIONING_TESTENV_POOL ?? DEFAULT_POOL;
   for (const subnet of poolSubnets(poolCidr, hash(plan.id))) {
-    if (used.some((u) => overlaps(u, subnet))) continue;
+    if (used.some((u) => cidrsOverlap(u, subnet))) continue;
     try {
       await create(subnet);
       return (await inspectNetwork(name))!.network;
@@ -221,14 +194,6 @@ async function makeNetwork({ plan, pool, expiresAt }: CreateNetworkInput): Promi
 
 const PID1 = `mkdir -p /var/log/provisioning && touch ${NODE_LOG} && exec tail -n +1 -f ${NODE_LOG}`;
 
-async function inspectContainer(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
-  try {
-    return await docker().getContainer(name).inspect();
-  } catch (err) {
-    if (statusCode(err) === 404) return undefined;
-    throw err;
-  }
-}
 
 /** Creates (does not start) a node's container; a retry finds the one it made by name. */
 export interface CreateNodeInput {
@@ -238,11 +203,11 @@ export interface CreateNodeInput {
 }
 
 export async function createEnvNode(input: CreateNodeInput): Promise<{ id: string; created: boolean }> {
-  return heartbeating(() => makeNode(input));
+  return withHeartbeat(() => makeNode(input));
 }
 
 async function makeNode({ plan, node, expiresAt }: CreateNodeInput): Promise<{ id: string; created: boolean }> {
-  const existing = await inspectContainer(node.container);
+  const existing = await inspectContainer(docker(), node.container);
   if (existing) {
     assertOurs('container', node.container, existing.Config.Labels);
     return { id: existing.Id, created: false };
@@ -271,7 +236,7 @@ async function makeNode({ plan, node, expiresAt }: CreateNodeInput): Promise<{ i
     return { id: container.id, created: true };
   } catch (err) {
     if (statusCode(err) === 409) {
-      const found = (await inspectContainer(node.container))!;
+      const found = (await inspectContainer(docker(), node.container))!;
       assertOurs('container', node.container, found.Config.Labels);
       return { id: found.Id, created: false };
     }
@@ -284,12 +249,12 @@ async function makeNode({ plan, node, expiresAt }: CreateNodeInput): Promise<{ i
 export async function startEnvNodes({ plan, nodes }: { plan: Pick<EnvironmentPlan, 'id'>; nodes: string[] }): Promise<Record<string, string>> {
   const network = networkName(plan.id);
   const addresses: Record<string, string> = {};
-  await heartbeating(() => Promise.all(
+  await withHeartbeat(() => Promise.all(
     nodes.map(async (container) => {
-      const before = await inspectContainer(container);
+      const before = await inspectContainer(docker(), container);
       if (!before) throw failure(`container ${container} is gone`, 'TestEnvNodeGone');
       if (!before.State.Running) await docker().getContainer(container).start();
-      const info = (await inspectContainer(container))!;
+      const info = (await inspectContainer(docker(), container))!;
       if (!info.State.Running) throw failure(`container ${container} stopped right after starting (exit ${info.State.ExitCode}): ${info.State.Error || 'see its logs'}`, 'TestEnvNodeFailed');
       addresses[container] = info.NetworkSettings.Networks[network]?.IPAddress ?? '';
     }),
@@ -405,9 +370,10 @@ function scriptEnv(plan: Pick<EnvironmentPlan, 'id' | 'nodes' | 'infra'>, node: 
   return { ENV_ID: plan.id, NODE: node.name, NODES: plan.nodes.map((n) => n.name).join(' '), SERVER: node.name, INFRA: plan.infra ?? `testenv-${plan.id}` };
 }
 
-function withParameters(parameters: Record<string, string>, argv: string[]): string[] {
-  const pairs = Object.entries(parameters).map(([k, v]) => `${k}=${v}`);
-  return pairs.length > 0 ? ['env', ...pairs, ...argv] : argv;
+/** argv that runs one of a taskserv's scripts with its parameters (and TASKSERV) in the environment. */
+function scriptArgv(taskserv: TaskservManifest, script: string): string[] {
+  const pairs = Object.entries({ ...taskserv.parameters, TASKSERV: taskserv.name }).map(([k, v]) => `${k}=${v}`);
+  return ['env', ...pairs, 'sh', '-c', script, taskserv.name];
 }
 
 export interface InstallOutcome {
@@ -417,12 +383,12 @@ export interface InstallOutcome {
 
 /** Installs then checks each of a node's taskservs in order, in one exec; the first failure stops it. */
 export async function installEnvNode({ plan, node }: { plan: Pick<EnvironmentPlan, 'id' | 'nodes' | 'taskservs' | 'infra'>; node: EnvNode }): Promise<InstallOutcome> {
-  return heartbeating(async (beat) => {
+  return withHeartbeat(async (beat) => {
     const program = new Program();
     for (const name of node.order) {
       const t = plan.taskservs[name]!;
-      program.step(`install:${name}`, withParameters({ ...t.parameters, TASKSERV: name }, ['sh', '-c', t.scripts.install, name]), true);
-      program.step(`check:${name}`, withParameters({ ...t.parameters, TASKSERV: name }, ['sh', '-c', t.scripts.check, name]), true);
+      program.step(`install:${name}`, scriptArgv(t, t.scripts.install), true);
+      program.step(`check:${name}`, scriptArgv(t, t.scripts.check), true);
     }
     const result = await runSteps(node.container, program, scriptEnv(plan, node), (label) => beat({ node: node.name, step: label }));
     const taskservs = node.order.flatMap((name) => {
@@ -451,8 +417,8 @@ export async function installEnvNode({ plan, node }: { plan: Pick<EnvironmentPla
  * the given argv. Every test runs; failures are results, not errors.
  */
 export async function runEnvTests({ plan, node, request }: { plan: Pick<EnvironmentPlan, 'id' | 'nodes' | 'taskservs' | 'infra'>; node: EnvNode; request: RunRequest }): Promise<TestResult[]> {
-  return heartbeating(async (beat) => {
-    if (!(await inspectContainer(node.container))?.State.Running) throw failure(`node ${node.name} (${node.container}) is not running`, 'TestEnvNodeGone');
+  return withHeartbeat(async (beat) => {
+    if (!(await inspectContainer(docker(), node.container))?.State.Running) throw failure(`node ${node.name} (${node.container}) is not running`, 'TestEnvNodeGone');
     const program = new Program();
     const names: string[] = [];
     if (request.command) {
@@ -463,7 +429,7 @@ export async function runEnvTests({ plan, node, request }: { plan: Pick<Environm
         const t = plan.taskservs[name]!;
         const [label, script] = t.scripts.test !== undefined ? [name, t.scripts.test] : [`${name}:check`, t.scripts.check];
         names.push(label);
-        program.step(label, withParameters({ ...t.parameters, TASKSERV: name }, ['sh', '-c', script, name]), false);
+        program.step(label, scriptArgv(t, script), false);
       }
     }
     if (names.length === 0) return [];
@@ -489,7 +455,7 @@ async function removeById(id: string, run?: string): Promise<{ containers: numbe
         .getContainer(c.Id)
         .remove({ force: true, v: true })
         .catch((err: unknown) => {
-          if (statusCode(err) !== 404 && !/removal of container .* is already in progress/i.test((err as Error).message)) throw err;
+          if (!isNotFound(err) && !/removal of container .* is already in progress/i.test((err as Error).message)) throw err;
         }),
     ),
   );
@@ -500,7 +466,7 @@ async function removeById(id: string, run?: string): Promise<{ containers: numbe
         await docker().getNetwork(n.Id).remove();
         break;
       } catch (err) {
-        if (statusCode(err) === 404) break;
+        if (isNotFound(err)) break;
         if (attempt >= 20) throw err;
         // A container still detaching from the network: try again shortly.
         await new Promise((r) => setTimeout(r, 250));

@@ -51,6 +51,11 @@ export function parseCidr(cidr: string): { base: number; bits: number } | undefi
   return { base: Math.floor(base / 2 ** (32 - bits)) * 2 ** (32 - bits), bits: mask ? bits : 0 };
 }
 
+/** An IPv4 address, as a number, in dotted form. */
+export function formatIpv4(address: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(address / 2 ** s) % 256).join('.');
+}
+
 export function cidrsOverlap(a: string, b: string): boolean {
   const x = parseCidr(a);
   const y = parseCidr(b);

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { startupOrder } from '../graph/order.js';
 import type { ConfigProblem } from './errors.js';
 import { addProblem, dnsLabel, positiveInt, strict } from './fields.js';
-import { parseCidr, type TaskservManifest } from './settings-schema.js';
+import { formatIpv4, parseCidr, type TaskservManifest } from './settings-schema.js';
 import { suggestionFix } from './suggest.js';
 
 export const DEFAULT_BASE_IMAGE = 'provisioning-base:busybox';
@@ -39,12 +39,10 @@ const image = z.string().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9_.\-/:@]*$/, { erro
 export const ROLES = ['control-plane', 'controlplane', 'worker', 'member', 'standalone'] as const;
 const role = z.enum(ROLES).default('standalone').transform((r) => (r === 'controlplane' ? 'control-plane' : r));
 
-const dotted = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-
 const subnet = z.string().superRefine((text, ctx) => {
   const cidr = parseCidr(text);
   if (!cidr) return addProblem(ctx, `subnet "${text}" is not an IPv4 CIDR from /8 to /30`, 'write it like 172.30.0.0/24, or leave it out to get a free one');
-  if (text.split('/')[0] !== dotted(cidr.base)) addProblem(ctx, `subnet "${text}" has host bits set`, `write the network address: ${dotted(cidr.base)}/${cidr.bits}`);
+  if (text.split('/')[0] !== formatIpv4(cidr.base)) addProblem(ctx, `subnet "${text}" has host bits set`, `write the network address: ${formatIpv4(cidr.base)}/${cidr.bits}`);
 });
 
 /** Addresses a subnet leaves for containers: minus network, broadcast and the gateway. */
@@ -74,10 +72,13 @@ function uniqueNodeNames(t: { nodes: Array<{ name: string }>; network?: { subnet
   });
 }
 
-export const topologySchema = strict({
+/** Nodes and network: a request's topology, and the body of a template. */
+const topologyFields = {
   nodes: z.array(nodeSchema).min(1, { error: 'a topology needs at least one node' }),
   network: strict({ subnet }).optional(),
-}).superRefine(uniqueNodeNames);
+};
+
+export const topologySchema = strict(topologyFields).superRefine(uniqueNodeNames);
 
 const singleTaskserv = strict({
   type: z.literal('single_taskserv'),
@@ -148,8 +149,7 @@ export const templateSchema = strict({
   description: z.string().default(''),
   cluster_type: dnsLabel('cluster type'),
   base_image: image.optional(),
-  nodes: z.array(nodeSchema).min(1, { error: 'a topology needs at least one node' }),
-  network: strict({ subnet }).optional(),
+  ...topologyFields,
 }).superRefine(uniqueNodeNames);
 export type TopologyTemplate = z.output<typeof templateSchema> & { name: string; source: string };
 

@@ -1,5 +1,6 @@
 /** The Docker engine connection: dockerode, honouring DOCKER_HOST. */
 import Docker from 'dockerode';
+import { cidrsOverlap } from '../config/settings-schema.js';
 
 export function dockerClient(): Docker {
   return new Docker();
@@ -28,12 +29,37 @@ export async function pingDocker(docker: Docker = dockerClient(), timeoutMs = 3_
   }
 }
 
+/** The engine answered 404: no such container, network or image. */
+export function isNotFound(err: unknown): boolean {
+  return (err as { statusCode?: number }).statusCode === 404;
+}
+
 export async function imagePresent(docker: Docker, image: string): Promise<boolean> {
   try {
     await docker.getImage(image).inspect();
     return true;
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    if (isNotFound(err)) return false;
     throw err;
   }
+}
+
+/** A container by name or id, or undefined when there is none. */
+export async function inspectContainer(docker: Docker, name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+  try {
+    return await docker.getContainer(name).inspect();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** The first Docker network (not one `skip` excuses) with a subnet that overlaps `subnet`. */
+export async function overlappingNetwork(docker: Docker, subnet: string, skip: (network: Docker.NetworkInspectInfo) => boolean = () => false): Promise<{ name: string; subnet: string } | undefined> {
+  for (const n of await docker.listNetworks()) {
+    if (skip(n)) continue;
+    const hit = (n.IPAM?.Config ?? []).find((c) => c.Subnet && cidrsOverlap(subnet, c.Subnet));
+    if (hit?.Subnet) return { name: n.Name, subnet: hit.Subnet };
+  }
+  return undefined;
 }

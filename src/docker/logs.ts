@@ -1,28 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 
-/** Docker's log stream for containers without a TTY: 8-byte frame headers before each chunk. */
-
-export function demuxDockerLogs(raw: Buffer | string): string {
-  const buffer = typeof raw === 'string' ? Buffer.from(raw, 'binary') : raw;
-  const chunks: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const kind = buffer[offset]!;
-    const size = buffer.readUInt32BE(offset + 4);
-    if (kind > 2 || buffer[offset + 1] !== 0 || offset + 8 + size > buffer.length) {
-      // Not framed (a TTY container): the rest is plain output.
-      chunks.push(buffer.subarray(offset));
-      offset = buffer.length;
-      break;
-    }
-    chunks.push(buffer.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
-  }
-  if (offset < buffer.length) chunks.push(buffer.subarray(offset));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** An incremental demuxer for a live multiplexed stream: frames may split across chunks. */
+/** Docker's multiplexed stream (containers without a TTY), demuxed as it arrives: frames may split across chunks. */
 export class DockerFrames {
   private pending: Buffer = Buffer.alloc(0);
 
@@ -48,4 +26,17 @@ export class DockerFrames {
     }
     return this.decoder.write(Buffer.concat(out));
   }
+
+  /** Whatever is left once the stream ended (a cut-off frame), as text. */
+  end(): string {
+    const rest = this.pending;
+    this.pending = Buffer.alloc(0);
+    return this.decoder.end(rest);
+  }
+}
+
+/** Docker's log stream for containers without a TTY (8-byte frame headers before each chunk), all at once. */
+export function demuxDockerLogs(raw: Buffer | string): string {
+  const frames = new DockerFrames();
+  return frames.push(typeof raw === 'string' ? Buffer.from(raw, 'binary') : raw) + frames.end();
 }

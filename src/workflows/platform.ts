@@ -8,7 +8,6 @@
  * walk — each service stops once everything that depends on it has stopped.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
   defineQuery,
   isCancellation,
@@ -18,6 +17,7 @@ import {
   startChild,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
+import { failureMessage } from './failure-message.js';
 import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
 import { registryNodes } from '../config/registry-nodes.js';
 import { reverseDependencies, startupOrder, stopOrder, UnknownNodeError } from '../graph/index.js';
@@ -69,11 +69,6 @@ class Tracker {
 }
 
 /** The activity's own error message, without the ActivityFailure wrapper. */
-function failureMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof ActivityFailure && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
-}
 
 function serviceNamesOrFail(registry: Registry, names: readonly string[]): void {
   const unknown = names.filter((n) => !registry.services[n]);

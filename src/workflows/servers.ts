@@ -5,8 +5,9 @@
  * Check mode returns the plan and changes nothing. With on_failure = rollback a failed
  * server is deleted. Also serverDelete, taskservCreate and clusterCreate.
  */
-import { ActivityFailure, ApplicationFailure, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
+import { failureMessage } from './failure-message.js';
 import type { ServerSpec, Settings } from '../config/settings-schema.js';
 import { platformStart } from './platform.js';
 import {
@@ -30,11 +31,6 @@ const acts = proxyActivities<typeof activities>({
   retry: { initialInterval: '1 s', maximumAttempts: 5, nonRetryableErrorTypes: ['ServerConfigError', 'TaskservFailed', 'TaskservConfigError', 'ServerNotReady'] },
 });
 
-function errorMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof ActivityFailure && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** Runs `fn` over `items`, at most `limit` at a time, in order of the list. */
 async function inPool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -98,7 +94,7 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
       progress.state = 'cancelled';
       throw err;
     }
-    progress.error = errorMessage(err);
+    progress.error = failureMessage(err);
     progress.state = 'failed';
     const failing = progress.taskservs.find((t) => t.state === 'installing' || t.state === 'checking');
     if (failing) failing.state = 'failed';

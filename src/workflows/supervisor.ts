@@ -8,7 +8,6 @@
  * history grows large.
  */
 import {
-  ActivityFailure,
   allHandlersFinished,
   CancellationScope,
   condition,
@@ -22,6 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
+import { failureMessage } from './failure-message.js';
 import {
   initialState,
   MAX_CHECKS,
@@ -48,12 +48,6 @@ const acts = proxyActivities<typeof activities>({
   heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ServiceConfigError'] },
 });
-
-function errorMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof ActivityFailure && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
-}
 
 export async function serviceSupervisor(input: SupervisorInput): Promise<SupervisorState> {
   const { service, home } = input;
@@ -84,7 +78,7 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
         state.restarts++;
         state.recentRestarts.push(state.checks.at(-1)?.at ?? 0);
         state.status = 'unhealthy';
-        state.reason = `restart failed: ${errorMessage(err)}`;
+        state.reason = `restart failed: ${failureMessage(err)}`;
         return { healthy: false, message: state.reason };
       } finally {
         restarting = undefined;

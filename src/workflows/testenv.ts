@@ -22,6 +22,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
+import { failureMessage } from './failure-message.js';
 import type { EnvironmentPlan, EnvNode } from '../config/testenv-schema.js';
 import { acceptsRuns, initialState, installWaves, type EnvState, type RunRequest, type RunResult, type TestResult } from './testenv-model.js';
 
@@ -45,8 +46,6 @@ const cleanupActs = proxyActivities<typeof activities>({
 
 export interface TestEnvironmentInput {
   plan: EnvironmentPlan;
-  /** Subnet pool for environments without a subnet (default PROVISIONING_TESTENV_POOL or 10.213.0.0/16). */
-  pool?: string;
 }
 
 /** Like Promise.all, but waits for every branch: no resource is still being made when cleanup starts. */
@@ -60,13 +59,8 @@ async function allSettled<T>(work: Array<Promise<T>>): Promise<T[]> {
 /** Workflow time: the sandbox's clock, the time of the current workflow task (deterministic on replay). */
 const now = (): number => new Date().getTime();
 
-function errorMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof ActivityFailure && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
-}
 
-export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Promise<EnvState> {
+export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<EnvState> {
   const state = initialState(plan, now());
   let cleanupRequested = false;
   let startRequested = plan.autoStart;
@@ -81,6 +75,8 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
   });
   setHandler(startSignal, () => void (startRequested = true));
   const node = (name: string) => state.nodes.find((n) => n.name === name)!;
+  /** What the install and test activities need of the plan. */
+  const scriptPlan = { id: plan.id, nodes: plan.nodes, taskservs: plan.taskservs, ...(plan.infra ? { infra: plan.infra } : {}) };
 
   setHandler(
     runUpdate,
@@ -99,13 +95,13 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
         const settled = await Promise.allSettled(
           chosen.map((n) =>
             setup.runEnvTests.executeWithOptions(
-              { summary: `tests on ${n.name}`, startToCloseTimeout: '30 minutes', heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 1 } },
-              [{ plan: { id: plan.id, nodes: plan.nodes, taskservs: plan.taskservs, ...(plan.infra ? { infra: plan.infra } : {}) }, node: n, request }],
+              { summary: `tests on ${n.name}`, startToCloseTimeout: '30 minutes', retry: { maximumAttempts: 1 } },
+              [{ plan: scriptPlan, node: n, request }],
             ),
           ),
         );
         const tests: TestResult[] = settled.flatMap((r, i) =>
-          r.status === 'fulfilled' ? r.value : [{ node: chosen[i]!.name, name: 'run', exitCode: -1, passed: false, durationMs: 0, output: errorMessage(r.reason) }],
+          r.status === 'fulfilled' ? r.value : [{ node: chosen[i]!.name, name: 'run', exitCode: -1, passed: false, durationMs: 0, output: failureMessage(r.reason) }],
         );
         const cancelled = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected' && isCancellation(r.reason));
         if (cancelled) throw cancelled.reason;
@@ -134,8 +130,8 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
     view.taskservs.forEach((t) => (t.state = 'installing'));
     try {
       const outcome = await setup.installEnvNode.executeWithOptions(
-        { summary: `install ${n.order.join(', ') || 'nothing'} on ${n.name}`, startToCloseTimeout: '60 minutes', heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 1 } },
-        [{ plan: { id: plan.id, nodes: plan.nodes, taskservs: plan.taskservs, ...(plan.infra ? { infra: plan.infra } : {}) }, node: n }],
+        { summary: `install ${n.order.join(', ') || 'nothing'} on ${n.name}`, startToCloseTimeout: '60 minutes', retry: { maximumAttempts: 1 } },
+        [{ plan: scriptPlan, node: n }],
       );
       for (const t of outcome.taskservs) Object.assign(view.taskservs.find((v) => v.name === t.name)!, { state: 'installed', durationMs: t.durationMs, output: t.output });
       view.state = 'ready';
@@ -155,8 +151,8 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
   const setUp = async (): Promise<void> => {
     state.phase = 'creating-network';
     const network = await setup.createEnvNetwork.executeWithOptions(
-      { summary: `create network ${plan.network.name}`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TestEnvPoolExhausted'] } },
-      [{ plan: { id: plan.id, network: plan.network }, expiresAt: state.expiresAt, ...(pool ? { pool } : {}) }],
+      { summary: `create network ${plan.network.name}`, startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TestEnvPoolExhausted'] } },
+      [{ plan: { id: plan.id, network: plan.network }, expiresAt: state.expiresAt }],
     );
     state.network = network;
 
@@ -164,7 +160,7 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
     await allSettled(
       plan.nodes.map(async (n) => {
         await setup.createEnvNode.executeWithOptions(
-          { summary: `create container ${n.container}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError'] } },
+          { summary: `create container ${n.container}`, startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError'] } },
           [{ plan: { id: plan.id }, node: n, expiresAt: state.expiresAt }],
         );
         node(n.name).state = 'created';
@@ -178,7 +174,7 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
     if (startRequested && !cleanupRequested) {
       state.phase = 'starting';
       const addresses = await setup.startEnvNodes.executeWithOptions(
-        { summary: `start ${plan.nodes.length} containers`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED },
+        { summary: `start ${plan.nodes.length} containers`, startToCloseTimeout: '5 minutes' },
         [{ plan: { id: plan.id }, nodes: plan.nodes.map((n) => n.container) }],
       );
       for (const n of state.nodes) Object.assign(n, { state: 'running', address: addresses[n.container] });
@@ -219,13 +215,13 @@ export async function testEnvironment({ plan, pool }: TestEnvironmentInput): Pro
     } else {
       failure = err;
       state.cleanupReason = isCancellation(err) ? 'cancelled' : 'failed';
-      if (!isCancellation(err)) state.error = errorMessage(err);
+      if (!isCancellation(err)) state.error = failureMessage(err);
     }
   }
 
   state.phase = 'cleaning-up';
   // Runs whatever happened above, including cancellation of this workflow.
-  state.removed = await CancellationScope.nonCancellable(() => cleanupActs.removeEnvironment.executeWithOptions({ summary: `remove environment ${plan.id}`, startToCloseTimeout: '5 minutes', retry: { initialInterval: '1 s', maximumInterval: '30 s' } }, [{ id: plan.id }]));
+  state.removed = await CancellationScope.nonCancellable(() => cleanupActs.removeEnvironment.executeWithOptions({ summary: `remove environment ${plan.id}` }, [{ id: plan.id }]));
   state.phase = failure && !isCancellation(failure) ? 'failed' : 'cleaned';
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   if (failure && isCancellation(failure)) throw failure as Error;

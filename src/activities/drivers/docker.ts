@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import { DEFAULT_HOST_IP, parsePortMapping } from '../../config/ports.js';
 import type { ServiceDefinition } from '../../config/registry-schema.js';
 import { BASE_IMAGE, ensureBaseImage } from '../../docker/base-image.js';
-import { dockerClient, imagePresent } from '../../docker/client.js';
+import { dockerClient, imagePresent, inspectContainer } from '../../docker/client.js';
 import { demuxDockerLogs } from '../../docker/logs.js';
 import { ServiceConfigError, type DriverContext, type ServiceDriver } from './types.js';
 
@@ -23,13 +23,8 @@ function containerName(service: ServiceDefinition): string {
   return service.deployment.docker!.container_name ?? `provisioning-${service.name}`;
 }
 
-async function inspect(service: ServiceDefinition): Promise<Docker.ContainerInspectInfo | undefined> {
-  try {
-    return await docker().getContainer(containerName(service)).inspect();
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-    throw err;
-  }
+function inspect(service: ServiceDefinition): Promise<Docker.ContainerInspectInfo | undefined> {
+  return inspectContainer(docker(), containerName(service));
 }
 
 export function containerSpec(service: ServiceDefinition, ctx: DriverContext): Docker.ContainerCreateOptions {

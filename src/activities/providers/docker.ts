@@ -5,7 +5,7 @@
  */
 import type Docker from 'dockerode';
 import { BASE_IMAGE, ensureBaseImage } from '../../docker/base-image.js';
-import { dockerClient, imagePresent } from '../../docker/client.js';
+import { dockerClient, imagePresent, inspectContainer, isNotFound } from '../../docker/client.js';
 import { demuxDockerLogs } from '../../docker/logs.js';
 import { MANAGED_LABEL } from '../drivers/docker.js';
 import { ServiceConfigError } from '../drivers/types.js';
@@ -19,14 +19,7 @@ const MARKERS = '/var/lib/provisioning/taskservs';
 let client: Docker | undefined;
 const docker = () => (client ??= dockerClient());
 
-async function inspect(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
-  try {
-    return await docker().getContainer(name).inspect();
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-    throw err;
-  }
-}
+const inspect = (name: string) => inspectContainer(docker(), name);
 
 /** The infra's network, created once with its subnet and labels; concurrent creates meet on the name. */
 export async function ensureNetwork(ctx: ServerContext): Promise<string> {
@@ -34,7 +27,7 @@ export async function ensureNetwork(ctx: ServerContext): Promise<string> {
   try {
     return (await docker().getNetwork(name).inspect()).Id;
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    if (!isNotFound(err)) throw err;
   }
   try {
     const subnet = ctx.settings.network?.subnet;

@@ -9,11 +9,10 @@ import { UsageError } from '../../config/errors.js';
 import { provisioningHome } from '../../config/home.js';
 import { loadRegistry } from '../../config/registry.js';
 import type { Registry } from '../../config/registry-schema.js';
-import { cidrsOverlap } from '../../config/settings-schema.js';
 import type { Settings } from '../../config/settings-schema.js';
 import { loadCatalog, loadSettings } from '../../config/settings.js';
 import { suggestionFix } from '../../config/suggest.js';
-import { dockerClient } from '../../docker/client.js';
+import { dockerClient, overlappingNetwork } from '../../docker/client.js';
 import type { ServerCreateProgress, ServerCreateResult, ServerProgress } from '../../workflows/servers-model.js';
 import { printJson, type Io } from '../io.js';
 import { renderTable } from '../render/table.js';
@@ -50,17 +49,12 @@ function assertServers(settings: Settings, names: string[]): void {
 async function assertSubnetFree(settings: Settings): Promise<void> {
   const subnet = settings.network?.subnet;
   if (!subnet || !settings.servers.some((s) => s.provider === 'docker')) return;
-  const networks = await dockerClient().listNetworks().catch(() => []);
-  for (const n of networks) {
-    if (n.Labels?.['provisioning.infra'] === settings.infra) continue;
-    for (const config of n.IPAM?.Config ?? []) {
-      if (config.Subnet && cidrsOverlap(subnet, config.Subnet)) {
-        throw new UsageError(
-          `${settings.source}: network.subnet ${subnet} overlaps Docker network "${n.Name}" (${config.Subnet})`,
-          'choose a subnet no other network uses, or leave network.subnet out to let Docker pick one',
-        );
-      }
-    }
+  const taken = await overlappingNetwork(dockerClient(), subnet, (n) => n.Labels?.['provisioning.infra'] === settings.infra).catch(() => undefined);
+  if (taken) {
+    throw new UsageError(
+      `${settings.source}: network.subnet ${subnet} overlaps Docker network "${taken.name}" (${taken.subnet})`,
+      'choose a subnet no other network uses, or leave network.subnet out to let Docker pick one',
+    );
   }
 }
 

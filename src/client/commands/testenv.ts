@@ -17,19 +17,18 @@ import { OPERATION, TARGETS } from '../../common/search-attributes.js';
 import { ConfigError, UsageError } from '../../config/errors.js';
 import { dnsLabelProblem, DNS_LABEL_FIX } from '../../config/fields.js';
 import { parseTomlText } from '../../config/registry.js';
-import { cidrsOverlap } from '../../config/settings-schema.js';
 import { parseYamlText } from '../../config/settings.js';
 import { suggestionFix } from '../../config/suggest.js';
 import { DEFAULT_BASE_IMAGE, ENV_ID, parseDuration, testenvWorkflowId, type EnvironmentPlan } from '../../config/testenv-schema.js';
 import { loadEnvCatalog, loadTopologies, planFromRequest } from '../../config/testenv.js';
-import { dockerClient, imagePresent, pingDocker } from '../../docker/client.js';
+import { dockerClient, imagePresent, overlappingNetwork, pingDocker } from '../../docker/client.js';
 import { DockerFrames, demuxDockerLogs } from '../../docker/logs.js';
 import type { EnvState, RunRequest, RunResult } from '../../workflows/testenv-model.js';
 import { printJson, type Io } from '../io.js';
 import { parsePositiveInt } from '../options.js';
 import { renderJunit } from '../render/junit.js';
 import { renderTable } from '../render/table.js';
-import { addTemporalOptions, connect, webUiLink, type TemporalOptions } from '../temporal-options.js';
+import { addTemporalOptions, connect, webUiLink, type Connected, type TemporalOptions } from '../temporal-options.js';
 import { REAPER_SCHEDULE_ID, ensureReaperSchedule } from '../reaper-schedule.js';
 
 interface CreateOptions extends TemporalOptions {
@@ -80,6 +79,18 @@ function resources(opts: CreateOptions): Record<string, number> | undefined {
   return Object.keys(r).length > 0 ? r : undefined;
 }
 
+/** What every create command puts in the request from its flags: auto_start, auto_cleanup, ttl, infra. */
+function requestFlags(opts: CreateOptions): Record<string, unknown> {
+  const ttl = ttlValue(opts);
+  return { auto_start: opts.autoStart, auto_cleanup: Boolean(opts.autoCleanup), ...(ttl ? { ttl } : {}), ...(opts.infra ? { infra: opts.infra } : {}) };
+}
+
+/** The node settings of a one-container environment from its flags: base_image, resources. */
+function nodeFlags(opts: CreateOptions): Record<string, unknown> {
+  const limits = resources(opts);
+  return { ...(opts.baseImage ? { base_image: opts.baseImage } : {}), ...(limits ? { resources: limits } : {}) };
+}
+
 function ttlValue(opts: { ttl?: string }): number | undefined {
   if (opts.ttl === undefined) return undefined;
   const seconds = parseDuration(opts.ttl);
@@ -104,7 +115,8 @@ async function preflight(io: Io, plan: EnvironmentPlan, docker: Docker): Promise
     io.err(`note: no Docker engine answers here (${ping.error}); images, subnet and limits are checked by the worker instead`);
     return;
   }
-  const { NCPU } = (await docker.info()) as { NCPU?: number };
+  const info = (await docker.info()) as { NCPU?: number; Driver?: string; DriverStatus?: Array<[string, string]> };
+  const { NCPU } = info;
   for (const n of plan.nodes) {
     if (NCPU && n.resources.cpu_millicores > NCPU * 1000) {
       throw new UsageError(`node ${n.name} asks for ${n.resources.cpu_millicores} millicores, but the Docker engine has ${NCPU} CPUs (${NCPU * 1000} millicores)`, `ask for at most ${NCPU * 1000} millicores (--cpu, or resources.cpu_millicores)`);
@@ -117,17 +129,9 @@ async function preflight(io: Io, plan: EnvironmentPlan, docker: Docker): Promise
       throw new UsageError(`base image "${image}" (nodes ${users}) is not present locally`, `pull or build it first (docker pull ${image}), or pass --base-image ${DEFAULT_BASE_IMAGE}`);
     }
   }
-  if (plan.network.subnet) {
-    for (const n of await docker.listNetworks()) {
-      for (const config of n.IPAM?.Config ?? []) {
-        if (config.Subnet && cidrsOverlap(plan.network.subnet, config.Subnet)) {
-          throw new UsageError(`subnet ${plan.network.subnet} overlaps Docker network "${n.Name}" (${config.Subnet})`, 'choose a subnet no other network uses, or leave it out to get a free one');
-        }
-      }
-    }
-  }
+  const taken = plan.network.subnet ? await overlappingNetwork(docker, plan.network.subnet) : undefined;
+  if (taken) throw new UsageError(`subnet ${plan.network.subnet} overlaps Docker network "${taken.name}" (${taken.subnet})`, 'choose a subnet no other network uses, or leave it out to get a free one');
   if (plan.nodes.some((n) => n.resources.disk_mb !== undefined)) {
-    const info = (await docker.info()) as { Driver?: string; DriverStatus?: Array<[string, string]> };
     const backing = info.DriverStatus?.find(([k]) => k === 'Backing Filesystem')?.[1];
     const supported = ['devicemapper', 'btrfs', 'zfs', 'windowsfilter'].includes(info.Driver ?? '') || (info.Driver === 'overlay2' && backing === 'xfs');
     if (!supported) {
@@ -143,7 +147,23 @@ function searchAttributes(plan: EnvironmentPlan, operation: string): TypedSearch
   ]);
 }
 
-async function startEnvironment(client: Client, plan: EnvironmentPlan, taskQueue: string, operation: string): Promise<WorkflowHandle> {
+/** The request validated and planned against the catalog, and checked against the engine: nothing is created yet. */
+async function planChecked(io: Io, raw: unknown, opts: CreateOptions, subject: string, source = 'command line'): Promise<EnvironmentPlan> {
+  const id = environmentId(opts, subject);
+  const { plan } = planFromRequest(id, raw, await loadEnvCatalog(opts.catalog, io.env, io.cwd), source);
+  await preflight(io, plan, dockerClient());
+  return plan;
+}
+
+/** Starts the environment's workflow and says where to watch it. */
+async function startEnvironment(io: Io, connected: Connected, plan: EnvironmentPlan, taskQueue: string, operation: string): Promise<{ handle: WorkflowHandle; link?: string }> {
+  const handle = await submit(connected.client, plan, taskQueue, operation);
+  const link = webUiLink(io.env, connected.settings, plan.workflowId);
+  io.err(`Environment ${plan.id}: workflow ${plan.workflowId}${link ? `\nWeb UI: ${link}` : ''}`);
+  return { handle, ...(link ? { link } : {}) };
+}
+
+async function submit(client: Client, plan: EnvironmentPlan, taskQueue: string, operation: string): Promise<WorkflowHandle> {
   try {
     return await client.workflow.start('testEnvironment', {
       taskQueue,
@@ -204,6 +224,25 @@ function failureMessage(err: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** A closed environment's last state: its result, or the state its failure carries; and the failure. */
+async function closedState(handle: WorkflowHandle): Promise<{ state?: EnvState; error?: unknown }> {
+  try {
+    return { state: (await handle.result()) as EnvState };
+  } catch (err) {
+    const carried = err instanceof WorkflowFailedError ? ((err.cause as { details?: unknown[] } | undefined)?.details?.[0] as EnvState | undefined) : undefined;
+    return { error: err, ...(carried ? { state: carried } : {}) };
+  }
+}
+
+/** Runs the reaper workflow once. */
+function runReaper(client: Client, taskQueue: string, label: string): Promise<{ checked: number; reaped: Array<{ id: string; status: string; containers: number; networks: number }> }> {
+  return client.workflow.execute('reapTestEnvironmentsWorkflow', {
+    taskQueue,
+    workflowId: `testenv-reaper/${label}-${randomBytes(3).toString('hex')}`,
+    typedSearchAttributes: new TypedSearchAttributes([{ key: OPERATION, value: 'testenv-reap' }]),
+  });
+}
+
 function summary(state: EnvState, link?: string): string {
   const lines = [
     `Environment ${state.id} (${state.type} ${state.subject}): ${state.phase}`,
@@ -220,35 +259,25 @@ function summary(state: EnvState, link?: string): string {
 }
 
 /** Builds the plan from a request object, then creates the environment and (unless --no-wait) waits until it is ready. */
-async function createEnvironment(io: Io, raw: Record<string, unknown>, opts: CreateOptions, subject: string, source = 'command line', catalogPromise = loadEnvCatalog(opts.catalog, io.env, io.cwd)): Promise<void> {
-  const id = environmentId(opts, subject);
-  const catalog = await catalogPromise;
-  const { plan } = planFromRequest(id, raw, catalog, source);
-  await preflight(io, plan, dockerClient());
-  const { client, settings, close } = await connect(io, opts);
+async function createEnvironment(io: Io, raw: unknown, opts: CreateOptions, subject: string, source = 'command line'): Promise<void> {
+  const plan = await planChecked(io, raw, opts, subject, source);
+  const connected = await connect(io, opts);
   try {
-    const handle = await startEnvironment(client, plan, opts.taskQueue, 'testenv');
-    const link = webUiLink(io.env, settings, plan.workflowId);
-    io.err(`Environment ${plan.id}: workflow ${plan.workflowId}${link ? `\nWeb UI: ${link}` : ''}`);
+    const { handle, link } = await startEnvironment(io, connected, plan, opts.taskQueue, 'testenv');
     if (!opts.wait) return void (opts.json ? printJson(io, { id: plan.id, workflowId: plan.workflowId }) : io.out(plan.id));
     const state = await follow(io, handle, (s) => s.phase === 'ready' || (s.phase === 'created' && !plan.autoStart), Boolean(opts.json));
     if (!state || !['ready', 'created'].includes(state.phase)) {
       io.exitCode = 1;
-      let final = state;
-      try {
-        final = (await handle.result()) as EnvState;
-      } catch (err) {
-        const details = err instanceof WorkflowFailedError ? ((err.cause as { details?: unknown[] } | undefined)?.details?.[0] as EnvState | undefined) : undefined;
-        final = details ?? final;
-        if (!final?.error) io.err(`error: ${failureMessage(err)}`);
-      }
+      const closed = await closedState(handle);
+      const final = closed.state ?? state;
+      if (closed.error && !final?.error) io.err(`error: ${failureMessage(closed.error)}`);
       if (opts.json) return printJson(io, final ?? { id: plan.id, error: 'the environment ended before it was ready' });
       return io.out(final ? summary(final) : `Environment ${plan.id} ended before it was ready.`);
     }
     if (opts.json) return printJson(io, state);
     io.out(summary(state, link));
   } finally {
-    await close();
+    await connected.close();
   }
 }
 
@@ -331,12 +360,10 @@ export function registerTestCommands(program: Command, io: Io): void {
       ),
     { quick: true },
   ).action(async (taskserv: string, opts: CreateOptions & { junit?: string; keep?: boolean }) => {
-    const id = environmentId(opts, taskserv);
-    const catalog = await loadEnvCatalog(opts.catalog, io.env, io.cwd);
-    const raw = { config: { type: 'single_taskserv', taskserv, ...(opts.baseImage ? { base_image: opts.baseImage } : {}), ...(resources(opts) ? { resources: resources(opts) } : {}) }, auto_start: true, auto_cleanup: !opts.keep, ...(ttlValue(opts) ? { ttl: ttlValue(opts) } : {}), ...(opts.infra ? { infra: opts.infra } : {}) };
-    const { plan } = planFromRequest(id, raw, catalog, 'command line');
-    await preflight(io, plan, dockerClient());
-    const { client, settings, close } = await connect(io, opts);
+    const raw = { config: { type: 'single_taskserv', taskserv, ...nodeFlags(opts) }, ...requestFlags(opts), auto_start: true, auto_cleanup: !opts.keep };
+    const plan = await planChecked(io, raw, opts, taskserv);
+    const connected = await connect(io, opts);
+    const { client } = connected;
     const name = `testenv.${plan.id}`;
     let interrupted = false;
     let started = false;
@@ -348,11 +375,9 @@ export function registerTestCommands(program: Command, io: Io): void {
     };
     process.once('SIGINT', onSigint);
     try {
-      const handle = await startEnvironment(client, plan, opts.taskQueue, 'testenv-quick');
+      const { handle } = await startEnvironment(io, connected, plan, opts.taskQueue, 'testenv-quick');
       started = true;
       if (interrupted) cancel(); // Ctrl-C came while the start was on its way
-      const link = webUiLink(io.env, settings, plan.workflowId);
-      io.err(`Environment ${plan.id}: workflow ${plan.workflowId}${link ? `\nWeb UI: ${link}` : ''}`);
       const progress = opts.json ? undefined : follow(io, handle, (s) => !['creating-network', 'creating-containers', 'starting', 'installing'].includes(s.phase), false);
       let result: RunResult | undefined;
       let error: string | undefined;
@@ -381,7 +406,7 @@ export function registerTestCommands(program: Command, io: Io): void {
       io.out(opts.keep && !error ? `Kept environment ${plan.id}; remove it with: provisioning test env cleanup ${plan.id}` : `Environment ${plan.id} removed${final?.removed ? ` (${final.removed.containers} containers, ${final.removed.networks} networks)` : ''}.`);
     } finally {
       process.removeListener('SIGINT', onSigint);
-      await close();
+      await connected.close();
     }
   });
 
@@ -393,7 +418,7 @@ export function registerTestCommands(program: Command, io: Io): void {
       .description('a single-taskserv environment: one container with the taskserv installed')
       .addHelpText('after', '\nExamples:\n  provisioning test env single webserver\n  provisioning test env single kvstore --cpu 500 --memory 64 --auto-cleanup\n  provisioning test env single postgres --base-image ubuntu:22.04 --no-auto-start'),
   ).action((taskserv: string, opts: CreateOptions) =>
-    createEnvironment(io, { config: { type: 'single_taskserv', taskserv, ...(opts.baseImage ? { base_image: opts.baseImage } : {}), ...(resources(opts) ? { resources: resources(opts) } : {}) }, auto_start: opts.autoStart, auto_cleanup: Boolean(opts.autoCleanup), ...(ttlValue(opts) ? { ttl: ttlValue(opts) } : {}), ...(opts.infra ? { infra: opts.infra } : {}) }, opts, taskserv),
+    createEnvironment(io, { config: { type: 'single_taskserv', taskserv, ...nodeFlags(opts) }, ...requestFlags(opts) }, opts, taskserv),
   );
 
   addCreateOptions(
@@ -403,7 +428,7 @@ export function registerTestCommands(program: Command, io: Io): void {
       .description('a server simulation: one container with several taskservs installed in dependency order')
       .addHelpText('after', '\nExamples:\n  provisioning test env server web-01 webserver kvstore jobrunner\n  provisioning test env server web-01 containerd kubernetes --base-image ubuntu:22.04'),
   ).action((name: string, taskservs: string[], opts: CreateOptions) =>
-    createEnvironment(io, { config: { type: 'server_simulation', server_name: name, taskservs, ...(opts.baseImage ? { base_image: opts.baseImage } : {}), ...(resources(opts) ? { resources: resources(opts) } : {}) }, auto_start: opts.autoStart, auto_cleanup: Boolean(opts.autoCleanup), ...(ttlValue(opts) ? { ttl: ttlValue(opts) } : {}), ...(opts.infra ? { infra: opts.infra } : {}) }, opts, name),
+    createEnvironment(io, { config: { type: 'server_simulation', server_name: name, taskservs, ...nodeFlags(opts) }, ...requestFlags(opts) }, opts, name),
   );
 
   addCreateOptions(
@@ -433,7 +458,7 @@ export function registerTestCommands(program: Command, io: Io): void {
       if (topology && typeof topology === 'object' && 'topology' in topology) topology = (topology).topology;
     }
     if (opts.subnet && topology && typeof topology === 'object') topology = { ...(topology), network: { subnet: opts.subnet } };
-    const raw = { config: { type: 'cluster_topology', cluster_type: clusterType, topology, ...(baseImage ? { base_image: baseImage } : {}) }, auto_start: opts.autoStart, auto_cleanup: Boolean(opts.autoCleanup), ...(ttlValue(opts) ? { ttl: ttlValue(opts) } : {}), ...(opts.infra ? { infra: opts.infra } : {}) };
+    const raw = { config: { type: 'cluster_topology', cluster_type: clusterType, topology, ...(baseImage ? { base_image: baseImage } : {}) }, ...requestFlags(opts) };
     return createEnvironment(io, raw, opts, clusterType, source);
   });
 
@@ -497,15 +522,7 @@ export function registerTestCommands(program: Command, io: Io): void {
     const { client, settings, close } = await connect(io, opts);
     try {
       const { handle, status } = await environmentHandle(client, id, false);
-      let state: EnvState | undefined;
-      if (status === 'RUNNING') state = await handle.query<EnvState>('testenvState');
-      else {
-        try {
-          state = (await handle.result()) as EnvState;
-        } catch (err) {
-          state = err instanceof WorkflowFailedError ? ((err.cause as { details?: unknown[] } | undefined)?.details?.[0] as EnvState | undefined) : undefined;
-        }
-      }
+      const state = status === 'RUNNING' ? await handle.query<EnvState>('testenvState') : (await closedState(handle)).state;
       if (opts.json) return printJson(io, { status, ...(state ?? { id }) });
       io.out(state ? `${summary(state, webUiLink(io.env, settings, testenvWorkflowId(id)))}${state.lastRun ? `\nLast run:\n${runLines(state.lastRun)}` : ''}` : `Environment ${id}: workflow ${status.toLowerCase()}, no state recorded.`);
     } finally {
@@ -643,23 +660,14 @@ export function registerTestCommands(program: Command, io: Io): void {
           if (opts.json) return printJson(io, { id, status, alreadyCleanedUp: true });
           return io.out(`Environment ${id} is already cleaned up (workflow ${status.toLowerCase()}).`);
         }
-        const reaped = await client.workflow.execute<() => Promise<{ reaped: Array<{ id: string; containers: number; networks: number }> }>>('reapTestEnvironmentsWorkflow', {
-          taskQueue: opts.taskQueue,
-          workflowId: `testenv-reaper/cleanup-${id}-${randomBytes(3).toString('hex')}`,
-          typedSearchAttributes: new TypedSearchAttributes([{ key: OPERATION, value: 'testenv-reap' }]),
-        });
+        const reaped = await runReaper(client, opts.taskQueue, `cleanup-${id}`);
         const mine = reaped.reaped.find((r) => r.id === id);
         if (opts.json) return printJson(io, { id, status, removed: mine ? { containers: mine.containers, networks: mine.networks } : null });
         return io.out(`Environment ${id} (workflow ${status.toLowerCase()}) left ${left} containers and ${leftNetworks} networks; ${mine ? `removed ${mine.containers} containers, ${mine.networks} networks` : 'the reaper did not remove them (another Temporal server owns them)'}.`);
       }
       await handle.signal('cleanup');
       if (!opts.wait) return void (opts.json ? printJson(io, { id, signalled: true }) : io.out(`Cleanup of ${id} requested.`));
-      let state: EnvState | undefined;
-      try {
-        state = (await handle.result()) as EnvState;
-      } catch (err) {
-        state = err instanceof WorkflowFailedError ? ((err.cause as { details?: unknown[] } | undefined)?.details?.[0] as EnvState | undefined) : undefined;
-      }
+      const { state } = await closedState(handle);
       if (opts.json) return printJson(io, { id, removed: state?.removed ?? null });
       io.out(`Environment ${id} removed${state?.removed ? `: ${state.removed.containers} containers, ${state.removed.networks} networks` : ''}.`);
     } finally {
@@ -685,11 +693,7 @@ export function registerTestCommands(program: Command, io: Io): void {
         if (opts.json) return printJson(io, { schedule: REAPER_SCHEDULE_ID, everySeconds: every, action });
         return io.out(`Schedule ${REAPER_SCHEDULE_ID} ${action}: reaps every ${opts.every}.`);
       }
-      const result = await client.workflow.execute<() => Promise<{ checked: number; reaped: Array<{ id: string; status: string; containers: number; networks: number }> }>>('reapTestEnvironmentsWorkflow', {
-        taskQueue: opts.taskQueue,
-        workflowId: `testenv-reaper/manual-${randomBytes(4).toString('hex')}`,
-        typedSearchAttributes: new TypedSearchAttributes([{ key: OPERATION, value: 'testenv-reap' }]),
-      });
+      const result = await runReaper(client, opts.taskQueue, 'manual');
       if (opts.json) return printJson(io, result);
       io.out(
         result.reaped.length === 0
