@@ -5,6 +5,7 @@
 #
 #   bash examples/platform/install-deps.sh           install what is missing (needs root or sudo)
 #   bash examples/platform/install-deps.sh --check   exit 0 if all is there, 1 otherwise
+#   bash examples/platform/install-deps.sh --missing print the missing packages, one a line
 #
 # Debian's postinst scripts start a package's system service through invoke-rc.d (redis on
 # :6379, nginx on :80, docker-registry on :5000). The example runs its own foreground copies
@@ -36,13 +37,14 @@ CMD ["/bin/sh"]
 '
 
 usage() {
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 check_only=false
 case "${1:-}" in
   "") ;;
   --check) check_only=true ;;
+  --missing) list_only=true ;;
   -h | --help) usage; exit 0 ;;
   *) echo "install-deps.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
 esac
@@ -73,6 +75,10 @@ base_image_present() {
 }
 
 mapfile -t missing < <(missing_packages)
+if [[ "${list_only:-false}" == true ]]; then
+  ((${#missing[@]} == 0)) || printf '%s\n' "${missing[@]}"
+  exit 0
+fi
 image_missing=false
 docker_ok=false
 if docker_answers; then

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
 import { UsageError } from '../config/errors.js';
+import type { Env } from '../config/registry.js';
 import { searchAttributeFlags } from '../common/search-attributes.js';
 import { isPortFree } from '../util/net.js';
 import { resolveTemporalCli } from './cli-binary.js';
@@ -22,8 +23,12 @@ export interface DevServerOptions {
   namespace?: string;
   /** Where the server's own output goes. */
   logFile: string;
-  /** Binary to run; resolved (TEMPORAL_CLI_PATH, PATH, cache, download) when absent. */
+  /** Binary to run; resolved (TEMPORAL_CLI_PATH, PATH, cache), or installed into the cache, when absent. */
   cliPath?: string;
+  /** Environment the binary is looked up in (default: this process's). */
+  env?: Env;
+  /** Gets a line per step of a Temporal CLI install, when one is needed. */
+  progress?: (line: string) => void;
   readyTimeoutMs?: number;
   /** In its own process group, so a Ctrl-C to the terminal reaches only us and we stop it in order. */
   detached?: boolean;
@@ -55,7 +60,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       );
     }
   }
-  const cli = options.cliPath ?? (await resolveTemporalCli()).path;
+  const cli = options.cliPath ?? (await resolveTemporalCli(options.env, options.progress)).path;
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', namespace, '--log-level', 'warn', ...searchAttributeFlags()];
   if (options.headless) args.push('--headless');
   else args.push('--ui-port', String(uiPort));

@@ -13,7 +13,7 @@ import { cli, scratchDir, service, writeRegistry } from '../support/cli.js';
 describe('search attributes on a server that lacks them', () => {
   it('make the CLI explain the fix, and are registered once by ensureSearchAttributes', async () => {
     const port = await freePort();
-    const server = execa(findLocalTemporalCli()!.path, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error'], { reject: false });
+    const server = execa((await findLocalTemporalCli())!.path, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error'], { reject: false });
     const { dir, cleanup } = await scratchDir();
     try {
       let connection: Connection | undefined;
