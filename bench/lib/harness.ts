@@ -11,7 +11,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { freePort } from '../../src/util/net.js';
-import { bundleWorkflows, createWorker } from '../../src/worker/worker.js';
+import { bundleWorkflows } from '../../src/worker/bundle.js';
+import { createWorker } from '../../src/worker/worker.js';
 
 /** A port found free can be taken before the server binds it; try another. */
 export async function startServer(logFile: string): Promise<DevServer> {

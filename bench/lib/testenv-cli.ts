@@ -23,7 +23,7 @@ export async function loadQuickCli(address: string, namespace: string, taskQueue
     return { unavailable: `src/client/cli.ts does not load: ${(err as Error).message.split('\n')[0]}` };
   }
   const quiet: Io = { out: () => undefined, err: () => undefined, env: process.env, cwd: process.cwd(), isTTY: false };
-  const test = cli.buildProgram(quiet).commands.find((c) => c.name() === 'test');
+  const test = (await cli.buildProgram(quiet)).commands.find((c) => c.name() === 'test');
   if (!test?.commands.some((c) => c.name() === 'quick')) return { unavailable: 'this checkout has no `test quick` command' };
 
   const once = async (id: string, taskserv: string): Promise<QuickRun['envs'][number]> => {

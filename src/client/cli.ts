@@ -1,23 +1,43 @@
 /**
  * The `provisioning` command line. Exit codes: 0 done, 1 an operation failed,
  * 2 a usage or configuration error (nothing was started).
+ *
+ * Each top-level command's module is loaded only when that command runs, so `--help` and
+ * the local commands answer without loading the Temporal SDK, dockerode or webpack.
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UsageError } from '../config/errors.js';
-import { registerDevCommand } from './commands/dev.js';
-import { registerPlatformCommands } from './commands/platform.js';
-import { registerServerCommands } from './commands/server.js';
-import { registerWorkflowCommands } from './commands/workflow.js';
-import { registerServicesCommands } from './commands/services.js';
-import { registerTestCommands } from './commands/testenv.js';
-import { registerWorkerCommand } from './commands/worker.js';
 import type { Io } from './io.js';
 
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-export function buildProgram(io: Io): Command {
-  const program = new Command('provisioning')
+type Register = (program: Command, io: Io) => void;
+
+interface TopLevel {
+  names: string[];
+  /** One line per name for `provisioning --help`; the module gives the full help. */
+  summaries: string[];
+  load: () => Promise<Register>;
+}
+
+const COMMANDS: TopLevel[] = [
+  { names: ['platform'], summaries: ["start, stop and inspect the platform's services in dependency order"], load: async () => (await import('./commands/platform.js')).registerPlatformCommands },
+  { names: ['services'], summaries: ['inspect and validate the service registry; status, health and supervision of one service'], load: async () => (await import('./commands/services.js')).registerServicesCommands },
+  {
+    names: ['server', 'taskserv', 'cluster'],
+    summaries: ['create, list and delete servers of an infra', 'the taskserv catalog', 'clusters: servers with roles'],
+    load: async () => (await import('./commands/server.js')).registerServerCommands,
+  },
+  { names: ['test'], summaries: ['containerized test environments: a taskserv, a server or a cluster in isolated containers'], load: async () => (await import('./commands/testenv.js')).registerTestCommands },
+  { names: ['workflow'], summaries: ['find, inspect and cancel provisioning workflows'], load: async () => (await import('./commands/workflow.js')).registerWorkflowCommands },
+  { names: ['dev'], summaries: ['start a local Temporal dev server (with Web UI) and a worker; Ctrl-C stops both'], load: async () => (await import('./commands/dev.js')).registerDevCommand },
+  { names: ['worker'], summaries: ['run a worker against an existing Temporal server (scale out by running more)'], load: async () => (await import('./commands/worker.js')).registerWorkerCommand },
+  { names: ['temporal-cli'], summaries: ['show where the Temporal CLI is found, or install it into the user cache'], load: async () => (await import('./commands/temporal-cli.js')).registerTemporalCliCommand },
+];
+
+function rootProgram(io: Io): Command {
+  return new Command('provisioning')
     .description('Durable platform orchestration on Temporal: start services in dependency order, create servers, run test environments.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
@@ -27,19 +47,35 @@ export function buildProgram(io: Io): Command {
       'after',
       '\nGet started:\n  provisioning dev                                   # local Temporal + worker, Web UI on http://localhost:8233\n  provisioning services list --registry examples/services.toml\n  provisioning services dependencies --registry examples/services.toml',
     );
-  registerPlatformCommands(program, io);
-  registerServicesCommands(program, io);
-  registerServerCommands(program, io);
-  registerTestCommands(program, io);
-  registerWorkflowCommands(program, io);
-  registerDevCommand(program, io);
-  registerWorkerCommand(program, io);
+}
+
+/**
+ * The program with the full definitions of `only` (a top-level command name) or, without it,
+ * of every command; the others appear by name and summary.
+ */
+export async function buildProgram(io: Io, only?: string): Promise<Command> {
+  const program = rootProgram(io);
+  for (const entry of COMMANDS) {
+    const full = only === undefined || entry.names.includes(only);
+    if (full) (await entry.load())(program, io);
+    entry.names.forEach((name, i) => {
+      const command = full ? program.commands.find((c) => c.name() === name) : program.command(name);
+      command?.description(entry.summaries[i] ?? '');
+    });
+  }
   return program;
 }
 
+/** The top-level command that argv names (`help X` names X), if any. */
+function commandNamed(argv: readonly string[]): string {
+  const [first, second] = argv;
+  if (first === 'help' && second) return second;
+  return first && !first.startsWith('-') ? first : '';
+}
+
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
-  const program = buildProgram(io);
   try {
+    const program = await buildProgram(io, commandNamed(argv));
     await program.parseAsync([...argv], { from: 'user' });
     return io.exitCode ?? 0;
   } catch (err) {

@@ -1,8 +1,9 @@
 /** Connection options shared by every command that talks to Temporal. */
 import { Option, type Command } from 'commander';
-import { DEFAULT_TASK_QUEUE } from '../worker/worker.js';
-import { connectClient, connectSettings, type ConnectSettings } from '../temporal/connection.js';
 import type { Client } from '@temporalio/client';
+import { DEFAULT_TASK_QUEUE } from '../common/worker-defaults.js';
+import type { ConnectSettings } from '../temporal/connection.js';
+import { devUiUrl } from '../temporal/dev-state.js';
 import type { Io } from './io.js';
 
 export interface TemporalOptions {
@@ -26,7 +27,13 @@ export interface Connected {
   close: () => Promise<void>;
 }
 
-export async function connect(io: Io, opts: TemporalOptions): Promise<Connected> {
+/**
+ * Connects and checks the namespace answers. `quick` is for optional extras (supervision
+ * state beside a local status): give up after a second instead of the SDK's 10 s.
+ */
+export async function connect(io: Io, opts: TemporalOptions, { quick = false }: { quick?: boolean } = {}): Promise<Connected> {
+  // The SDK loads only for commands that talk to Temporal.
+  const { connectClient, connectSettings } = await import('../temporal/connection.js');
   const settings = connectSettings({
     ...(opts.address ? { address: opts.address } : {}),
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
@@ -34,7 +41,7 @@ export async function connect(io: Io, opts: TemporalOptions): Promise<Connected>
   });
   let client: Client;
   try {
-    client = await connectClient(settings);
+    client = await connectClient(settings, quick ? { connectTimeoutMs: 1_000 } : {});
     await client.connection.workflowService.describeNamespace({ namespace: settings.namespace });
   } catch (err) {
     throw new Error(
@@ -45,13 +52,12 @@ export async function connect(io: Io, opts: TemporalOptions): Promise<Connected>
   return { client, settings, close: () => client.connection.close() };
 }
 
-/** The Web UI page of a workflow: $PROVISIONING_UI_URL, or the dev server's UI next to a local address. */
+/**
+ * The Web UI page of a workflow: under $TEMPORAL_UI_URL (or $PROVISIONING_UI_URL), else the UI
+ * of the `provisioning dev` that serves this address; no link when the UI is unknown.
+ */
 export function webUiLink(env: Io['env'], settings: ConnectSettings, workflowId: string, runId?: string): string | undefined {
-  let base = env.PROVISIONING_UI_URL;
-  if (!base) {
-    const [host, port] = settings.address.split(':');
-    if (host && ['localhost', '127.0.0.1'].includes(host) && port) base = `http://${host}:${Number(port) + 1000}`;
-  }
+  const base = env.TEMPORAL_UI_URL || env.PROVISIONING_UI_URL || devUiUrl(env, settings.address);
   if (!base) return undefined;
   return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}`;
 }

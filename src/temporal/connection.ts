@@ -4,7 +4,6 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection } from '@temporalio/worker';
 
 export interface ConnectionOverrides {
   address?: string;
@@ -30,11 +29,7 @@ export function connectSettings(overrides: ConnectionOverrides = {}): ConnectSet
   };
 }
 
-export async function connectClient(settings: ConnectSettings): Promise<Client> {
-  const connection = await Connection.connect(settings.connectionOptions);
+export async function connectClient(settings: ConnectSettings, { connectTimeoutMs }: { connectTimeoutMs?: number } = {}): Promise<Client> {
+  const connection = await Connection.connect({ ...settings.connectionOptions, ...(connectTimeoutMs ? { connectTimeout: connectTimeoutMs } : {}) });
   return new Client({ connection, namespace: settings.namespace });
-}
-
-export async function connectWorker(settings: ConnectSettings): Promise<NativeConnection> {
-  return NativeConnection.connect(settings.connectionOptions);
 }

@@ -1,6 +1,5 @@
 /** Facts about processes by PID, used to tell a live process of ours from a stale PID file. */
 import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
 
 export function isAlive(pid: number): boolean {
   try {
@@ -18,6 +17,7 @@ export async function commandLine(pid: number): Promise<string | undefined> {
     return raw.split('\0').filter(Boolean).join(' ');
   } catch {
     if (process.platform === 'linux') return undefined;
+    const { execa } = await import('execa');
     const ps = await execa('ps', ['-p', String(pid), '-o', 'command='], { reject: false });
     return ps.exitCode === 0 ? ps.stdout.trim() || undefined : undefined;
   }

@@ -34,6 +34,8 @@ export interface NodeView {
   installStartedAt?: number;
   readyAt?: number;
   taskservs: TaskservState[];
+  /** Value of EnvState.seq at this node's last state change, so followers print changes in order. */
+  seq?: number;
 }
 
 export interface TestResult {
@@ -79,6 +81,9 @@ export interface EnvState {
   cleanupReason?: 'signal' | 'auto-cleanup' | 'ttl' | 'failed' | 'cancelled';
   removed?: { containers: number; networks: number };
   error?: string;
+  /** A logical clock of state changes; `phaseSeq` and each node's `seq` say when each last changed. */
+  seq?: number;
+  phaseSeq?: number;
 }
 
 export function initialState(plan: EnvironmentPlan, now: number): EnvState {

@@ -24,7 +24,7 @@ import {
 import type * as activities from '../activities/index.js';
 import { failureMessage } from './failure-message.js';
 import type { EnvironmentPlan, EnvNode } from '../config/testenv-schema.js';
-import { acceptsRuns, initialState, installWaves, type EnvState, type RunRequest, type RunResult, type TestResult } from './testenv-model.js';
+import { acceptsRuns, initialState, installWaves, type EnvState, type NodeView, type RunRequest, type RunResult, type TestResult } from './testenv-model.js';
 
 export const testenvStateQuery = defineQuery<EnvState>('testenvState');
 export const cleanupSignal = defineSignal<[]>('cleanup');
@@ -75,6 +75,13 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
   });
   setHandler(startSignal, () => void (startRequested = true));
   const node = (name: string) => state.nodes.find((n) => n.name === name)!;
+  // Every phase or node change is stamped, so a follower that polls sees them in the order they happened.
+  const tick = () => (state.seq = (state.seq ?? 0) + 1);
+  const setPhase = (phase: EnvState['phase']) => {
+    state.phase = phase;
+    state.phaseSeq = tick();
+  };
+  const setNode = (view: NodeView, change: Partial<NodeView>) => Object.assign(view, change, { seq: tick() });
   /** What the install and test activities need of the plan. */
   const scriptPlan = { id: plan.id, nodes: plan.nodes, taskservs: plan.taskservs, ...(plan.infra ? { infra: plan.infra } : {}) };
 
@@ -87,7 +94,7 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
       if (cleanupRequested || (plan.autoCleanup && state.runs > 0)) throw ApplicationFailure.nonRetryable(`environment ${plan.id} is being cleaned up`, 'TestEnvNotReady');
       if (state.phase !== 'ready') throw ApplicationFailure.nonRetryable(`environment ${plan.id} is ${state.phase}${state.error ? `: ${state.error}` : ''}`, 'TestEnvNotReady');
       busy = true;
-      state.phase = 'running';
+      setPhase('running');
       const startedAt = now();
       try {
         const chosen = plan.nodes.filter((n) => !request.nodes || request.nodes.includes(n.name));
@@ -110,7 +117,7 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
       } finally {
         state.runs += 1;
         busy = false;
-        if (state.phase === 'running') state.phase = 'ready';
+        if ((state.phase as EnvState['phase']) === 'running') setPhase('ready');
       }
     },
     {
@@ -125,8 +132,7 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
 
   const install = async (n: EnvNode) => {
     const view = node(n.name);
-    view.state = 'installing';
-    view.installStartedAt = now();
+    setNode(view, { state: 'installing', installStartedAt: now() });
     view.taskservs.forEach((t) => (t.state = 'installing'));
     try {
       const outcome = await setup.installEnvNode.executeWithOptions(
@@ -134,10 +140,9 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
         [{ plan: scriptPlan, node: n }],
       );
       for (const t of outcome.taskservs) Object.assign(view.taskservs.find((v) => v.name === t.name)!, { state: 'installed', durationMs: t.durationMs, output: t.output });
-      view.state = 'ready';
-      view.readyAt = now();
+      setNode(view, { state: 'ready', readyAt: now() });
     } catch (err) {
-      view.state = 'failed';
+      setNode(view, { state: 'failed' });
       const details = (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined) as { taskservs?: Array<{ name: string; exitCode: number; output: string }> } | undefined;
       for (const t of details?.taskservs ?? []) Object.assign(view.taskservs.find((v) => v.name === t.name)!, { state: t.exitCode === 0 ? 'installed' : 'failed', output: t.output });
       const failing = view.taskservs.find((t) => t.state === 'installing');
@@ -149,39 +154,39 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
 
   /** Network, containers, start, installs: everything up to ready. */
   const setUp = async (): Promise<void> => {
-    state.phase = 'creating-network';
+    setPhase('creating-network');
     const network = await setup.createEnvNetwork.executeWithOptions(
       { summary: `create network ${plan.network.name}`, startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TestEnvPoolExhausted'] } },
       [{ plan: { id: plan.id, network: plan.network }, expiresAt: state.expiresAt }],
     );
     state.network = network;
 
-    state.phase = 'creating-containers';
+    setPhase('creating-containers');
     await allSettled(
       plan.nodes.map(async (n) => {
         await setup.createEnvNode.executeWithOptions(
           { summary: `create container ${n.container}`, startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError'] } },
           [{ plan: { id: plan.id }, node: n, expiresAt: state.expiresAt }],
         );
-        node(n.name).state = 'created';
+        setNode(node(n.name), { state: 'created' });
       }),
     );
 
     if (!startRequested) {
-      state.phase = 'created';
+      setPhase('created');
       await condition(() => startRequested || cleanupRequested, Math.max(1, state.expiresAt - now()));
     }
     if (startRequested && !cleanupRequested) {
-      state.phase = 'starting';
+      setPhase('starting');
       const addresses = await setup.startEnvNodes.executeWithOptions(
         { summary: `start ${plan.nodes.length} containers`, startToCloseTimeout: '5 minutes' },
         [{ plan: { id: plan.id }, nodes: plan.nodes.map((n) => n.container) }],
       );
-      for (const n of state.nodes) Object.assign(n, { state: 'running', address: addresses[n.container] });
+      for (const n of state.nodes) setNode(n, { state: 'running', address: addresses[n.container] });
 
-      state.phase = 'installing';
+      setPhase('installing');
       for (const wave of installWaves(plan.nodes)) await allSettled(wave.map(install));
-      state.phase = 'ready';
+      setPhase('ready');
     }
   };
 
@@ -219,10 +224,10 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
     }
   }
 
-  state.phase = 'cleaning-up';
+  setPhase('cleaning-up');
   // Runs whatever happened above, including cancellation of this workflow.
   state.removed = await CancellationScope.nonCancellable(() => cleanupActs.removeEnvironment.executeWithOptions({ summary: `remove environment ${plan.id}` }, [{ id: plan.id }]));
-  state.phase = failure && !isCancellation(failure) ? 'failed' : 'cleaned';
+  setPhase(failure && !isCancellation(failure) ? 'failed' : 'cleaned');
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   if (failure && isCancellation(failure)) throw failure as Error;
   if (failure) throw ApplicationFailure.nonRetryable(`test environment ${plan.id} failed: ${state.error}`, 'TestEnvFailed', state);

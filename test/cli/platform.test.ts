@@ -46,6 +46,17 @@ describe('platform start from the command line', () => {
     expect(r.stderr).toMatch(/^Workflow platform\/p-\w+ \(run [\w-]+\)/);
   });
 
+  it('says why nothing starts when no service is auto_start and none is named, and what to run; no workflow', async () => {
+    // The test platform's services are not auto_start.
+    const r = await platformCli([{ name: 'db' }, { name: 'api', deps: ['db'] }], () => undefined, (f) => ['platform', 'start', '--registry', f]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Nothing to start: no service in');
+    expect(r.stdout).toContain('has startup.auto_start = true, and no service was named');
+    expect(r.stdout).toContain('name the services to start (provisioning platform start db api), or set startup.auto_start = true');
+    expect(r.output).not.toContain('Workflow platform/');
+    expect((await runningServices(r.platform.home)).size).toBe(0);
+  });
+
   it('rejects an unknown service with the closest name, exit 2, before submitting anything', async () => {
     const r = await platformCli([{ name: 'orchestrator' }], () => undefined, () => ['platform', 'start', 'orchestrater']);
     expect(r.code).toBe(2);

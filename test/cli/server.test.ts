@@ -49,6 +49,23 @@ const bad: Array<{ name: string; body: string; path: string; problem: string }> 
   { name: 'an invalid subnet', body: 'infra: demo\ncatalog: taskservs\nnetwork: { subnet: 10.0.0.0/33 }\nservers:\n  - hostname: web-01\n', path: 'network.subnet', problem: 'subnet "10.0.0.0/33" is not an IPv4 CIDR' },
 ];
 
+describe('taskserv list', () => {
+  it('lists the shipped catalog without flags, as test env does; --catalog and $PROVISIONING_CATALOG choose another', async () => {
+    const shipped = await cli(['taskserv', 'list', '--json']);
+    expect(shipped.code, shipped.stderr).toBe(0);
+    const names = (r: { stdout: string }) => (JSON.parse(r.stdout) as { taskservs: Array<{ name: string }> }).taskservs.map((t) => t.name);
+    expect(names(shipped)).toEqual(expect.arrayContaining(['base', 'webserver', 'kvstore']));
+    const solo = path.join(dir, 'solo-catalog');
+    await mkdir(path.join(solo, 'solo'), { recursive: true });
+    await writeFile(path.join(solo, 'solo/taskserv.toml'), 'name = "solo"\nversion = "1"\n');
+    for (const script of ['install.sh', 'check.sh']) await writeFile(path.join(solo, 'solo', script), 'true\n');
+    const fromEnv = await cli(['taskserv', 'list', '--json'], { env: { HOME: dir, PROVISIONING_CATALOG: solo } });
+    expect(names(fromEnv)).toEqual(['solo']);
+    const fromFlag = await cli(['taskserv', 'list', '--json', '--catalog', solo]);
+    expect(names(fromFlag)).toEqual(['solo']);
+  });
+});
+
 describe('server create rejects bad settings with exit code 2 and creates nothing', () => {
   it.each(bad)('$name', async ({ body, path: keyPath, problem }) => {
     const file = await settingsFile(body);

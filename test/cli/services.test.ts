@@ -143,7 +143,7 @@ describe('command-line usage', () => {
       if (command.commands.length === 0) leaves.push(path);
       for (const sub of command.commands) walk(sub, [...path, sub.name()]);
     };
-    walk(buildProgram({ out: () => undefined, err: () => undefined, env: {}, cwd: '/', isTTY: false }), []);
+    walk(await buildProgram({ out: () => undefined, err: () => undefined, env: {}, cwd: '/', isTTY: false }), []);
     expect(leaves.length).toBeGreaterThan(15);
     for (const path of leaves) {
       const help = await cli([...path, '--help']);

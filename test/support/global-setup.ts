@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startDevServer } from '../../src/temporal/dev-server.js';
 import { freePort } from '../../src/util/net.js';
-import { bundleWorkflows } from '../../src/worker/worker.js';
+import { bundleWorkflows } from '../../src/worker/bundle.js';
 import { detectDocker } from './docker-gate.js';
 
 declare module 'vitest' {

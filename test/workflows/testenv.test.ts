@@ -55,6 +55,9 @@ describe.runIf(dockerAvailable)('test environments', () => {
       const handle = await startEnv(client, taskQueue, p);
       const ready = await waitFor(handle, phase('ready'), 'ready');
       expect(ready.nodes[0]!.taskservs.map((t) => [t.name, t.state])).toEqual([['base', 'installed'], ['webserver', 'installed']]);
+      // The logical clock orders the changes: the node became ready before the phase did.
+      expect(ready.nodes[0]!.seq).toBeLessThan(ready.phaseSeq!);
+      expect(ready.phaseSeq).toBe(ready.seq);
       const info = await dockerClient().getContainer(p.nodes[0]!.container).inspect();
       expect(info.HostConfig.NanoCpus).toBe(500_000_000);
       expect(info.HostConfig.Memory).toBe(96 * 1024 * 1024);

@@ -5,14 +5,13 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { DEFAULT_TASK_QUEUE, LOG_LEVELS } from '../../common/worker-defaults.js';
 import { provisioningHome } from '../../config/home.js';
-import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
-import { connectClient, connectSettings, connectWorker } from '../../temporal/connection.js';
+import type { DevServer } from '../../temporal/dev-server.js';
+import { removeDevState, writeDevState } from '../../temporal/dev-state.js';
 import { commandLine, isAlive } from '../../util/process.js';
-import { createWorker, DEFAULT_TASK_QUEUE, installWorkerLogging, LOG_LEVELS } from '../../worker/worker.js';
 import type { Io } from '../io.js';
 import { parsePort } from '../options.js';
-import { ensureReaperSchedule, REAPER_SCHEDULE_ID } from '../reaper-schedule.js';
 
 interface DevOptions {
   port: number;
@@ -26,7 +25,6 @@ interface DevOptions {
 export function registerDevCommand(program: Command, io: Io): void {
   program
     .command('dev')
-    .description('start a local Temporal dev server (with Web UI) and a worker; Ctrl-C stops both')
     .option('--port <port>', 'Temporal frontend port', parsePort, 7233)
     .option('--ui-port <port>', 'Web UI port', parsePort, 8233)
     .option('--db <file>', 'SQLite file that keeps workflow history across restarts (default: <home>/temporal/dev.db)')
@@ -38,6 +36,8 @@ export function registerDevCommand(program: Command, io: Io): void {
       '\n<home> is ~/.provisioning, or $PROVISIONING_HOME when set. The server listens on 127.0.0.1 only.\n\nExamples:\n  provisioning dev\n  provisioning dev --port 7300 --ui-port 8300 --db /tmp/dev.db\n  provisioning dev --headless',
     )
     .action(async (opts: DevOptions) => {
+      const { installWorkerLogging } = await import('../../worker/worker.js');
+      const { startDevServer } = await import('../../temporal/dev-server.js');
       installWorkerLogging(opts.logLevel);
       const home = provisioningHome(io.env);
       const pidFile = path.join(home, 'temporal', 'dev-server.pid');
@@ -45,9 +45,19 @@ export function registerDevCommand(program: Command, io: Io): void {
       const dbFile = path.resolve(io.cwd, opts.db ?? path.join(home, 'temporal', 'dev.db'));
       const logFile = path.join(home, 'logs', 'temporal-dev.log');
       io.out(`Starting Temporal dev server on 127.0.0.1:${opts.port} (history in ${dbFile}, log in ${logFile})...`);
-      const server = await startDevServer({ port: opts.port, uiPort: opts.uiPort, headless: Boolean(opts.headless), dbFile, logFile, detached: true });
+      const server = await startDevServer({
+        port: opts.port,
+        uiPort: opts.uiPort,
+        headless: Boolean(opts.headless),
+        dbFile,
+        logFile,
+        detached: true,
+        env: io.env,
+        progress: (line) => io.err(line),
+      });
       await mkdir(path.dirname(pidFile), { recursive: true });
       await writeFile(pidFile, `${server.pid}\n`);
+      await writeDevState(io.env, { address: server.address, namespace: server.namespace, pid: server.pid, ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}) });
       const stopOnExit = () => killQuietly(server.pid);
       process.once('exit', stopOnExit);
       try {
@@ -56,12 +66,16 @@ export function registerDevCommand(program: Command, io: Io): void {
         process.removeListener('exit', stopOnExit);
         await server.stop();
         await rm(pidFile, { force: true });
+        await removeDevState(io.env);
         io.out('Stopped the worker and the dev server.');
       }
     });
 }
 
 async function runWorker(server: DevServer, taskQueue: string, io: Io): Promise<void> {
+  const { connectWorker, createWorker } = await import('../../worker/worker.js');
+  const { connectClient, connectSettings } = await import('../../temporal/connection.js');
+  const { ensureReaperSchedule, REAPER_SCHEDULE_ID } = await import('../reaper-schedule.js');
   const settings = connectSettings({ address: server.address, namespace: server.namespace });
   const connection = await connectWorker(settings);
   try {
@@ -103,6 +117,7 @@ async function stopOrphanedServer(pidFile: string, io: Io): Promise<void> {
     if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   }
   await rm(pidFile, { force: true });
+  await removeDevState(io.env);
 }
 
 function killQuietly(pid: number): void {

@@ -6,12 +6,13 @@ import { provisioningHome } from '../../config/home.js';
 import type { Registry } from '../../config/registry-schema.js';
 import type { PlatformOperation } from '../../workflows/platform-model.js';
 import { printJson, type Io } from '../io.js';
-import { localHealth, platformStatus, streamLogs, type LocalStatus } from '../local-services.js';
+import type { LocalStatus } from '../local-services.js';
 import { parsePositiveInt, parsePositiveNumber } from '../options.js';
-import { runPlatformOperation } from '../platform-runner.js';
 import { assertServices, registryFor } from '../registry.js';
-import { supervisionOf } from '../supervision.js';
 import { addTemporalOptions, connect, type TemporalOptions } from '../temporal-options.js';
+
+const localServices = () => import('../local-services.js');
+const supervision = () => import('../supervision.js');
 
 export const REGISTRY_HELP = 'service registry file (default: $PROVISIONING_REGISTRY, ./provisioning/services.toml, ~/.provisioning/services.toml)';
 
@@ -47,6 +48,16 @@ export function operationCommand(command: Command): Command {
 export async function runOperation(io: Io, operation: PlatformOperation, services: string[], opts: OperationOptions): Promise<void> {
   const registry = await registryFor(io, opts.registry);
   assertServices(registry, services);
+  if (operation === 'start' && services.length === 0 && !Object.values(registry.services).some((s) => s.startup.auto_start)) {
+    // Nothing would start: say why instead of running a workflow that does nothing.
+    const why = `no service in ${registry.source} has startup.auto_start = true, and no service was named`;
+    const what = `name the services to start (provisioning platform start ${Object.keys(registry.services).slice(0, 2).join(' ') || '<service>'}), or set startup.auto_start = true on those that should start by default`;
+    if (opts.json) return printJson(io, { workflowId: null, ok: true, services: [], nothingToDo: why, fix: what });
+    io.out(`Nothing to start: ${why}.
+  To start services: ${what}.`);
+    return;
+  }
+  const { runPlatformOperation } = await import('../platform-runner.js');
   await runPlatformOperation(io, {
     operation,
     platform: platformName(io, opts.platform),
@@ -71,10 +82,10 @@ export type SupervisedStatus = LocalStatus & { restarts: number | null; supervis
 
 /** Adds each service's restart count and supervisor status; null when Temporal does not answer. */
 export async function withSupervision(io: Io, opts: StatusOptions, registry: Registry, statuses: LocalStatus[]): Promise<SupervisedStatus[]> {
-  const supervision = await supervisionOf(() => connect(io, opts), platformName(io, opts.platform), Object.keys(registry.services));
+  const states = await (await supervision()).supervisionOf(() => connect(io, opts, { quick: true }), platformName(io, opts.platform), Object.keys(registry.services));
   return statuses.map((s) => {
-    const state = supervision?.get(s.name);
-    return { ...s, restarts: supervision ? (state?.restarts ?? 0) : null, supervision: supervision ? (state?.status ?? 'not supervised') : null };
+    const state = states?.get(s.name);
+    return { ...s, restarts: states ? (state?.restarts ?? 0) : null, supervision: states ? (state?.status ?? 'not supervised') : null };
   });
 }
 
@@ -101,7 +112,6 @@ export function renderPlatformStatus(registry: Registry, statuses: SupervisedSta
 export function registerPlatformCommands(program: Command, io: Io): void {
   const platform = program
     .command('platform')
-    .description('start, stop and inspect the platform\'s services')
     .addHelpText(
       'after',
       '\nExamples:\n  provisioning platform start --registry examples/platform/services.toml\n  provisioning platform start api-gateway          # and what it depends on\n  provisioning platform status\n  provisioning platform stop',
@@ -132,7 +142,7 @@ export function registerPlatformCommands(program: Command, io: Io): void {
       .option('--registry <file>', REGISTRY_HELP),
   ).action(async (opts: StatusOptions) => {
     const registry = await registryFor(io, opts.registry);
-    const statuses = await withSupervision(io, opts, registry, await platformStatus(registry, provisioningHome(io.env)));
+    const statuses = await withSupervision(io, opts, registry, await (await localServices()).platformStatus(registry, provisioningHome(io.env)));
     if (opts.json) printJson(io, { registry: registry.source, services: statuses });
     else io.out(renderPlatformStatus(registry, statuses));
   });
@@ -149,11 +159,12 @@ export function registerPlatformCommands(program: Command, io: Io): void {
       const registry = await registryFor(io, opts.registry);
       const home = provisioningHome(io.env);
       const names = Object.keys(registry.services);
-      const [probed, supervision] = await Promise.all([
+      const { localHealth } = await localServices();
+      const [probed, states] = await Promise.all([
         Promise.all(Object.values(registry.services).map((s) => localHealth(s, home))),
-        supervisionOf(() => connect(io, opts), platformName(io, opts.platform), names),
+        (await supervision()).supervisionOf(() => connect(io, opts, { quick: true }), platformName(io, opts.platform), names),
       ]);
-      const results = probed.map((r) => (supervision?.get(r.name)?.status === 'restarting' ? { ...r, status: 'restarting' as const } : r));
+      const results = probed.map((r) => (states?.get(r.name)?.status === 'restarting' ? { ...r, status: 'restarting' as const } : r));
       const count = (status: string) => results.filter((r) => r.status === status).length;
       const summary = { healthy: count('healthy'), unhealthy: count('unhealthy'), notRunning: count('not-running'), restarting: count('restarting') };
       if (summary.unhealthy > 0) io.exitCode = 1;
@@ -189,7 +200,7 @@ export function registerLogsCommand(parent: Command, io: Io): void {
       const stop = () => abort.abort();
       process.once('SIGINT', stop);
       try {
-        await streamLogs(registry.services[name]!, provisioningHome(io.env), opts.lines, Boolean(opts.follow), (l) => io.out(l), abort.signal);
+        await (await localServices()).streamLogs(registry.services[name]!, provisioningHome(io.env), opts.lines, Boolean(opts.follow), (l) => io.out(l), abort.signal);
       } finally {
         process.removeListener('SIGINT', stop);
       }

@@ -10,7 +10,8 @@ import { provisioningHome } from '../../config/home.js';
 import { loadRegistry } from '../../config/registry.js';
 import type { Registry } from '../../config/registry-schema.js';
 import type { Settings } from '../../config/settings-schema.js';
-import { loadCatalog, loadSettings } from '../../config/settings.js';
+import { loadSettings } from '../../config/settings.js';
+import { loadEnvCatalog } from '../../config/testenv.js';
 import { suggestionFix } from '../../config/suggest.js';
 import { dockerClient, overlappingNetwork } from '../../docker/client.js';
 import type { ServerCreateProgress, ServerCreateResult, ServerProgress } from '../../workflows/servers-model.js';
@@ -149,7 +150,7 @@ function withSettingsOptions(command: Command): Command {
 }
 
 export function registerServerCommands(program: Command, io: Io): void {
-  const server = program.command('server').description('create, list and delete servers of an infra');
+  const server = program.command('server');
   withSettingsOptions(
     server
       .command('create')
@@ -200,16 +201,17 @@ export function registerServerCommands(program: Command, io: Io): void {
     }
   });
 
-  const taskserv = program.command('taskserv').description('the taskserv catalog');
+  const taskserv = program.command('taskserv');
   taskserv
     .command('list')
     .description('list the taskservs of a catalog')
     .option('--settings <file>', 'settings whose catalog to list')
-    .option('--catalog <dir>', 'catalog directory (default: the settings\' catalog)')
+    .option('--catalog <dir>', 'catalog directory (default: the settings\' catalog with --settings, else $PROVISIONING_CATALOG, else the shipped examples/taskservs)')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  provisioning taskserv list --catalog examples/taskservs\n  provisioning taskserv list --settings examples/infra/settings.yaml --json')
+    .addHelpText('after', '\nExamples:\n  provisioning taskserv list\n  provisioning taskserv list --catalog examples/taskservs\n  provisioning taskserv list --settings examples/infra/settings.yaml --json')
     .action(async (opts: { settings?: string; catalog?: string; json?: boolean }) => {
-      const catalog = opts.catalog ? await loadCatalog(opts.catalog.startsWith('/') ? opts.catalog : `${io.cwd}/${opts.catalog}`) : (await settingsFor(io, opts)).taskservs;
+      // The same default as `test env`: without --settings, --catalog, $PROVISIONING_CATALOG or the shipped one.
+      const catalog = opts.settings && !opts.catalog ? (await settingsFor(io, opts)).taskservs : (await loadEnvCatalog(opts.catalog, io.env, io.cwd)).taskservs;
       const rows = Object.values(catalog).map(({ scripts, ...t }) => ({ ...t, scripts: Object.keys(scripts).filter((k) => scripts[k as keyof typeof scripts] !== undefined) }));
       if (opts.json) return printJson(io, { taskservs: rows });
       io.out(renderTable(['NAME', 'VERSION', 'REQUIRES', 'DEPENDS ON', 'DESCRIPTION'], rows.map((t) => [t.name, t.version, t.requires, t.dependencies.join(', ') || '-', t.description])));
@@ -242,7 +244,7 @@ export function registerServerCommands(program: Command, io: Io): void {
     }
   });
 
-  const cluster = program.command('cluster').description('clusters: servers with roles');
+  const cluster = program.command('cluster');
   withSettingsOptions(
     cluster
       .command('create')

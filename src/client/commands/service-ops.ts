@@ -1,18 +1,20 @@
 /** Per-service commands: start/stop/restart one service (as platform workflows), its status, health and logs; operation checks and readiness. */
 import type { Command } from 'commander';
-import { checkPrerequisites } from '../../activities/prerequisites.js';
 import { provisioningHome } from '../../config/home.js';
 import type { PlatformOperation } from '../../workflows/platform-model.js';
 import { printJson, type Io } from '../io.js';
-import { localHealth, localStatus, platformStatus } from '../local-services.js';
 import { parsePositiveInt } from '../options.js';
 import { assertServices, registryFor } from '../registry.js';
 import { operationCommand, platformName, REGISTRY_HELP, registerLogsCommand, runOperation, withSupervision } from './platform.js';
 import { parsePositiveNumber } from '../options.js';
 import { addTemporalOptions, connect, type TemporalOptions } from '../temporal-options.js';
-import { restartNow, runningSupervisor, watchService } from '../supervision.js';
 import { UsageError } from '../../config/errors.js';
 import type { HealthCheckRecord } from '../../workflows/supervisor-model.js';
+
+// Loaded when a command runs, so `--help` and the local commands start fast.
+const localServices = () => import('../local-services.js');
+const supervision = () => import('../supervision.js');
+const prerequisites = () => import('../../activities/prerequisites.js');
 
 interface MonitorOptions extends TemporalOptions {
   interval?: number;
@@ -68,6 +70,7 @@ export function registerServiceOperations(services: Command, io: Io): void {
       const registry = await registryFor(io, opts.registry);
       assertServices(registry, [name]);
       const home = provisioningHome(io.env);
+      const { localHealth, localStatus } = await localServices();
       const [local, health] = await Promise.all([localStatus(registry.services[name]!, home), localHealth(registry.services[name]!, home)]);
       const [status] = await withSupervision(io, opts, { ...registry, services: { [name]: registry.services[name]! } }, [local]);
       if (!status) return;
@@ -101,7 +104,7 @@ export function registerServiceOperations(services: Command, io: Io): void {
     .action(async (name: string, opts: { json?: boolean; registry?: string }) => {
       const registry = await registryFor(io, opts.registry);
       assertServices(registry, [name]);
-      const health = await localHealth(registry.services[name]!, provisioningHome(io.env));
+      const health = await (await localServices()).localHealth(registry.services[name]!, provisioningHome(io.env));
       if (!health.healthy) io.exitCode = 1;
       if (opts.json) return printJson(io, health);
       io.out(
@@ -139,12 +142,12 @@ export function registerServiceOperations(services: Command, io: Io): void {
     try {
       const action = actions[0];
       if (action === 'restart') {
-        const outcome = await restartNow(client, platform, name);
+        const outcome = await (await supervision()).restartNow(client, platform, name);
         if (!outcome.healthy) io.exitCode = 1;
         return opts.json ? printJson(io, outcome) : io.out(`${outcome.healthy ? '✅' : '❌'} ${name}: ${outcome.message}`);
       }
       if (action) {
-        const handle = await runningSupervisor(client, platform, name);
+        const handle = await (await supervision()).runningSupervisor(client, platform, name);
         await handle.signal(action === 'stop' ? 'stopSupervising' : action);
         if (action === 'stop') await handle.result();
         return io.out(`${name}: ${{ pause: 'supervision paused', resume: 'supervision resumed', stop: 'no longer supervised (the service keeps running)' }[action]}`);
@@ -156,7 +159,7 @@ export function registerServiceOperations(services: Command, io: Io): void {
       const stop = () => abort.abort();
       process.once('SIGINT', stop);
       try {
-        const final = await watchService({
+        const final = await (await supervision()).watchService({
           client,
           taskQueue: opts.taskQueue,
           platform,
@@ -193,6 +196,7 @@ export function registerServiceOperations(services: Command, io: Io): void {
       const registry = await registryFor(io, opts.registry);
       const required = Object.values(registry.services).filter((s) => s.required_for.includes(operation));
       const home = provisioningHome(io.env);
+      const { localStatus } = await localServices();
       const statuses = await Promise.all(required.map((s) => localStatus(s, home)));
       const allRunning = statuses.every((s) => s.status === 'running');
       if (!allRunning) io.exitCode = 1;
@@ -218,10 +222,10 @@ export function registerServiceOperations(services: Command, io: Io): void {
     .option('--registry <file>', REGISTRY_HELP)
     .action(async (opts: { json?: boolean; registry?: string }) => {
       const registry = await registryFor(io, opts.registry);
-      const statuses = await platformStatus(registry, provisioningHome(io.env));
-      const prerequisites = new Map((await checkPrerequisites(Object.values(registry.services))).map((p) => [p.service, p]));
+      const statuses = await (await localServices()).platformStatus(registry, provisioningHome(io.env));
+      const checked = new Map((await (await prerequisites()).checkPrerequisites(Object.values(registry.services))).map((p) => [p.service, p]));
       const rows = statuses.map((s) => {
-        const pre = prerequisites.get(s.name)!;
+        const pre = checked.get(s.name)!;
         const state = s.status === 'running' ? 'running' : pre.ok ? 'ready' : 'issues';
         return { name: s.name, type: s.type, category: s.category, state, issues: pre.ok || s.status === 'running' ? [] : pre.checks.filter((c) => !c.ok).map((c) => c.message) };
       });

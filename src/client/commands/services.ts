@@ -1,6 +1,5 @@
 /** `provisioning services ...`: list, validate and dependencies of the registry. */
 import { Option, type Command } from 'commander';
-import { checkPrerequisites } from '../../activities/prerequisites.js';
 import { registryNodes } from '../../config/registry-nodes.js';
 import { printJson, type Io } from '../io.js';
 import { assertServices, registryFor } from '../registry.js';
@@ -13,7 +12,6 @@ import { REGISTRY_HELP } from './platform.js';
 export function registerServicesCommands(program: Command, io: Io): void {
   const services = program
     .command('services')
-    .description('inspect and validate the service registry')
     .addHelpText('after', '\nExamples:\n  provisioning services list --registry examples/services.toml\n  provisioning services validate\n  provisioning services dependencies api-gateway --format mermaid');
   registerServiceOperations(services, io);
 
@@ -58,6 +56,7 @@ export function registerServicesCommands(program: Command, io: Io): void {
     )
     .action(async (opts: { registry?: string; json?: boolean }) => {
       const registry = await registryFor(io, opts.registry);
+      const { checkPrerequisites } = await import('../../activities/prerequisites.js');
       const results = await checkPrerequisites(Object.values(registry.services));
       const invalid = results.filter((r) => !r.ok);
       if (invalid.length > 0) io.exitCode = 1;

@@ -27,6 +27,7 @@ import type { EnvState, RunRequest, RunResult } from '../../workflows/testenv-mo
 import { printJson, type Io } from '../io.js';
 import { parsePositiveInt } from '../options.js';
 import { renderJunit } from '../render/junit.js';
+import { nodeLine, progressChanges } from '../render/testenv-progress.js';
 import { renderTable } from '../render/table.js';
 import { addTemporalOptions, connect, webUiLink, type Connected, type TemporalOptions } from '../temporal-options.js';
 import { REAPER_SCHEDULE_ID, ensureReaperSchedule } from '../reaper-schedule.js';
@@ -185,11 +186,6 @@ function stamp(): string {
   return new Date().toISOString().slice(11, 19);
 }
 
-function nodeLine(n: EnvState['nodes'][number]): string {
-  const taskservs = n.taskservs.map((t) => `${t.name}:${t.state}`).join(' ');
-  return `${n.name}: ${n.state}${n.address ? ` ${n.address}` : ''}${taskservs ? ` [${taskservs}]` : ''}`;
-}
-
 /**
  * Prints phase and node changes until `until` holds, the environment is gone, or its
  * workflow closes; returns the last state. Polls (a pending result() long poll would keep
@@ -202,14 +198,7 @@ async function follow(io: Io, handle: WorkflowHandle, until: (s: EnvState) => bo
     const state = await handle.query<EnvState>('testenvState').catch(() => undefined);
     if (state) {
       last = state;
-      if (!quiet) {
-        const lines = [`phase ${state.phase}`, ...state.nodes.map(nodeLine)];
-        for (const line of lines) {
-          const key = line.split(':')[0]!.split(' ')[0]!;
-          if (seen.get(key) !== line) io.err(`${stamp()} ${line}`);
-          seen.set(key, line);
-        }
-      }
+      if (!quiet) for (const line of progressChanges(state, seen)) io.err(`${stamp()} ${line}`);
       if (until(state) || state.phase === 'cleaned' || state.phase === 'failed') return state;
     } else if ((await handle.describe()).status.name !== 'RUNNING') {
       return last;
@@ -346,7 +335,7 @@ function checkNodes(nodes: string[] | undefined): void {
 }
 
 export function registerTestCommands(program: Command, io: Io): void {
-  const test = program.command('test').description('containerized test environments: a taskserv, a server or a cluster in isolated containers');
+  const test = program.command('test');
 
   addCreateOptions(
     withResourceOptions(test.command('quick'), { disk: false })

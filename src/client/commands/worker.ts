@@ -1,9 +1,7 @@
 /** `provisioning worker`: a worker alone, for a Temporal server that runs elsewhere. */
 import { Option, type Command } from 'commander';
-import { Connection } from '@temporalio/client';
-import { connectSettings, connectWorker, type ConnectSettings } from '../../temporal/connection.js';
-import { ensureSearchAttributes, registerCommand } from '../../temporal/search-attributes.js';
-import { createWorker, DEFAULT_TASK_QUEUE, installWorkerLogging, LOG_LEVELS } from '../../worker/worker.js';
+import { DEFAULT_TASK_QUEUE, LOG_LEVELS } from '../../common/worker-defaults.js';
+import type { ConnectSettings } from '../../temporal/connection.js';
 import type { Io } from '../io.js';
 
 interface WorkerOptions {
@@ -17,7 +15,6 @@ interface WorkerOptions {
 export function registerWorkerCommand(program: Command, io: Io): void {
   program
     .command('worker')
-    .description('run a worker against an existing Temporal server (scale out by running more)')
     .option('--address <host:port>', 'Temporal frontend address (default: $TEMPORAL_ADDRESS, profile, localhost:7233)')
     .option('--namespace <name>', 'namespace (default: $TEMPORAL_NAMESPACE, profile, "default")')
     .option('--profile <name>', 'envconfig profile from the Temporal config file ($TEMPORAL_CONFIG_FILE)')
@@ -28,6 +25,8 @@ export function registerWorkerCommand(program: Command, io: Io): void {
       '\nTLS and API keys come from the standard variables (TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH, ...) or a profile.\n\nExamples:\n  provisioning worker\n  TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=platform provisioning worker\n  TEMPORAL_API_KEY=... provisioning worker --address my-ns.a1b2c.tmprl.cloud:7233 --namespace my-ns.a1b2c',
     )
     .action(async (opts: WorkerOptions) => {
+      const { connectWorker, createWorker, installWorkerLogging } = await import('../../worker/worker.js');
+      const { connectSettings } = await import('../../temporal/connection.js');
       installWorkerLogging(opts.logLevel);
       const settings = connectSettings({ ...opts });
       let connection;
@@ -49,6 +48,8 @@ export function registerWorkerCommand(program: Command, io: Io): void {
 
 /** A worker makes its namespace ready for the CLI's starts; where the server forbids it, it says how. */
 async function registerSearchAttributes(settings: ConnectSettings, io: Io): Promise<void> {
+  const { Connection } = await import('@temporalio/client');
+  const { ensureSearchAttributes, registerCommand } = await import('../../temporal/search-attributes.js');
   const connection = await Connection.connect(settings.connectionOptions);
   try {
     const added = await ensureSearchAttributes(connection, settings.namespace);

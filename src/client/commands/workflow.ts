@@ -42,7 +42,7 @@ async function missing<T>(id: string, work: () => Promise<T>): Promise<T> {
 }
 
 export function registerWorkflowCommands(program: Command, io: Io): void {
-  const workflow = program.command('workflow').description('find, inspect and cancel provisioning workflows');
+  const workflow = program.command('workflow');
 
   addTemporalOptions(
     workflow

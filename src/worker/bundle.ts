@@ -1,0 +1,40 @@
+/**
+ * The workflow bundle: built once by `npm run build` (dist/workflow-bundle.js), so a worker
+ * started from dist/ loads it without webpack; bundled from source otherwise.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+
+/** Where `npm run build` writes the bundle: next to dist/worker/, i.e. dist/workflow-bundle.js. */
+export const PREBUILT_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+
+/** True when this module runs compiled from dist/ (not from the TypeScript sources). */
+const compiled = import.meta.url.endsWith('.js');
+
+/** The prebuilt bundle of this build, when running from dist/ and it exists. */
+export function prebuiltBundle(): { codePath: string } | undefined {
+  return compiled && existsSync(PREBUILT_BUNDLE) ? { codePath: PREBUILT_BUNDLE } : undefined;
+}
+
+/** The workflows entry point: TypeScript sources in a checkout under tsx/vitest, compiled JS in dist/. */
+export function workflowsPath(): string {
+  for (const ext of ['.ts', '.js']) {
+    const candidate = fileURLToPath(new URL(`../workflows/index${ext}`, import.meta.url));
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('workflow sources not found next to the worker module');
+}
+
+type WebpackConfig = Parameters<NonNullable<Parameters<typeof bundleWorkflowCode>[0]['webpackConfigHook']>>[0];
+
+/** Sources use NodeNext `.js` specifiers; let webpack find the `.ts` file behind them. */
+export function resolveTsExtensions(config: WebpackConfig): WebpackConfig {
+  config.resolve = { ...config.resolve, extensionAlias: { '.js': ['.ts', '.js'] } };
+  return config;
+}
+
+/** Bundles the workflow code once; tests share one bundle between many workers. */
+export async function bundleWorkflows(): Promise<{ code: string }> {
+  return bundleWorkflowCode({ workflowsPath: workflowsPath(), webpackConfigHook: resolveTsExtensions, logger: new DefaultLogger('WARN') });
+}
