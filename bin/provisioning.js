@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The `provisioning` command. Runs the compiled CLI from dist/ (built by `npm install`);
+// The `provisioning` command. Runs the bundled CLI from dist/cli/ (built by `npm run setup` or `npm run build`);
 // PROVISIONING_FROM_SOURCE=1 runs the TypeScript sources through tsx instead (development, tests).
 import { existsSync } from 'node:fs';
 
 const fromSource = process.env.PROVISIONING_FROM_SOURCE === '1';
-const compiled = new URL('../dist/client/main.js', import.meta.url);
+const compiled = new URL('../dist/cli/main.js', import.meta.url);
 
 if (!fromSource && existsSync(compiled)) {
   await import(compiled.href);
@@ -13,6 +13,6 @@ if (!fromSource && existsSync(compiled)) {
   register();
   await import(new URL('../src/client/main.ts', import.meta.url).href);
 } else {
-  process.stderr.write('provisioning: dist/ is missing; run "npm install" (or "npm run build") in the checkout first.\n');
+  process.stderr.write('provisioning: dist/ is missing; run "npm run setup" (or "npm run build") in the checkout first.\n');
   process.exitCode = 2;
 }

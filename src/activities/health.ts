@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
-import { execa } from 'execa';
+import { exec } from '../util/exec.js';
 import type { ServiceDefinition } from '../config/registry-schema.js';
 
 export interface ProbeResult {
@@ -75,7 +75,7 @@ function probeTcp(service: ServiceDefinition, timeoutMs: number): Promise<Omit<P
 async function probeCommand(service: ServiceDefinition, timeoutMs: number): Promise<Omit<ProbeResult, 'durationMs'>> {
   const { command, expected_exit_code } = service.health_check.command!;
   const [program, ...args] = command as [string, ...string[]];
-  const result = await execa(program, args, { reject: false, timeout: timeoutMs, stdin: 'ignore', all: true });
+  const result = await exec(program, args, { reject: false, timeout: timeoutMs, stdin: 'ignore', all: true });
   if (result.timedOut) return { healthy: false, message: `command ${program} did not finish within ${timeoutMs / 1000} s` };
   if (result.failed && result.exitCode === undefined) return { healthy: false, message: `command ${program} could not run: ${result.shortMessage}` };
   const output = (result.all ?? '').trim().split('\n').slice(-1)[0] ?? '';

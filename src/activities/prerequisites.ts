@@ -4,7 +4,7 @@
  * command exist, kubectl (and helm) are installed, the remote endpoint is well formed.
  */
 import { access, constants, stat } from 'node:fs/promises';
-import { execa } from 'execa';
+import { exec } from '../util/exec.js';
 import type { DeploymentMode, ServiceDefinition } from '../config/registry-schema.js';
 import { BASE_IMAGE, findStaticBusybox } from '../docker/base-image.js';
 import { dockerClient, dockerEndpoint, imagePresent, pingDocker, type DockerPing } from '../docker/client.js';
@@ -41,7 +41,7 @@ class Environment {
 
 export async function findComposeCommand(): Promise<string[] | undefined> {
   if (which('docker')) {
-    const plugin = await execa('docker', ['compose', 'version'], { reject: false, timeout: 10_000 });
+    const plugin = await exec('docker', ['compose', 'version'], { reject: false, timeout: 10_000 });
     if (plugin.exitCode === 0) return ['docker', 'compose'];
   }
   const standalone = which('docker-compose');

@@ -118,7 +118,10 @@ export async function supervisionOf(
   platform: string,
   services: string[],
 ): Promise<Map<string, SupervisorState | undefined> | undefined> {
-  const connected = await Promise.race([connectTo().catch(() => undefined), sleep(2_000).then(() => undefined)]);
+  // The timer is cancelled once the race is decided: a pending one would keep the process alive.
+  const timer = new AbortController();
+  const connected = await Promise.race([connectTo().catch(() => undefined), sleep(2_000, undefined, { signal: timer.signal }).catch(() => undefined)]);
+  timer.abort();
   if (!connected) return undefined;
   try {
     const states = await Promise.all(services.map((s) => supervisorState(connected.client, platform, s).catch(() => undefined)));

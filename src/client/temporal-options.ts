@@ -41,6 +41,8 @@ export async function connect(io: Io, opts: TemporalOptions, { quick = false }: 
   });
   let client: Client;
   try {
+    // Nothing listening is known in a millisecond; the SDK would retry for its connect timeout.
+    if (quick) await tcpReachable(settings.address, 500);
     client = await connectClient(settings, quick ? { connectTimeoutMs: 1_000 } : {});
     await client.connection.workflowService.describeNamespace({ namespace: settings.namespace });
   } catch (err) {
@@ -50,6 +52,26 @@ export async function connect(io: Io, opts: TemporalOptions, { quick = false }: 
   }
   void io;
   return { client, settings, close: () => client.connection.close() };
+}
+
+/** Resolves when a TCP connection to host:port opens within `timeoutMs`; rejects otherwise. */
+async function tcpReachable(address: string, timeoutMs: number): Promise<void> {
+  const { connect: tcpConnect } = await import('node:net');
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(colon + 1));
+  await new Promise<void>((resolve, reject) => {
+    const socket = tcpConnect({ host, port, timeout: timeoutMs });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new Error(`no answer from ${address} within ${timeoutMs} ms`));
+    });
+    socket.once('error', (err) => reject(err));
+  });
 }
 
 /**

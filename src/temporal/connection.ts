@@ -2,7 +2,7 @@
  * Where to reach Temporal: the standard TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE /
  * TEMPORAL_API_KEY / TLS variables and envconfig profiles, with CLI flags on top.
  */
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 
 export interface ConnectionOverrides {
@@ -30,6 +30,8 @@ export function connectSettings(overrides: ConnectionOverrides = {}): ConnectSet
 }
 
 export async function connectClient(settings: ConnectSettings, { connectTimeoutMs }: { connectTimeoutMs?: number } = {}): Promise<Client> {
+  // Loaded here, not at the top: settings alone (and a failed reachability check) need no SDK.
+  const { Client, Connection } = await import('@temporalio/client');
   const connection = await Connection.connect({ ...settings.connectionOptions, ...(connectTimeoutMs ? { connectTimeout: connectTimeoutMs } : {}) });
   return new Client({ connection, namespace: settings.namespace });
 }

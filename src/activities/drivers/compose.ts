@@ -3,7 +3,7 @@
  * through execa with argv (falling back to the docker-compose program); status from
  * `ps -q` and the engine.
  */
-import { execa } from 'execa';
+import { exec } from '../../util/exec.js';
 import type { ServiceDefinition } from '../../config/registry-schema.js';
 import { dockerClient } from '../../docker/client.js';
 import { findComposeCommand } from '../prerequisites.js';
@@ -14,7 +14,7 @@ async function compose(service: ServiceDefinition, args: string[], timeoutSecond
   const command = await findComposeCommand();
   if (!command) throw new ServiceConfigError('neither "docker compose" nor "docker-compose" is available');
   const [program, ...prefix] = command as [string, ...string[]];
-  const result = await execa(program, [...prefix, '-f', spec.compose_file, '-p', spec.project_name, ...args], {
+  const result = await exec(program, [...prefix, '-f', spec.compose_file, '-p', spec.project_name, ...args], {
     reject: false,
     timeout: timeoutSeconds * 1000,
   });

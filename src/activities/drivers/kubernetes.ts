@@ -3,7 +3,7 @@
  * namespace, readiness from `kubectl rollout status` bounded by the start timeout, and
  * delete (or helm uninstall) on stop. All through execa with argv.
  */
-import { execa } from 'execa';
+import { exec } from '../../util/exec.js';
 import type { KubernetesDeployment, ServiceDefinition } from '../../config/registry-schema.js';
 import { which } from '../../util/which.js';
 import { ServiceConfigError, type ServiceDriver } from './types.js';
@@ -27,7 +27,7 @@ export function kubernetesCommands(spec: KubernetesDeployment, timeoutSeconds: n
 async function run(argv: string[], timeoutSeconds = 120) {
   const [program, ...args] = argv as [string, ...string[]];
   if (!which(program)) throw new ServiceConfigError(`${program} is not installed (not on PATH)`);
-  const result = await execa(program, args, { reject: false, timeout: timeoutSeconds * 1000 });
+  const result = await exec(program, args, { reject: false, timeout: timeoutSeconds * 1000 });
   return result;
 }
 

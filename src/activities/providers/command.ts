@@ -3,7 +3,7 @@
  * {infra}, {server}, {settings}, {taskserv} and {script} replaced, never through a shell —
  * the bridge to existing provisioning scripts (a Nushell CLI, Terraform, a cloud CLI).
  */
-import { execa } from 'execa';
+import { exec } from '../../util/exec.js';
 import { ServiceConfigError } from '../drivers/types.js';
 import type { Provider, ServerContext } from './types.js';
 
@@ -16,7 +16,7 @@ async function run(ctx: ServerContext, kind: 'create' | 'delete' | 'exists' | 'e
   if (!spec) throw new ServiceConfigError('provider "command" has no commands in the settings');
   const argv = fillTemplate(spec[kind], { infra: ctx.settings.infra, server: ctx.server.hostname, settings: ctx.settings.source, ...extra });
   const [program, ...args] = argv as [string, ...string[]];
-  const result = await execa(program, args, { reject: false, all: true, env, timeout: 30 * 60_000 });
+  const result = await exec(program, args, { reject: false, all: true, env, timeout: 30 * 60_000 });
   return { argv, exitCode: result.exitCode ?? -1, output: result.all ?? '' };
 }
 

@@ -80,9 +80,16 @@ interface StatusOptions extends TemporalOptions {
 
 export type SupervisedStatus = LocalStatus & { restarts: number | null; supervision: string | null };
 
+/** Each service's supervisor state; undefined when Temporal does not answer (then the SDK is not even loaded). */
+async function supervisionStates(io: Io, opts: TemporalOptions, platform: string, services: string[]) {
+  const connected = await connect(io, opts, { quick: true }).catch(() => undefined);
+  if (!connected) return undefined;
+  return (await supervision()).supervisionOf(() => Promise.resolve(connected), platform, services);
+}
+
 /** Adds each service's restart count and supervisor status; null when Temporal does not answer. */
 export async function withSupervision(io: Io, opts: StatusOptions, registry: Registry, statuses: LocalStatus[]): Promise<SupervisedStatus[]> {
-  const states = await (await supervision()).supervisionOf(() => connect(io, opts, { quick: true }), platformName(io, opts.platform), Object.keys(registry.services));
+  const states = await supervisionStates(io, opts, platformName(io, opts.platform), Object.keys(registry.services));
   return statuses.map((s) => {
     const state = states?.get(s.name);
     return { ...s, restarts: states ? (state?.restarts ?? 0) : null, supervision: states ? (state?.status ?? 'not supervised') : null };
@@ -162,7 +169,7 @@ export function registerPlatformCommands(program: Command, io: Io): void {
       const { localHealth } = await localServices();
       const [probed, states] = await Promise.all([
         Promise.all(Object.values(registry.services).map((s) => localHealth(s, home))),
-        (await supervision()).supervisionOf(() => connect(io, opts, { quick: true }), platformName(io, opts.platform), names),
+        supervisionStates(io, opts, platformName(io, opts.platform), names),
       ]);
       const results = probed.map((r) => (states?.get(r.name)?.status === 'restarting' ? { ...r, status: 'restarting' as const } : r));
       const count = (status: string) => results.filter((r) => r.status === status).length;
