@@ -6,7 +6,11 @@
  * loads ~220 ES modules (all its locales) unbundled, about 80 ms of every command. The SDK,
  * dockerode and execa stay external: they load only in the commands that use them.
  */
+import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
+
+// Chunk names carry content hashes: clear the old ones so dist/ holds one build.
+await rm('dist/cli', { recursive: true, force: true });
 
 await build({
   entryPoints: ['src/client/main.ts'],
