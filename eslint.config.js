@@ -35,7 +35,7 @@ export default tseslint.config(
     files: [
       'src/workflows/**/*.ts',
       'src/graph/**/*.ts',
-      'src/common/**/*.ts',
+      'src/model/**/*.ts',
       'src/config/{registry-schema,registry-nodes,fields,ports,suggest,errors,expand,issues}.ts',
     ],
     rules: {
@@ -69,6 +69,25 @@ export default tseslint.config(
         { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
         { name: 'setInterval', message: 'Use sleep() from @temporalio/workflow in a loop.' },
         { name: 'process', message: 'No process access in workflow code.' },
+      ],
+    },
+  },
+  {
+    // The model is the bottom layer's vocabulary: nothing above it (workflows, activities, front ends).
+    files: ['src/model/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [...nodeBuiltins, ...ioModules].map((name) => ({ name, message: 'The model is pure: no Node built-ins or I/O modules.' })),
+          patterns: [
+            {
+              group: ['**/workflows/**', '**/activities/**', '**/activities', '**/worker/**', '**/client/**', '**/docker/**', '**/temporal/**', '**/util/**'],
+              message: 'src/model/ is below every other layer: it may import only graph/ and types of the pure config schemas.',
+            },
+            { group: ['**/config/**'], allowTypeImports: true, message: 'src/model/ may take only types from config/ (the zod schemas).' },
+          ],
+        },
       ],
     },
   },

@@ -11,7 +11,7 @@ import proto from '@temporalio/proto';
 import { execa, type ResultPromise } from 'execa';
 import type { ServiceDefinition } from '../../src/config/registry-schema.js';
 import type { serviceSupervisor } from '../../src/workflows/supervisor.js';
-import { supervisorId, type SupervisorState } from '../../src/workflows/supervisor-model.js';
+import { supervisorId, type SupervisorState } from '../../src/model/supervisor.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
 const STOP_GRACE_MS = 10_000;

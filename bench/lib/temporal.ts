@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { criticalPath } from '../../src/graph/index.js';
 import { platformStart } from '../../src/workflows/index.js';
-import type { PlatformResult } from '../../src/workflows/platform-model.js';
+import type { PlatformResult } from '../../src/model/platform.js';
 import { benchRegistry, graphNodes, type Shape } from './dag.js';
 import { startBenchTemporal } from './harness.js';
 import { allocatePorts, withHome } from './procs.js';

@@ -12,7 +12,7 @@ import { type Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { EnvironmentPlan } from '../../src/config/testenv-schema.js';
-import type { EnvState, RunResult } from '../../src/workflows/testenv-model.js';
+import type { EnvState, RunResult } from '../../src/model/testenv.js';
 import { startBenchTemporal } from './harness.js';
 import { PHASES, type Breakdown, type MethodRun } from './testenv-common.js';
 

@@ -1,7 +1,7 @@
 /** Activities of service supervision: one health check, and ending a supervisor before a deliberate stop. */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { HealthCheckRecord } from '../workflows/supervisor-model.js';
+import { stopSupervisingSignal, type HealthCheckRecord } from '../model/supervisor.js';
 import { driverFor } from './drivers/index.js';
 import { probeHealth } from './health.js';
 import type { ServiceInput } from './platform.js';
@@ -30,7 +30,7 @@ export async function checkService({ service, home }: ServiceInput): Promise<Hea
 export async function endSupervisor({ workflowId }: { workflowId: string }): Promise<'ended' | 'not-supervised'> {
   const handle = Context.current().client.workflow.getHandle(workflowId);
   try {
-    await handle.signal('stopSupervising');
+    await handle.signal(stopSupervisingSignal);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return 'not-supervised';
     throw err;

@@ -16,7 +16,7 @@ import { networkName, type EnvironmentPlan, type EnvNode } from '../config/teste
 import { BASE_IMAGE, ensureBaseImage } from '../docker/base-image.js';
 import { dockerClient, imagePresent, inspectContainer, isNotFound } from '../docker/client.js';
 import { DockerFrames } from '../docker/logs.js';
-import type { RunRequest, TestResult } from '../workflows/testenv-model.js';
+import type { RunRequest, TestResult } from '../model/testenv.js';
 import { MANAGED_LABEL } from './drivers/docker.js';
 import { withHeartbeat } from './platform.js';
 

@@ -6,11 +6,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { OPERATION, TARGETS } from '../common/search-attributes.js';
+import { OPERATION, TARGETS } from '../model/search-attributes.js';
 import { isUnknownSearchAttribute, registerCommand } from '../temporal/search-attributes.js';
 import type { Registry } from '../config/registry-schema.js';
 import type { platformRestart, platformStart, platformStop } from '../workflows/platform.js';
-import type { PlatformOperation, PlatformProgress, PlatformResult } from '../workflows/platform-model.js';
+import { progressQuery, type PlatformOperation, type PlatformProgress, type PlatformResult } from '../model/platform.js';
 import { printJson, type Io } from './io.js';
 import { progressLine, renderProgress, renderResult } from './render/platform.js';
 import { connect, webUiLink, type TemporalOptions } from './temporal-options.js';
@@ -79,7 +79,7 @@ export async function runPlatformOperation(io: Io, run: PlatformRun): Promise<Pl
     const view = run.json ? undefined : io.isTTY ? new LiveView(io) : new LineView(io);
     while (!finished) {
       try {
-        view?.update(await handle.query<PlatformProgress>('progress'));
+        view?.update(await handle.query(progressQuery));
       } catch {
         // Not yet picked up by a worker; keep waiting.
       }

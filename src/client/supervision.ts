@@ -6,7 +6,7 @@ import type { WatchProgress } from '../activities/supervision.js';
 import { UsageError } from '../config/errors.js';
 import type { ServiceDefinition } from '../config/registry-schema.js';
 import type { serviceSupervisor } from '../workflows/supervisor.js';
-import { supervisorId, type HealthCheckRecord, type RestartOutcome, type SupervisorState } from '../workflows/supervisor-model.js';
+import { restartNowUpdate, supervisorId, supervisorStateQuery, type HealthCheckRecord, type RestartOutcome, type SupervisorState } from '../model/supervisor.js';
 
 /**
  * Checks of the watch activity that is running now: the supervisor records them when the
@@ -26,7 +26,7 @@ export async function supervisorState(client: Client, platform: string, service:
   try {
     const description = await handle.describe();
     if (description.status.name !== 'RUNNING') return undefined;
-    return await handle.query<SupervisorState>('supervisorState');
+    return await handle.query(supervisorStateQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
@@ -53,7 +53,7 @@ export async function runningSupervisor(client: Client, platform: string, servic
 
 export async function restartNow(client: Client, platform: string, service: string): Promise<RestartOutcome> {
   const handle = await runningSupervisor(client, platform, service);
-  return handle.executeUpdate<RestartOutcome, []>('restartNow');
+  return handle.executeUpdate(restartNowUpdate);
 }
 
 export interface WatchOptions {
@@ -87,7 +87,7 @@ export async function watchService(options: WatchOptions): Promise<SupervisorSta
   let state: SupervisorState | undefined;
   while (!options.signal.aborted) {
     try {
-      state = await handle.query<SupervisorState>('supervisorState');
+      state = await handle.query(supervisorStateQuery);
     } catch {
       state = undefined;
     }

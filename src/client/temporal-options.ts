@@ -1,7 +1,7 @@
 /** Connection options shared by every command that talks to Temporal. */
 import { Option, type Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import { DEFAULT_TASK_QUEUE } from '../common/worker-defaults.js';
+import { DEFAULT_TASK_QUEUE } from '../model/worker-defaults.js';
 import type { ConnectSettings } from '../temporal/connection.js';
 import { devUiUrl } from '../temporal/dev-state.js';
 import type { Io } from './io.js';

@@ -9,7 +9,7 @@ import { Connection } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
 import { UsageError } from '../config/errors.js';
 import type { Env } from '../config/registry.js';
-import { searchAttributeFlags } from '../common/search-attributes.js';
+import { searchAttributeFlags } from '../model/search-attributes.js';
 import { isPortFree } from '../util/net.js';
 import { resolveTemporalCli } from './cli-binary.js';
 

@@ -6,7 +6,7 @@
  */
 import proto from '@temporalio/proto';
 import type { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../common/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../model/search-attributes.js';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 const INDEXED_TYPE: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {

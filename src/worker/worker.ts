@@ -4,7 +4,7 @@
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundleOption } from '@temporalio/worker';
 import * as activities from '../activities/index.js';
-import { DEFAULT_TASK_QUEUE } from '../common/worker-defaults.js';
+import { DEFAULT_TASK_QUEUE } from '../model/worker-defaults.js';
 import type { ConnectSettings } from '../temporal/connection.js';
 import { prebuiltBundle, resolveTsExtensions, workflowsPath } from './bundle.js';
 

@@ -9,7 +9,6 @@
  */
 import {
   ApplicationFailure,
-  defineQuery,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
@@ -25,15 +24,14 @@ import {
   OK_STATES,
   type PlatformInput,
   type PlatformOperation,
+  progressQuery,
   type PlatformProgress,
   type PlatformResult,
   type ServiceProgress,
   type StopRefusal,
-} from './platform-model.js';
+} from '../model/platform.js';
 import { serviceSupervisor } from './supervisor.js';
-import { supervisorId } from './supervisor-model.js';
-
-export const progressQuery = defineQuery<PlatformProgress>('progress');
+import { supervisorId } from '../model/supervisor.js';
 
 const DEFAULT_GRACE_SECONDS = 10;
 

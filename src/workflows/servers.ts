@@ -5,13 +5,15 @@
  * Check mode returns the plan and changes nothing. With on_failure = rollback a failed
  * server is deleted. Also serverDelete, taskservCreate and clusterCreate.
  */
-import { ApplicationFailure, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
 import { failureMessage } from './failure-message.js';
 import type { ServerSpec, Settings } from '../config/settings-schema.js';
 import { platformStart } from './platform.js';
 import {
   selectServers,
+  serverCreateProgressQuery,
+  serverProgressQuery,
   serverWorkflowId,
   taskservOrder,
   type RequiredService,
@@ -20,10 +22,8 @@ import {
   type ServerCreateResult,
   type ServerProgress,
   type TaskservProgress,
-} from './servers-model.js';
+} from '../model/servers.js';
 
-export const serverProgressQuery = defineQuery<ServerProgress>('serverProgress');
-export const serverCreateProgressQuery = defineQuery<ServerCreateProgress>('serverCreateProgress');
 
 const acts = proxyActivities<typeof activities>({
   startToCloseTimeout: '30 minutes',

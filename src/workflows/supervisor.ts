@@ -13,9 +13,6 @@ import {
   condition,
   isCancellation,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -25,19 +22,19 @@ import { failureMessage } from './failure-message.js';
 import {
   initialState,
   MAX_CHECKS,
+  pauseSignal,
   restartBackoffMs,
+  restartNowUpdate,
+  resumeSignal,
   RESTART_WINDOW_MS,
+  stopSupervisingSignal,
+  supervisorStateQuery,
   type HealthCheckRecord,
   type RestartOutcome,
   type SupervisorInput,
   type SupervisorState,
-} from './supervisor-model.js';
+} from '../model/supervisor.js';
 
-export const supervisorStateQuery = defineQuery<SupervisorState>('supervisorState');
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const stopSupervisingSignal = defineSignal('stopSupervising');
-export const restartNowUpdate = defineUpdate<RestartOutcome>('restartNow');
 
 const DEFAULT_HISTORY_LIMIT = 2_000;
 /** A watch reports back at least this often, so the recorded checks stay recent. */

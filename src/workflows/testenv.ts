@@ -12,9 +12,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -24,12 +21,8 @@ import {
 import type * as activities from '../activities/index.js';
 import { failureMessage } from './failure-message.js';
 import type { EnvironmentPlan, EnvNode } from '../config/testenv-schema.js';
-import { acceptsRuns, initialState, installWaves, type EnvState, type NodeView, type RunRequest, type RunResult, type TestResult } from './testenv-model.js';
+import { acceptsRuns, cleanupSignal, initialState, installWaves, runUpdate, startSignal, testenvStateQuery, type EnvState, type NodeView, type RunRequest, type TestResult } from '../model/testenv.js';
 
-export const testenvStateQuery = defineQuery<EnvState>('testenvState');
-export const cleanupSignal = defineSignal<[]>('cleanup');
-export const startSignal = defineSignal<[]>('start');
-export const runUpdate = defineUpdate<RunResult, [RunRequest]>('run');
 
 /** Activities that create resources are waited for on cancel, so cleanup sees what they made. */
 const setup = proxyActivities<typeof activities>({

@@ -21,8 +21,8 @@ import {
   serviceSupervisor,
   taskservCreate,
 } from '../../src/workflows/index.js';
-import { supervisorId, type SupervisorState } from '../../src/workflows/supervisor-model.js';
-import type { EnvState, RunRequest, RunResult } from '../../src/workflows/testenv-model.js';
+import { supervisorId, type SupervisorState } from '../../src/model/supervisor.js';
+import type { EnvState, RunRequest, RunResult } from '../../src/model/testenv.js';
 import { scratchDir } from '../support/cli.js';
 import { recordHistory } from '../support/histories.js';
 import { testPlatform } from '../support/services.js';

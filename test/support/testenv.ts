@@ -4,7 +4,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { loadCatalog } from '../../src/config/settings.js';
 import { environmentRequestSchema, planEnvironment, type EnvironmentPlan } from '../../src/config/testenv-schema.js';
 import { dockerClient } from '../../src/docker/client.js';
-import type { EnvPhase, EnvState } from '../../src/workflows/testenv-model.js';
+import type { EnvPhase, EnvState } from '../../src/model/testenv.js';
 import { uniqueId } from './temporal.js';
 
 export const exampleCatalog = path.resolve(import.meta.dirname, '../../examples/taskservs');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { progressChanges } from '../../src/client/render/testenv-progress.js';
-import type { EnvState } from '../../src/workflows/testenv-model.js';
+import type { EnvState } from '../../src/model/testenv.js';
 
 const node = (name: string, state: EnvState['nodes'][number]['state'], seq: number): EnvState['nodes'][number] => ({
   name,

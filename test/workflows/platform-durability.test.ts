@@ -6,7 +6,7 @@ import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import type { PlatformProgress, PlatformResult } from '../../src/workflows/platform-model.js';
+import type { PlatformProgress, PlatformResult } from '../../src/model/platform.js';
 import { platformStart } from '../../src/workflows/index.js';
 import { cli } from '../support/cli.js';
 import { runningServices, testPlatform, type TestPlatform } from '../support/services.js';

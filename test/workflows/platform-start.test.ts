@@ -3,7 +3,7 @@
  * order, parallelism, failure isolation, pre-flight, stop safety.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PlatformResult, ServiceProgress } from '../../src/workflows/platform-model.js';
+import type { PlatformResult, ServiceProgress } from '../../src/model/platform.js';
 import { platformRestart, platformStart, platformStop } from '../../src/workflows/index.js';
 import { runningServices, testPlatform, type ProcessSpec, type TestPlatform } from '../support/services.js';
 import { expectReplays, testClient, uniqueId, withWorker } from '../support/temporal.js';

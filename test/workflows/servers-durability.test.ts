@@ -10,7 +10,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import type { Settings } from '../../src/config/settings-schema.js';
 import { dockerClient } from '../../src/docker/client.js';
 import { clusterCreate, serverCreate } from '../../src/workflows/index.js';
-import type { ServerCreateProgress, ServerProgress } from '../../src/workflows/servers-model.js';
+import type { ServerCreateProgress, ServerProgress } from '../../src/model/servers.js';
 import { scratchDir } from '../support/cli.js';
 import { dockerAvailable } from '../support/docker.js';
 import { runningServices, testPlatform } from '../support/services.js';

@@ -9,7 +9,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import type { Settings } from '../../src/config/settings-schema.js';
 import { dockerClient } from '../../src/docker/client.js';
 import { serverCreate, serverDelete, taskservCreate } from '../../src/workflows/index.js';
-import type { ServerCreateResult } from '../../src/workflows/servers-model.js';
+import type { ServerCreateResult } from '../../src/model/servers.js';
 import { scratchDir } from '../support/cli.js';
 import { dockerAvailable } from '../support/docker.js';
 import { expectReplays, testClient, uniqueId, withWorker } from '../support/temporal.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as activities from '../../src/activities/index.js';
 import { loadTopologies } from '../../src/config/testenv.js';
 import { dockerClient } from '../../src/docker/client.js';
-import type { EnvState, RunRequest, RunResult } from '../../src/workflows/testenv-model.js';
+import type { EnvState, RunRequest, RunResult } from '../../src/model/testenv.js';
 import { dockerAvailable } from '../support/docker.js';
 import { expectReplays, testClient, withWorker } from '../support/temporal.js';
 import { envResources, forceRemove, phase, planFor, startEnv, waitFor } from '../support/testenv.js';

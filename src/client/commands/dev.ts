@@ -5,7 +5,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { DEFAULT_TASK_QUEUE, LOG_LEVELS } from '../../common/worker-defaults.js';
+import { DEFAULT_TASK_QUEUE, LOG_LEVELS } from '../../model/worker-defaults.js';
 import { provisioningHome } from '../../config/home.js';
 import type { DevServer } from '../../temporal/dev-server.js';
 import { removeDevState, writeDevState } from '../../temporal/dev-state.js';

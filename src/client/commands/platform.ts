@@ -4,7 +4,7 @@ import { UsageError } from '../../config/errors.js';
 import { dnsLabelProblem } from '../../config/fields.js';
 import { provisioningHome } from '../../config/home.js';
 import type { Registry } from '../../config/registry-schema.js';
-import type { PlatformOperation } from '../../workflows/platform-model.js';
+import type { PlatformOperation } from '../../model/platform.js';
 import { printJson, type Io } from '../io.js';
 import type { LocalStatus } from '../local-services.js';
 import { parsePositiveInt, parsePositiveNumber } from '../options.js';

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { OPERATION, TARGETS } from '../../common/search-attributes.js';
+import { OPERATION, TARGETS } from '../../model/search-attributes.js';
 import { findRegistry } from '../../config/discovery.js';
 import { UsageError } from '../../config/errors.js';
 import { provisioningHome } from '../../config/home.js';
@@ -14,7 +14,7 @@ import { loadSettings } from '../../config/settings.js';
 import { loadEnvCatalog } from '../../config/testenv.js';
 import { suggestionFix } from '../../config/suggest.js';
 import { dockerClient, overlappingNetwork } from '../../docker/client.js';
-import type { ServerCreateProgress, ServerCreateResult, ServerProgress } from '../../workflows/servers-model.js';
+import { serverCreateProgressQuery, serverProgressQuery, type ServerCreateResult, type ServerProgress } from '../../model/servers.js';
 import { printJson, type Io } from '../io.js';
 import { renderTable } from '../render/table.js';
 import { addTemporalOptions, connect, webUiLink, type TemporalOptions } from '../temporal-options.js';
@@ -83,9 +83,9 @@ async function follow(io: Io, client: Client, workflowId: string, json: boolean)
   const seen = new Map<string, string>();
   while (!done) {
     if (!json) {
-      const view = await handle.query<ServerCreateProgress>('serverCreateProgress').catch(() => undefined);
+      const view = await handle.query(serverCreateProgressQuery).catch(() => undefined);
       for (const server of view?.servers ?? []) {
-        const detail = await client.workflow.getHandle(server.workflowId).query<ServerProgress>('serverProgress').catch(() => undefined);
+        const detail = await client.workflow.getHandle(server.workflowId).query(serverProgressQuery).catch(() => undefined);
         const line = detail ? serverLine(detail) : `… ${server.hostname}: ${server.state}`;
         if (seen.get(server.hostname) !== line) io.out(`${new Date().toISOString().slice(11, 19)} ${line}`);
         seen.set(server.hostname, line);

@@ -1,7 +1,7 @@
 /** Per-service commands: start/stop/restart one service (as platform workflows), its status, health and logs; operation checks and readiness. */
 import type { Command } from 'commander';
 import { provisioningHome } from '../../config/home.js';
-import type { PlatformOperation } from '../../workflows/platform-model.js';
+import type { PlatformOperation } from '../../model/platform.js';
 import { printJson, type Io } from '../io.js';
 import { parsePositiveInt } from '../options.js';
 import { assertServices, registryFor } from '../registry.js';
@@ -9,7 +9,7 @@ import { operationCommand, platformName, REGISTRY_HELP, registerLogsCommand, run
 import { parsePositiveNumber } from '../options.js';
 import { addTemporalOptions, connect, type TemporalOptions } from '../temporal-options.js';
 import { UsageError } from '../../config/errors.js';
-import type { HealthCheckRecord } from '../../workflows/supervisor-model.js';
+import type { HealthCheckRecord } from '../../model/supervisor.js';
 
 // Loaded when a command runs, so `--help` and the local commands start fast.
 const localServices = () => import('../local-services.js');
@@ -148,7 +148,8 @@ export function registerServiceOperations(services: Command, io: Io): void {
       }
       if (action) {
         const handle = await (await supervision()).runningSupervisor(client, platform, name);
-        await handle.signal(action === 'stop' ? 'stopSupervising' : action);
+        const { pauseSignal, resumeSignal, stopSupervisingSignal } = await import('../../model/supervisor.js');
+        await handle.signal({ pause: pauseSignal, resume: resumeSignal, stop: stopSupervisingSignal }[action]);
         if (action === 'stop') await handle.result();
         return io.out(`${name}: ${{ pause: 'supervision paused', resume: 'supervision resumed', stop: 'no longer supervised (the service keeps running)' }[action]}`);
       }

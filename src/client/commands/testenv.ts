@@ -13,7 +13,7 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import type Docker from 'dockerode';
-import { OPERATION, TARGETS } from '../../common/search-attributes.js';
+import { OPERATION, TARGETS } from '../../model/search-attributes.js';
 import { ConfigError, UsageError } from '../../config/errors.js';
 import { dnsLabelProblem, DNS_LABEL_FIX } from '../../config/fields.js';
 import { parseTomlText } from '../../config/registry.js';
@@ -23,7 +23,7 @@ import { DEFAULT_BASE_IMAGE, ENV_ID, parseDuration, testenvWorkflowId, type Envi
 import { loadEnvCatalog, loadTopologies, planFromRequest } from '../../config/testenv.js';
 import { dockerClient, imagePresent, overlappingNetwork, pingDocker } from '../../docker/client.js';
 import { DockerFrames, demuxDockerLogs } from '../../docker/logs.js';
-import type { EnvState, RunRequest, RunResult } from '../../workflows/testenv-model.js';
+import { cleanupSignal, runUpdate, startSignal, testenvStateQuery, type EnvState, type RunResult } from '../../model/testenv.js';
 import { printJson, type Io } from '../io.js';
 import { parsePositiveInt } from '../options.js';
 import { renderJunit } from '../render/junit.js';
@@ -195,7 +195,7 @@ async function follow(io: Io, handle: WorkflowHandle, until: (s: EnvState) => bo
   const seen = new Map<string, string>();
   let last: EnvState | undefined;
   for (;;) {
-    const state = await handle.query<EnvState>('testenvState').catch(() => undefined);
+    const state = await handle.query(testenvStateQuery).catch(() => undefined);
     if (state) {
       last = state;
       if (!quiet) for (const line of progressChanges(state, seen)) io.err(`${stamp()} ${line}`);
@@ -371,11 +371,11 @@ export function registerTestCommands(program: Command, io: Io): void {
       let result: RunResult | undefined;
       let error: string | undefined;
       try {
-        result = await handle.executeUpdate<RunResult, [RunRequest]>('run', { args: [{}] });
+        result = await handle.executeUpdate(runUpdate, { args: [{}] });
       } catch (err) {
         error = failureMessage(err);
         // Whatever went wrong, the environment goes: quick never leaves one behind.
-        await handle.signal('cleanup').catch(() => undefined);
+        await handle.signal(cleanupSignal).catch(() => undefined);
       }
       await progress;
       let final: EnvState | undefined;
@@ -489,7 +489,7 @@ export function registerTestCommands(program: Command, io: Io): void {
       const rows: Array<{ id: string; status: string; startTime: string; phase?: string; type?: string; subject?: string; nodes?: string[]; expiresAt?: string }> = [];
       for await (const w of client.workflow.list({ query })) {
         const id = w.workflowId.replace(/^testenv\//, '');
-        const state = w.status.name === 'RUNNING' ? await client.workflow.getHandle(w.workflowId).query<EnvState>('testenvState').catch(() => undefined) : undefined;
+        const state = w.status.name === 'RUNNING' ? await client.workflow.getHandle(w.workflowId).query(testenvStateQuery).catch(() => undefined) : undefined;
         rows.push({ id, status: w.status.name, startTime: w.startTime.toISOString(), ...(state ? { phase: state.phase, type: state.type, subject: state.subject, nodes: state.nodes.map((n) => n.name), expiresAt: new Date(state.expiresAt).toISOString() } : {}) });
         if (rows.length >= opts.limit) break;
       }
@@ -511,7 +511,7 @@ export function registerTestCommands(program: Command, io: Io): void {
     const { client, settings, close } = await connect(io, opts);
     try {
       const { handle, status } = await environmentHandle(client, id, false);
-      const state = status === 'RUNNING' ? await handle.query<EnvState>('testenvState') : (await closedState(handle)).state;
+      const state = status === 'RUNNING' ? await handle.query(testenvStateQuery) : (await closedState(handle)).state;
       if (opts.json) return printJson(io, { status, ...(state ?? { id }) });
       io.out(state ? `${summary(state, webUiLink(io.env, settings, testenvWorkflowId(id)))}${state.lastRun ? `\nLast run:\n${runLines(state.lastRun)}` : ''}` : `Environment ${id}: workflow ${status.toLowerCase()}, no state recorded.`);
     } finally {
@@ -529,7 +529,7 @@ export function registerTestCommands(program: Command, io: Io): void {
     const { client, close } = await connect(io, opts);
     try {
       const { handle } = await environmentHandle(client, id, true);
-      await handle.signal('start');
+      await handle.signal(startSignal);
       const state = await follow(io, handle, (s) => s.phase === 'ready', false);
       if (state?.phase !== 'ready') io.exitCode = 1;
       if (state) io.out(summary(state));
@@ -553,12 +553,12 @@ export function registerTestCommands(program: Command, io: Io): void {
     const { client, close } = await connect(io, opts);
     try {
       const { handle } = await environmentHandle(client, id, true);
-      const state = await handle.query<EnvState>('testenvState');
+      const state = await handle.query(testenvStateQuery);
       const known = state.nodes.map((n) => n.name);
       for (const n of opts.node ?? []) if (!known.includes(n)) throw new UsageError(`environment ${id} has no node "${n}"`, suggestionFix(n, known, 'node'));
       let result: RunResult;
       try {
-        result = await handle.executeUpdate<RunResult, [RunRequest]>('run', { args: [{ ...(opts.node ? { nodes: opts.node } : {}), ...(command.length > 0 ? { command } : {}) }] });
+        result = await handle.executeUpdate(runUpdate, { args: [{ ...(opts.node ? { nodes: opts.node } : {}), ...(command.length > 0 ? { command } : {}) }] });
       } catch (err) {
         throw updateError(err, id);
       }
@@ -654,7 +654,7 @@ export function registerTestCommands(program: Command, io: Io): void {
         if (opts.json) return printJson(io, { id, status, removed: mine ? { containers: mine.containers, networks: mine.networks } : null });
         return io.out(`Environment ${id} (workflow ${status.toLowerCase()}) left ${left} containers and ${leftNetworks} networks; ${mine ? `removed ${mine.containers} containers, ${mine.networks} networks` : 'the reaper did not remove them (another Temporal server owns them)'}.`);
       }
-      await handle.signal('cleanup');
+      await handle.signal(cleanupSignal);
       if (!opts.wait) return void (opts.json ? printJson(io, { id, signalled: true }) : io.out(`Cleanup of ${id} requested.`));
       const { state } = await closedState(handle);
       if (opts.json) return printJson(io, { id, removed: state?.removed ?? null });

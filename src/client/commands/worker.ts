@@ -1,6 +1,6 @@
 /** `provisioning worker`: a worker alone, for a Temporal server that runs elsewhere. */
 import { Option, type Command } from 'commander';
-import { DEFAULT_TASK_QUEUE, LOG_LEVELS } from '../../common/worker-defaults.js';
+import { DEFAULT_TASK_QUEUE, LOG_LEVELS } from '../../model/worker-defaults.js';
 import type { ConnectSettings } from '../../temporal/connection.js';
 import type { Io } from '../io.js';
 

@@ -1,7 +1,7 @@
 /** `provisioning workflow ...`: find, inspect and cancel the project's workflows through Temporal visibility. */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
-import { OPERATION, TARGETS } from '../../common/search-attributes.js';
+import { OPERATION, TARGETS } from '../../model/search-attributes.js';
 import { UsageError } from '../../config/errors.js';
 import { printJson, type Io } from '../io.js';
 import { parsePositiveInt } from '../options.js';

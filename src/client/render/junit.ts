@@ -1,5 +1,5 @@
 /** JUnit XML for CI: one testsuite per node, one testcase per test. Pure. */
-import type { TestResult } from '../../workflows/testenv-model.js';
+import type { TestResult } from '../../model/testenv.js';
 
 function xml(text: string): string {
   // Characters XML 1.0 forbids are dropped; the five specials are escaped.

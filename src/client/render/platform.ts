@@ -1,5 +1,5 @@
 /** How platform progress and results read on a terminal. Pure. */
-import type { PlatformProgress, PlatformResult, ServiceProgress } from '../../workflows/platform-model.js';
+import type { PlatformProgress, PlatformResult, ServiceProgress } from '../../model/platform.js';
 
 const ICON: Record<ServiceProgress['state'], string> = {
   pending: '…',

@@ -1,5 +1,5 @@
 /** Live progress of a test environment: the phase and node lines that changed since the last poll, in the order they happened. */
-import type { EnvState } from '../../workflows/testenv-model.js';
+import type { EnvState } from '../../model/testenv.js';
 
 export function nodeLine(n: EnvState['nodes'][number]): string {
   const taskservs = n.taskservs.map((t) => `${t.name}:${t.state}`).join(' ');

@@ -1,4 +1,5 @@
 /** Inputs, state and results of the per-service supervisor workflow. Pure; the CLI reads them too. */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ServiceDefinition } from '../config/registry-schema.js';
 
 /** Workflow id of a service's supervisor: one per service and platform. */
@@ -74,3 +75,10 @@ export function restartBackoffMs(n: number): number {
 export function initialState(service: string): SupervisorState {
   return { service, status: 'starting', paused: false, restarts: 0, recentRestarts: [], consecutiveFailures: 0, checks: [], generation: 0 };
 }
+
+// The messages of the workflow, defined once: the workflow sets their handlers, the front ends call them.
+export const supervisorStateQuery = defineQuery<SupervisorState>('supervisorState');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const stopSupervisingSignal = defineSignal('stopSupervising');
+export const restartNowUpdate = defineUpdate<RestartOutcome>('restartNow');

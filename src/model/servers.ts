@@ -1,4 +1,5 @@
 /** Inputs, progress and results of the server workflows. Pure; the CLI reads them too. */
+import { defineQuery } from '@temporalio/workflow';
 import type { Registry } from '../config/registry-schema.js';
 import type { ServerSpec, Settings } from '../config/settings-schema.js';
 import { startupOrder } from '../graph/order.js';
@@ -82,3 +83,7 @@ export function selectServers(settings: Settings, hostnames?: readonly string[])
   if (!hostnames || hostnames.length === 0) return settings.servers;
   return hostnames.map((h) => settings.servers.find((s) => s.hostname === h)!);
 }
+
+// The messages of the workflow, defined once: the workflow sets their handlers, the front ends call them.
+export const serverProgressQuery = defineQuery<ServerProgress>('serverProgress');
+export const serverCreateProgressQuery = defineQuery<ServerCreateProgress>('serverCreateProgress');

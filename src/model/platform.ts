@@ -1,4 +1,5 @@
 /** Inputs, progress and results of the platform workflows. Pure; the CLI reads them too. */
+import { defineQuery } from '@temporalio/workflow';
 import type { Registry } from '../config/registry-schema.js';
 
 export interface PlatformInput {
@@ -79,3 +80,6 @@ export interface PlatformResult {
 }
 
 export const OK_STATES: ReadonlySet<ServiceState> = new Set(['started', 'already-running', 'stopped', 'not-running']);
+
+// The messages of the workflow, defined once: the workflow sets their handlers, the front ends call them.
+export const progressQuery = defineQuery<PlatformProgress>('progress');

@@ -1,4 +1,5 @@
 /** State, runs and results of the test-environment workflow. Pure; the CLI reads them too. */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { EnvironmentPlan, EnvNode } from '../config/testenv-schema.js';
 
 export type EnvPhase =
@@ -121,3 +122,9 @@ export function installWaves(nodes: readonly EnvNode[]): EnvNode[][] {
 export function acceptsRuns(phase: EnvPhase): boolean {
   return !['cleaning-up', 'cleaned', 'failed'].includes(phase);
 }
+
+// The messages of the workflow, defined once: the workflow sets their handlers, the front ends call them.
+export const testenvStateQuery = defineQuery<EnvState>('testenvState');
+export const cleanupSignal = defineSignal<[]>('cleanup');
+export const startSignal = defineSignal<[]>('start');
+export const runUpdate = defineUpdate<RunResult, [RunRequest]>('run');
