@@ -11,7 +11,8 @@ import proto from '@temporalio/proto';
 import { execa, type ResultPromise } from 'execa';
 import type { ServiceDefinition } from '../../src/config/registry-schema.js';
 import type { serviceSupervisor } from '../../src/workflows/supervisor.js';
-import { supervisorId, type SupervisorState } from '../../src/model/supervisor.js';
+import { type SupervisorState } from '../../src/model/supervisor.js';
+import { supervisorId } from '../../src/model/ids.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
 const STOP_GRACE_MS = 10_000;

@@ -5,8 +5,9 @@
  * command (or with one that does not build) falls back to the workflow API with the reason.
  */
 import type { Io } from '../../src/client/io.js';
-import { testenvWorkflowId } from '../../src/config/testenv-schema.js';
+
 import type { QuickRun } from './testenv-temporal.js';
+import { testenvWorkflowId } from '../../src/model/ids.js';
 
 type CliModule = typeof import('../../src/client/cli.js');
 

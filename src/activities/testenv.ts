@@ -17,6 +17,7 @@ import { BASE_IMAGE, ensureBaseImage } from '../docker/base-image.js';
 import { dockerClient, imagePresent, inspectContainer, isNotFound } from '../docker/client.js';
 import { DockerFrames } from '../docker/logs.js';
 import type { RunRequest, TestResult } from '../model/testenv.js';
+import { testenvWorkflowId } from '../model/ids.js';
 import { MANAGED_LABEL } from './drivers/docker.js';
 import { withHeartbeat } from './platform.js';
 
@@ -519,7 +520,7 @@ export async function reapTestEnvironments(): Promise<{ checked: number; reaped:
     const expires = Number(labels[EXPIRES_LABEL]);
     found.set(key, {
       id,
-      workflowId: labels[WORKFLOW_LABEL] ?? `testenv/${id}`,
+      workflowId: labels[WORKFLOW_LABEL] ?? testenvWorkflowId(id),
       ...(labels[RUN_LABEL] ? { run: labels[RUN_LABEL] } : {}),
       ...(labels[NAMESPACE_LABEL] ? { namespace: labels[NAMESPACE_LABEL] } : {}),
       ...(labels[CLUSTER_LABEL] ? { cluster: labels[CLUSTER_LABEL] } : {}),

@@ -10,6 +10,7 @@ import { OPERATION, TARGETS } from '../model/search-attributes.js';
 import { isUnknownSearchAttribute, registerCommand } from '../temporal/search-attributes.js';
 import type { Registry } from '../config/registry-schema.js';
 import type { platformRestart, platformStart, platformStop } from '../workflows/platform.js';
+import { platformWorkflowId } from '../model/ids.js';
 import { progressQuery, type PlatformOperation, type PlatformProgress, type PlatformResult } from '../model/platform.js';
 import { printJson, type Io } from './io.js';
 import { progressLine, renderProgress, renderResult } from './render/platform.js';
@@ -34,7 +35,7 @@ export interface PlatformRun {
 export async function runPlatformOperation(io: Io, run: PlatformRun): Promise<PlatformResult | undefined> {
   const { client, settings, close } = await connect(io, run.temporal);
   try {
-    const workflowId = `platform/${run.platform}`;
+    const workflowId = platformWorkflowId(run.platform);
     let handle;
     try {
       handle = await client.workflow.start<PlatformWorkflow>(WORKFLOW_TYPE[run.operation], {

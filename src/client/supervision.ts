@@ -6,7 +6,8 @@ import type { WatchProgress } from '../activities/supervision.js';
 import { UsageError } from '../config/errors.js';
 import type { ServiceDefinition } from '../config/registry-schema.js';
 import type { serviceSupervisor } from '../workflows/supervisor.js';
-import { restartNowUpdate, supervisorId, supervisorStateQuery, type HealthCheckRecord, type RestartOutcome, type SupervisorState } from '../model/supervisor.js';
+import { restartNowUpdate, supervisorStateQuery, type HealthCheckRecord, type RestartOutcome, type SupervisorState } from '../model/supervisor.js';
+import { supervisorId } from '../model/ids.js';
 
 /**
  * Checks of the watch activity that is running now: the supervisor records them when the

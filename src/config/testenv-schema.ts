@@ -9,6 +9,7 @@ import type { ConfigProblem } from './errors.js';
 import { addProblem, dnsLabel, positiveInt, strict } from './fields.js';
 import { formatIpv4, parseCidr, type TaskservManifest } from './settings-schema.js';
 import { suggestionFix } from './suggest.js';
+import { testenvWorkflowId } from '../model/ids.js';
 
 export const DEFAULT_BASE_IMAGE = 'provisioning-base:busybox';
 /** Docker refuses a memory limit below 6 MB. */
@@ -190,9 +191,6 @@ export interface EnvironmentPlan {
 
 export const ENV_ID = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 
-export function testenvWorkflowId(id: string): string {
-  return `testenv/${id}`;
-}
 
 export function containerName(id: string, node: string): string {
   return `testenv-${id}-${node}`;

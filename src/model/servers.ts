@@ -4,10 +4,6 @@ import type { Registry } from '../config/registry-schema.js';
 import type { ServerSpec, Settings } from '../config/settings-schema.js';
 import { startupOrder } from '../graph/order.js';
 
-export function serverWorkflowId(infra: string, hostname: string): string {
-  return `server/${infra}/${hostname}`;
-}
-
 export interface ServerCreateInput {
   settings: Settings;
   /** Hostnames to create; all servers of the settings when absent. */

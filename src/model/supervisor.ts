@@ -2,11 +2,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ServiceDefinition } from '../config/registry-schema.js';
 
-/** Workflow id of a service's supervisor: one per service and platform. */
-export function supervisorId(platform: string, service: string): string {
-  return `service/${platform}/${service}`;
-}
-
 export interface HealthCheckRecord {
   /** Epoch ms when the check ran. */
   at: number;

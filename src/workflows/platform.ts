@@ -31,7 +31,8 @@ import {
   type StopRefusal,
 } from '../model/platform.js';
 import { serviceSupervisor } from './supervisor.js';
-import { supervisorId } from '../model/supervisor.js';
+import { supervisorId } from '../model/ids.js';
+
 
 const DEFAULT_GRACE_SECONDS = 10;
 

@@ -10,19 +10,8 @@ import type * as activities from '../activities/index.js';
 import { failureMessage } from './failure-message.js';
 import type { ServerSpec, Settings } from '../config/settings-schema.js';
 import { platformStart } from './platform.js';
-import {
-  selectServers,
-  serverCreateProgressQuery,
-  serverProgressQuery,
-  serverWorkflowId,
-  taskservOrder,
-  type RequiredService,
-  type ServerCreateInput,
-  type ServerCreateProgress,
-  type ServerCreateResult,
-  type ServerProgress,
-  type TaskservProgress,
-} from '../model/servers.js';
+import { selectServers, serverCreateProgressQuery, serverProgressQuery, taskservOrder, type RequiredService, type ServerCreateInput, type ServerCreateProgress, type ServerCreateResult, type ServerProgress, type TaskservProgress } from '../model/servers.js';
+import { platformWorkflowId, serverWorkflowId } from '../model/ids.js';
 
 
 const acts = proxyActivities<typeof activities>({
@@ -126,7 +115,7 @@ async function ensureRequired(input: ServerCreateInput, required: RequiredServic
     );
   }
   const result = await executeChild(platformStart, {
-    workflowId: `platform/${input.platform ?? 'default'}`,
+    workflowId: platformWorkflowId(input.platform ?? 'default'),
     args: [{ registry: input.registry!, home: input.home!, services: down.map((r) => r.name), platform: input.platform ?? 'default' }],
   });
   if (!result.ok) {

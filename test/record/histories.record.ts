@@ -21,13 +21,14 @@ import {
   serviceSupervisor,
   taskservCreate,
 } from '../../src/workflows/index.js';
-import { supervisorId, type SupervisorState } from '../../src/model/supervisor.js';
+import { type SupervisorState } from '../../src/model/supervisor.js';
 import type { EnvState, RunRequest, RunResult } from '../../src/model/testenv.js';
 import { scratchDir } from '../support/cli.js';
 import { recordHistory } from '../support/histories.js';
 import { testPlatform } from '../support/services.js';
 import { testClient, uniqueId, withWorker } from '../support/temporal.js';
 import { forceRemove, phase, planFor, startEnv, waitFor } from '../support/testenv.js';
+import { supervisorId } from '../../src/model/ids.js';
 
 let client: Awaited<ReturnType<typeof testClient>>['client'];
 let close: () => Promise<void>;

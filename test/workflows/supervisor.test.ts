@@ -7,11 +7,12 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { platformStart, platformStop, serviceSupervisor } from '../../src/workflows/index.js';
 import type { SupervisorState } from '../../src/model/supervisor.js';
-import { supervisorId } from '../../src/model/supervisor.js';
+
 import { isRunning } from '../../src/util/procfs.js';
 import { runningServices, testPlatform, type ProcessSpec, type TestPlatform } from '../support/services.js';
 import { testClient, uniqueId, withWorker } from '../support/temporal.js';
 import { workerProcess } from '../support/worker-process.js';
+import { supervisorId } from '../../src/model/ids.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

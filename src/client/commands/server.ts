@@ -14,6 +14,7 @@ import { loadSettings } from '../../config/settings.js';
 import { loadEnvCatalog } from '../../config/testenv.js';
 import { suggestionFix } from '../../config/suggest.js';
 import { dockerClient, overlappingNetwork } from '../../docker/client.js';
+import { infraWorkflowId, taskservCreateWorkflowId } from '../../model/ids.js';
 import { serverCreateProgressQuery, serverProgressQuery, type ServerCreateResult, type ServerProgress } from '../../model/servers.js';
 import { printJson, type Io } from '../io.js';
 import { renderTable } from '../render/table.js';
@@ -103,7 +104,7 @@ async function runServerWorkflow(io: Io, type: 'serverCreate' | 'clusterCreate',
   const registry = await optionalRegistry(io, opts.registry);
   const { client, settings: conn, close } = await connect(io, opts);
   try {
-    const workflowId = `${type === 'clusterCreate' ? 'cluster-create' : 'server-create'}/${settings.infra}`;
+    const workflowId = infraWorkflowId(type === 'clusterCreate' ? 'cluster-create' : 'server-create', settings.infra);
     try {
       await client.workflow.start(type, {
         taskQueue: opts.taskQueue,
@@ -190,7 +191,7 @@ export function registerServerCommands(program: Command, io: Io): void {
     try {
       const deleted = await client.workflow.execute<(input: { settings: Settings; servers?: string[] }) => Promise<Array<{ hostname: string; deleted: boolean }>>>('serverDelete', {
         taskQueue: opts.taskQueue,
-        workflowId: `server-delete/${settings.infra}`,
+        workflowId: infraWorkflowId('server-delete', settings.infra),
         typedSearchAttributes: new TypedSearchAttributes([{ key: OPERATION, value: 'server-delete' }]),
         args: [{ settings, servers }],
       });
@@ -232,7 +233,7 @@ export function registerServerCommands(program: Command, io: Io): void {
     try {
       const result = await client.workflow.execute<(input: { settings: Settings; hostname: string; taskserv: string }) => Promise<ServerProgress>>('taskservCreate', {
         taskQueue: opts.taskQueue,
-        workflowId: `taskserv-create/${settings.infra}/${opts.server}/${name}`,
+        workflowId: taskservCreateWorkflowId(settings.infra, opts.server, name),
         typedSearchAttributes: new TypedSearchAttributes([{ key: OPERATION, value: 'taskserv-create' }, { key: TARGETS, value: [opts.server, name] }]),
         args: [{ settings, hostname: opts.server, taskserv: name }],
       });

@@ -19,7 +19,7 @@ import { dnsLabelProblem, DNS_LABEL_FIX } from '../../config/fields.js';
 import { parseTomlText } from '../../config/registry.js';
 import { parseYamlText } from '../../config/settings.js';
 import { suggestionFix } from '../../config/suggest.js';
-import { DEFAULT_BASE_IMAGE, ENV_ID, parseDuration, testenvWorkflowId, type EnvironmentPlan } from '../../config/testenv-schema.js';
+import { DEFAULT_BASE_IMAGE, ENV_ID, parseDuration, type EnvironmentPlan } from '../../config/testenv-schema.js';
 import { loadEnvCatalog, loadTopologies, planFromRequest } from '../../config/testenv.js';
 import { dockerClient, imagePresent, overlappingNetwork, pingDocker } from '../../docker/client.js';
 import { DockerFrames, demuxDockerLogs } from '../../docker/logs.js';
@@ -31,6 +31,7 @@ import { nodeLine, progressChanges } from '../render/testenv-progress.js';
 import { renderTable } from '../render/table.js';
 import { addTemporalOptions, connect, webUiLink, type Connected, type TemporalOptions } from '../temporal-options.js';
 import { REAPER_SCHEDULE_ID, ensureReaperSchedule } from '../reaper-schedule.js';
+import { testenvWorkflowId } from '../../model/ids.js';
 
 interface CreateOptions extends TemporalOptions {
   id?: string;
