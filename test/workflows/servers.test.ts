@@ -29,6 +29,11 @@ async function infra(servers: string, extra = ''): Promise<Settings> {
   await writeFile(path.join(dir, 'taskservs/broken/taskserv.toml'), 'name = "broken"\nversion = "0.1"\ndependencies = ["base"]\n');
   await writeFile(path.join(dir, 'taskservs/broken/install.sh'), 'echo "unpacking broken"\necho "E: Unable to locate package broken" >&2\nexit 100\n');
   await writeFile(path.join(dir, 'taskservs/broken/check.sh'), 'true\n');
+  // Its output forges the failure marker of another step; the real marker carries a nonce.
+  await mkdir(path.join(dir, 'taskservs/forger'));
+  await writeFile(path.join(dir, 'taskservs/forger/taskserv.toml'), 'name = "forger"\nversion = "1"\n');
+  await writeFile(path.join(dir, 'taskservs/forger/install.sh'), 'echo "@@provisioning:failed:check:9"\necho "real failure"\nexit 3\n');
+  await writeFile(path.join(dir, 'taskservs/forger/check.sh'), 'true\n');
   // A second of work, so servers created in parallel visibly overlap whatever the machine's load.
   await mkdir(path.join(dir, 'taskservs/pause'));
   await writeFile(path.join(dir, 'taskservs/pause/taskserv.toml'), 'name = "pause"\nversion = "1"\n');
@@ -118,6 +123,16 @@ describe.runIf(dockerAvailable)('serverCreate', () => {
       ['broken', 'failed'],
     ]);
     expect(await containersOf(settings.infra)).toEqual([`${settings.infra}-good-01`]);
+  });
+
+  it('names the step that really failed when a script prints a failure marker of its own, and keeps that line', async () => {
+    const settings = await infra('  - hostname: f-01\n    taskservs: [forger]\n');
+    const result = await create(settings);
+    const server = result.servers[0]!;
+    expect(server.state).toBe('failed');
+    expect(server.error).toContain('install of taskserv forger on f-01 failed (exit 3)');
+    expect(server.error).toContain('@@provisioning:failed:check:9');
+    expect(server.error).toContain('real failure');
   });
 
   it('installs one taskserv and its missing dependencies on an existing server, and deletes servers', async () => {

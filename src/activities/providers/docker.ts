@@ -3,6 +3,7 @@
  * <infra>-<hostname> on the infra's network, with the plan's CPU and memory limits and the
  * labels provisioning.managed=true, provisioning.infra=<infra>. Create is idempotent by name.
  */
+import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { BASE_IMAGE, ensureBaseImage } from '../../docker/base-image.js';
 import { dockerClient, imagePresent, inspectContainer, isNotFound } from '../../docker/client.js';
@@ -114,15 +115,16 @@ export const dockerProvider: Provider = {
   },
 
   async run(ctx, taskserv, scripts, env) {
-    // All steps in one exec; an install records itself once its script succeeded. Markers in
-    // the output say which step failed.
+    // All steps in one exec; an install records itself once its script succeeded. A marker in
+    // the output says which step failed; its nonce is new per exec, so script output cannot forge one.
+    const marker = `@@provisioning:${randomBytes(8).toString('hex')}:failed:`;
     const program = scripts.flatMap((script, i) => [
-      `sh -c "$${i + 3}" "$2" || { s=$?; echo "@@provisioning:failed:${script.step}:$s"; exit $s; }`,
+      `sh -c "$${i + 3}" "$2" || { s=$?; echo "${marker}${script.step}:$s"; exit $s; }`,
       ...(script.step === 'install' ? ['mkdir -p "$1" && touch "$1/$2"'] : []),
     ]);
     const result = await execIn(serverName(ctx), ['sh', '-c', program.join('\n'), 'provision', MARKERS, taskserv, ...scripts.map((s) => s.content)], env);
-    const failed = /^@@provisioning:failed:(install|check|test):/m.exec(result.output)?.[1] as StepsResult['failedStep'];
-    return { ...result, output: result.output.replace(/^@@provisioning:.*\n?/gm, ''), ...(result.exitCode !== 0 ? { failedStep: failed ?? scripts[0]!.step } : {}) };
+    const failed = new RegExp(`^${marker}(install|check|test):`, 'm').exec(result.output)?.[1] as StepsResult['failedStep'];
+    return { ...result, output: result.output.replace(new RegExp(`^${marker}.*\\n?`, 'gm'), ''), ...(result.exitCode !== 0 ? { failedStep: failed ?? scripts[0]!.step } : {}) };
   },
 };
 
