@@ -105,7 +105,13 @@ export async function prepareInfra({ settings, servers }: { settings: SettingsCo
 }
 
 export async function deleteServer(input: ServerInput): Promise<{ deleted: boolean }> {
-  const result = await withHeartbeat(() => providerFor(input.server.provider).delete(context(input)));
+  let result: { deleted: boolean };
+  try {
+    result = await withHeartbeat(() => providerFor(input.server.provider).delete(context(input)));
+  } catch (err) {
+    if (err instanceof ServiceConfigError) throw nonRetryable(`${input.server.hostname}: ${err.message}`, 'ServerConfigError');
+    throw err;
+  }
   if (input.server.provider === 'docker') await removeNetworkIfUnused(context(input));
   return { deleted: result.deleted };
 }

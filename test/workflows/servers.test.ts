@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
 import type { Settings } from '../../src/config/settings-schema.js';
+import { BASE_IMAGE } from '../../src/docker/base-image.js';
 import { dockerClient } from '../../src/docker/client.js';
 import { serverCreate, serverDelete, taskservCreate } from '../../src/workflows/index.js';
 import type { ServerCreateResult } from '../../src/model/servers.js';
@@ -133,6 +134,26 @@ describe.runIf(dockerAvailable)('serverCreate', () => {
     expect(server.error).toContain('install of taskserv forger on f-01 failed (exit 3)');
     expect(server.error).toContain('@@provisioning:failed:check:9');
     expect(server.error).toContain('real failure');
+  });
+
+  it('never adopts or deletes a container of the server\'s name that is not ours, and says so', async () => {
+    const settings = await infra('  - hostname: web-01\n    taskservs: [base]\n');
+    const foreign = await dockerClient().createContainer({ name: `${settings.infra}-web-01`, Image: BASE_IMAGE, Cmd: ['sleep', '600'] });
+    cleanups.push(() => foreign.remove({ force: true }));
+    const result = await create(settings);
+    expect(result.ok).toBe(false);
+    expect(result.servers[0]!.error).toContain(`container ${settings.infra}-web-01 already exists and is not server web-01 of infra ${settings.infra}`);
+    expect((await foreign.inspect()).State.Running).toBe(false);
+    const { client, close } = await testClient();
+    try {
+      const deleted = withWorker((taskQueue) => client.workflow.execute(serverDelete, { taskQueue, workflowId: uniqueId('server-delete'), args: [{ settings }] }));
+      let cause: unknown = await deleted.then(() => undefined, (err: unknown) => err);
+      while (cause instanceof Error && cause.cause) cause = cause.cause;
+      expect((cause as Error).message).toContain(`container ${settings.infra}-web-01 already exists and is not server web-01`);
+    } finally {
+      await close();
+    }
+    expect((await foreign.inspect()).Name).toBe(`/${settings.infra}-web-01`);
   });
 
   it('installs one taskserv and its missing dependencies on an existing server, and deletes servers', async () => {

@@ -22,11 +22,25 @@ const docker = () => (client ??= dockerClient());
 
 const inspect = (name: string) => inspectContainer(docker(), name);
 
+/**
+ * The ownership rule: a container or network is adopted (reused, started, deleted) only when
+ * its labels say it is this infra's; one of the same name that is not is never touched.
+ */
+function assertOurs(what: string, name: string, labels: Record<string, string> | null | undefined, ctx: ServerContext, server?: string): void {
+  const l = labels ?? {};
+  if (l[MANAGED_LABEL] === 'true' && l[INFRA_LABEL] === ctx.settings.infra && (server === undefined || l[SERVER_LABEL] === server)) return;
+  throw new ServiceConfigError(
+    `${what} ${name} already exists and is not ${server ? `server ${server}` : 'the network'} of infra ${ctx.settings.infra} (its labels do not say so); it was left alone. Remove or rename it, or choose another ${server ? 'hostname' : 'network name'}`,
+  );
+}
+
 /** The infra's network, created once with its subnet and labels; concurrent creates meet on the name. */
 export async function ensureNetwork(ctx: ServerContext): Promise<string> {
   const name = networkName(ctx);
   try {
-    return (await docker().getNetwork(name).inspect()).Id;
+    const found = (await docker().getNetwork(name).inspect()) as { Id: string; Labels?: Record<string, string> };
+    assertOurs('network', name, found.Labels, ctx);
+    return found.Id;
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
@@ -41,7 +55,11 @@ export async function ensureNetwork(ctx: ServerContext): Promise<string> {
     return network.id;
   } catch (err) {
     const e = err as { statusCode?: number; message?: string };
-    if (e.statusCode === 409) return (await docker().getNetwork(name).inspect()).Id;
+    if (e.statusCode === 409) {
+      const found = (await docker().getNetwork(name).inspect()) as { Id: string; Labels?: Record<string, string> };
+      assertOurs('network', name, found.Labels, ctx);
+      return found.Id;
+    }
     if (/overlap/i.test(e.message ?? '')) throw new ServiceConfigError(`subnet ${ctx.settings.network?.subnet} overlaps an existing Docker network: ${e.message}`);
     throw err;
   }
@@ -69,6 +87,7 @@ export const dockerProvider: Provider = {
     const name = serverName(ctx);
     const existing = await inspect(name);
     if (existing) {
+      assertOurs('container', name, existing.Config.Labels, ctx, ctx.server.hostname);
       if (!existing.State.Running) await docker().getContainer(existing.Id).start();
       return { created: false, id: existing.Id };
     }
@@ -94,7 +113,11 @@ export const dockerProvider: Provider = {
       return { created: true, id: container.id };
     } catch (err) {
       // A retry after a crash between create and the answer finds the container by name.
-      if ((err as { statusCode?: number }).statusCode === 409) return { created: false, id: (await inspect(name))?.Id };
+      if ((err as { statusCode?: number }).statusCode === 409) {
+        const found = await inspect(name);
+        assertOurs('container', name, found?.Config.Labels, ctx, ctx.server.hostname);
+        return { created: false, id: found?.Id };
+      }
       throw err;
     }
   },
@@ -102,6 +125,7 @@ export const dockerProvider: Provider = {
   async delete(ctx) {
     const existing = await inspect(serverName(ctx));
     if (!existing) return { deleted: false };
+    assertOurs('container', serverName(ctx), existing.Config.Labels, ctx, ctx.server.hostname);
     await docker().getContainer(existing.Id).remove({ force: true });
     return { deleted: true };
   },
@@ -131,7 +155,8 @@ export const dockerProvider: Provider = {
 /** Removes the infra's network once no container uses it. */
 export async function removeNetworkIfUnused(ctx: ServerContext): Promise<boolean> {
   try {
-    const info = await docker().getNetwork(networkName(ctx)).inspect();
+    const info = (await docker().getNetwork(networkName(ctx)).inspect()) as { Labels?: Record<string, string>; Containers?: unknown };
+    if (info.Labels?.[MANAGED_LABEL] !== 'true' || info.Labels[INFRA_LABEL] !== ctx.settings.infra) return false; // not ours: never removed
     if (Object.keys((info.Containers as Record<string, unknown> | undefined) ?? {}).length > 0) return false;
     await docker().getNetwork(networkName(ctx)).remove();
     return true;
