@@ -18,14 +18,10 @@ import { dockerClient, imagePresent, inspectContainer, isNotFound } from '../doc
 import { DockerFrames } from '../docker/logs.js';
 import type { RunRequest, TestResult } from '../model/testenv.js';
 import { testenvWorkflowId } from '../model/ids.js';
-import { MANAGED_LABEL } from './drivers/docker.js';
-import { withHeartbeat } from './platform.js';
 
-export const TESTENV_LABEL = 'provisioning.testenv';
-export const NODE_LABEL = 'provisioning.node';
-export const WORKFLOW_LABEL = 'provisioning.workflow';
-export const NAMESPACE_LABEL = 'provisioning.namespace';
-export const CLUSTER_LABEL = 'provisioning.temporal-cluster';
+import { withHeartbeat } from './platform.js';
+import { CLUSTER_LABEL, EXPIRES_LABEL, MANAGED_LABEL, NAMESPACE_LABEL, NODE_LABEL, RUN_LABEL, TESTENV_LABEL, WORKFLOW_LABEL } from '../model/labels.js';
+
 export const NODE_LOG = '/var/log/provisioning/node.log';
 /** Where free subnets for environments come from, one /24 each. */
 export const DEFAULT_POOL = '10.213.0.0/16';
@@ -39,8 +35,6 @@ function failure(message: string, type = 'TestEnvConfigError'): ApplicationFailu
 
 const statusCode = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
-export const RUN_LABEL = 'provisioning.run';
-export const EXPIRES_LABEL = 'provisioning.expires-at';
 /** An environment whose TTL passed this long ago is reaped whoever owns it (its own TTL cleanup did not happen). */
 export const EXPIRED_GRACE_MS = 15 * 60 * 1000;
 
@@ -120,7 +114,6 @@ async function usedSubnets(): Promise<string[]> {
   return networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => Boolean(s)));
 }
 
-
 export interface EnvNetwork {
   name: string;
   subnet: string;
@@ -194,7 +187,6 @@ async function makeNetwork({ plan, expiresAt }: CreateNetworkInput): Promise<Env
 // Containers
 
 const PID1 = `mkdir -p /var/log/provisioning && touch ${NODE_LOG} && exec tail -n +1 -f ${NODE_LOG}`;
-
 
 /** Creates (does not start) a node's container; a retry finds the one it made by name. */
 export interface CreateNodeInput {

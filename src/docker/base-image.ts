@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { imagePresent } from './client.js';
+import { IMAGE_LABEL } from '../model/labels.js';
 
 export const BASE_IMAGE = 'provisioning-base:busybox';
 
@@ -58,7 +59,7 @@ export async function ensureBaseImage(docker: Docker, tag = BASE_IMAGE): Promise
   try {
     await copyFile(busybox, path.join(context, 'busybox'));
     await writeFile(path.join(context, 'Dockerfile'), DOCKERFILE);
-    const stream = await docker.buildImage({ context, src: ['Dockerfile', 'busybox'] }, { t: tag, labels: { 'provisioning.image': 'base' } });
+    const stream = await docker.buildImage({ context, src: ['Dockerfile', 'busybox'] }, { t: tag, labels: { [IMAGE_LABEL]: 'base' } });
     const output = await new Promise<Array<{ error?: string }>>((resolve, reject) => {
       docker.modem.followProgress(stream, (err: Error | null, res: Array<{ error?: string }>) => (err ? reject(err) : resolve(res)));
     });

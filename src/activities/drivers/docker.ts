@@ -11,10 +11,7 @@ import { BASE_IMAGE, ensureBaseImage } from '../../docker/base-image.js';
 import { dockerClient, imagePresent, inspectContainer } from '../../docker/client.js';
 import { demuxDockerLogs } from '../../docker/logs.js';
 import { ServiceConfigError, type DriverContext, type ServiceDriver } from './types.js';
-
-export const MANAGED_LABEL = 'provisioning.managed';
-export const SERVICE_LABEL = 'provisioning.service';
-export const HOME_LABEL = 'provisioning.home';
+import { HOME_LABEL, MANAGED_LABEL, SERVICE_LABEL } from '../../model/labels.js';
 
 let client: Docker | undefined;
 const docker = () => (client ??= dockerClient());

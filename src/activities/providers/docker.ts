@@ -8,12 +8,11 @@ import type Docker from 'dockerode';
 import { BASE_IMAGE, ensureBaseImage } from '../../docker/base-image.js';
 import { dockerClient, imagePresent, inspectContainer, isNotFound } from '../../docker/client.js';
 import { demuxDockerLogs } from '../../docker/logs.js';
-import { MANAGED_LABEL } from '../drivers/docker.js';
+
 import { ServiceConfigError } from '../drivers/types.js';
 import { networkName, serverName, type Provider, type ServerContext, type StepsResult } from './types.js';
+import { INFRA_LABEL, MANAGED_LABEL, SERVER_LABEL } from '../../model/labels.js';
 
-export const INFRA_LABEL = 'provisioning.infra';
-export const SERVER_LABEL = 'provisioning.server';
 /** Where a docker server records its installed taskservs. */
 const MARKERS = '/var/lib/provisioning/taskservs';
 

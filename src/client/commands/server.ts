@@ -20,6 +20,7 @@ import { printJson, type Io } from '../io.js';
 import { renderTable } from '../render/table.js';
 import { addTemporalOptions, connect, webUiLink, type TemporalOptions } from '../temporal-options.js';
 import { platformName } from './platform.js';
+import { INFRA_LABEL, SERVER_LABEL } from '../../model/labels.js';
 
 interface ServerOptions extends TemporalOptions {
   settings?: string;
@@ -51,7 +52,7 @@ function assertServers(settings: Settings, names: string[]): void {
 async function assertSubnetFree(settings: Settings): Promise<void> {
   const subnet = settings.network?.subnet;
   if (!subnet || !settings.servers.some((s) => s.provider === 'docker')) return;
-  const taken = await overlappingNetwork(dockerClient(), subnet, (n) => n.Labels?.['provisioning.infra'] === settings.infra).catch(() => undefined);
+  const taken = await overlappingNetwork(dockerClient(), subnet, (n) => n.Labels?.[INFRA_LABEL] === settings.infra).catch(() => undefined);
   if (taken) {
     throw new UsageError(
       `${settings.source}: network.subnet ${subnet} overlaps Docker network "${taken.name}" (${taken.subnet})`,
@@ -170,9 +171,9 @@ export function registerServerCommands(program: Command, io: Io): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  provisioning server list --infra demo\n  provisioning server list --infra demo --json')
     .action(async (opts: { infra: string; json?: boolean }) => {
-      const containers = await dockerClient().listContainers({ all: true, filters: { label: [`provisioning.infra=${opts.infra}`] } });
+      const containers = await dockerClient().listContainers({ all: true, filters: { label: [`${INFRA_LABEL}=${opts.infra}`] } });
       const rows = containers
-        .map((c) => ({ hostname: c.Labels['provisioning.server'] ?? '', container: c.Names[0]?.slice(1) ?? '', state: c.State, image: c.Image }))
+        .map((c) => ({ hostname: c.Labels[SERVER_LABEL] ?? '', container: c.Names[0]?.slice(1) ?? '', state: c.State, image: c.Image }))
         .sort((a, b) => a.hostname.localeCompare(b.hostname));
       if (opts.json) return printJson(io, { infra: opts.infra, servers: rows });
       io.out(rows.length ? renderTable(['HOSTNAME', 'CONTAINER', 'STATE', 'IMAGE'], rows.map((r) => [r.hostname, r.container, r.state, r.image])) : `No servers of infra ${opts.infra}.`);

@@ -32,6 +32,7 @@ import { renderTable } from '../render/table.js';
 import { addTemporalOptions, connect, webUiLink, type Connected, type TemporalOptions } from '../temporal-options.js';
 import { REAPER_SCHEDULE_ID, ensureReaperSchedule } from '../reaper-schedule.js';
 import { testenvWorkflowId } from '../../model/ids.js';
+import { NODE_LABEL, TESTENV_LABEL } from '../../model/labels.js';
 
 interface CreateOptions extends TemporalOptions {
   id?: string;
@@ -584,15 +585,15 @@ export function registerTestCommands(program: Command, io: Io): void {
     if (!ENV_ID.test(id)) throw new UsageError(`"${id}" is not a test environment id`, 'list them with "provisioning test env list"');
     checkNodes(opts.node);
     const docker = dockerClient();
-    const containers = (await docker.listContainers({ all: true, filters: { label: [`provisioning.testenv=${id}`] } })).sort((a, b) => (a.Labels['provisioning.node'] ?? '').localeCompare(b.Labels['provisioning.node'] ?? ''));
+    const containers = (await docker.listContainers({ all: true, filters: { label: [`${TESTENV_LABEL}=${id}`] } })).sort((a, b) => (a.Labels[NODE_LABEL] ?? '').localeCompare(b.Labels[NODE_LABEL] ?? ''));
     if (containers.length === 0) throw new UsageError(`test environment "${id}" has no containers: it does not exist or was cleaned up`, 'list running environments with "provisioning test env list"');
-    const known = containers.map((c) => c.Labels['provisioning.node'] ?? '');
+    const known = containers.map((c) => c.Labels[NODE_LABEL] ?? '');
     for (const n of opts.node ?? []) if (!known.includes(n)) throw new UsageError(`environment ${id} has no node "${n}"`, suggestionFix(n, known, 'node'));
-    const chosen = containers.filter((c) => !opts.node || opts.node.includes(c.Labels['provisioning.node'] ?? ''));
+    const chosen = containers.filter((c) => !opts.node || opts.node.includes(c.Labels[NODE_LABEL] ?? ''));
     if (!opts.follow) {
       for (const c of chosen) {
         const raw = await docker.getContainer(c.Id).logs({ stdout: true, stderr: true, follow: false, ...(opts.tail ? { tail: opts.tail } : {}) });
-        io.out(`==> ${c.Labels['provisioning.node']} (${c.Names[0]?.slice(1)}) <==\n${demuxDockerLogs(raw).trimEnd()}`);
+        io.out(`==> ${c.Labels[NODE_LABEL]} (${c.Names[0]?.slice(1)}) <==\n${demuxDockerLogs(raw).trimEnd()}`);
       }
       return;
     }
@@ -602,7 +603,7 @@ export function registerTestCommands(program: Command, io: Io): void {
     try {
       await Promise.all(
         chosen.map(async (c) => {
-          const node = c.Labels['provisioning.node'] ?? c.Id.slice(0, 12);
+          const node = c.Labels[NODE_LABEL] ?? c.Id.slice(0, 12);
           const stream = (await docker.getContainer(c.Id).logs({ stdout: true, stderr: true, follow: true, ...(opts.tail ? { tail: opts.tail } : {}) })) as NodeJS.ReadableStream & { destroy: () => void };
           const frames = new DockerFrames();
           let partial = '';
@@ -641,10 +642,10 @@ export function registerTestCommands(program: Command, io: Io): void {
       if (status !== 'RUNNING') {
         // A terminated or timed-out workflow ran no cleanup: the reaper removes what it left.
         const left = await dockerClient()
-          .listContainers({ all: true, filters: { label: [`provisioning.testenv=${id}`] } })
+          .listContainers({ all: true, filters: { label: [`${TESTENV_LABEL}=${id}`] } })
           .then((c) => c.length, () => 0);
         const leftNetworks = await dockerClient()
-          .listNetworks({ filters: { label: [`provisioning.testenv=${id}`] } })
+          .listNetworks({ filters: { label: [`${TESTENV_LABEL}=${id}`] } })
           .then((n) => n.length, () => 0);
         if (left + leftNetworks === 0) {
           if (opts.json) return printJson(io, { id, status, alreadyCleanedUp: true });
