@@ -144,12 +144,12 @@ async function main(): Promise<void> {
       const then = before ? timeMedian(process.execPath, [path.join(before.dir, 'bin/provisioning.js'), ...argv], env) : undefined;
       row(what, now, then);
     }
-    const startups = (checkout: string) => Array.from({ length: WORKER_RUNS }, () => checkout);
-    const nowWorker: number[] = [];
-    for (const c of startups(root)) nowWorker.push(await workerStartup(c, server.address, connection));
-    const beforeWorker: number[] = [];
-    if (before) for (const c of startups(before.dir)) beforeWorker.push(await workerStartup(c, server.address, connection));
-    row('worker start-up to first poll', median(nowWorker), before ? median(beforeWorker) : undefined);
+    const startups = async (checkout: string) => {
+      const ms: number[] = [];
+      for (let i = 0; i < WORKER_RUNS; i++) ms.push(await workerStartup(checkout, server.address, connection));
+      return median(ms);
+    };
+    row('worker start-up to first poll', await startups(root), before ? await startups(before.dir) : undefined);
 
     const header = ['command', 'median', 'vs node -e 0', 'vs temporal --help', `before (${BEFORE_REF ?? 'none'})`, 'now / before'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

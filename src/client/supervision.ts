@@ -111,19 +111,14 @@ export async function watchService(options: WatchOptions): Promise<SupervisorSta
 }
 
 /**
- * Supervisor states of the given services, for status and health; undefined when Temporal
- * does not answer within two seconds (they still show what runs, without restart counts).
+ * Supervisor states of the given services, for status and health, over a connection the
+ * caller made (quickly: status must not wait for a Temporal that is not there). Closes it.
  */
 export async function supervisionOf(
-  connectTo: () => Promise<{ client: Client; close: () => Promise<void> }>,
+  connected: { client: Client; close: () => Promise<void> },
   platform: string,
   services: string[],
-): Promise<Map<string, SupervisorState | undefined> | undefined> {
-  // The timer is cancelled once the race is decided: a pending one would keep the process alive.
-  const timer = new AbortController();
-  const connected = await Promise.race([connectTo().catch(() => undefined), sleep(2_000, undefined, { signal: timer.signal }).catch(() => undefined)]);
-  timer.abort();
-  if (!connected) return undefined;
+): Promise<Map<string, SupervisorState | undefined>> {
   try {
     const states = await Promise.all(services.map((s) => supervisorState(connected.client, platform, s).catch(() => undefined)));
     return new Map(services.map((s, i) => [s, states[i]]));

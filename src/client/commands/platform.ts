@@ -84,7 +84,7 @@ export type SupervisedStatus = LocalStatus & { restarts: number | null; supervis
 async function supervisionStates(io: Io, opts: TemporalOptions, platform: string, services: string[]) {
   const connected = await connect(io, opts, { quick: true }).catch(() => undefined);
   if (!connected) return undefined;
-  return (await supervision()).supervisionOf(() => Promise.resolve(connected), platform, services);
+  return (await supervision()).supervisionOf(connected, platform, services);
 }
 
 /** Adds each service's restart count and supervisor status; null when Temporal does not answer. */
