@@ -1,0 +1,102 @@
+/** The environment network: the plan's subnet, or the first free /24 of the pool. */
+import { cidrsOverlap, formatIpv4, parseCidr } from '../../config/settings-schema.js';
+import { networkName, type EnvironmentPlan } from '../../config/testenv-schema.js';
+import { isNotFound } from '../../docker/client.js';
+import { withHeartbeat } from '../platform.js';
+import { assertOurs, docker, failure, ownerLabels, statusCode, undoIfCancelled } from './ownership.js';
+
+/** Where free subnets for environments come from, one /24 each. */
+export const DEFAULT_POOL = '10.213.0.0/16';
+
+function* poolSubnets(pool: string, start: number): Generator<string> {
+  const p = parseCidr(pool);
+  if (!p || p.bits > 24) throw failure(`PROVISIONING_TESTENV_POOL ${pool} is not an IPv4 CIDR of /24 or larger`);
+  const count = 2 ** (24 - p.bits);
+  for (let i = 0; i < count; i++) {
+    const base = p.base + ((start + i) % count) * 256;
+    yield `${formatIpv4(base)}/24`;
+  }
+}
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
+async function usedSubnets(): Promise<string[]> {
+  const networks = await docker().listNetworks();
+  return networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => Boolean(s)));
+}
+
+export interface EnvNetwork {
+  name: string;
+  subnet: string;
+  gateway?: string;
+}
+
+async function inspectNetwork(name: string): Promise<{ network: EnvNetwork; labels: Record<string, string> } | undefined> {
+  try {
+    const info = (await docker().getNetwork(name).inspect()) as { IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> }; Labels?: Record<string, string> };
+    const config = (info.IPAM?.Config ?? [])[0];
+    return { network: { name, subnet: config?.Subnet ?? '', ...(config?.Gateway ? { gateway: config.Gateway } : {}) }, labels: info.Labels ?? {} };
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+export interface CreateNetworkInput {
+  plan: Pick<EnvironmentPlan, 'id' | 'network'>;
+  expiresAt?: number;
+}
+
+/** Creates the environment's network: the plan's subnet, or the first free /24 of the pool. */
+export async function createEnvNetwork(input: CreateNetworkInput): Promise<EnvNetwork> {
+  return withHeartbeat(() => makeNetwork(input));
+}
+
+async function makeNetwork({ plan, expiresAt }: CreateNetworkInput): Promise<EnvNetwork> {
+  const name = networkName(plan.id);
+  const existing = await inspectNetwork(name);
+  if (existing) {
+    assertOurs('network', name, existing.labels);
+    return existing.network;
+  }
+  const labels = await ownerLabels({ id: plan.id, ...(expiresAt ? { expiresAt } : {}) });
+  const create = async (subnet: string) => {
+    const made = await docker().createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels, IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] } });
+    await undoIfCancelled(() => made.remove());
+  };
+  if (plan.network.subnet) {
+    try {
+      await create(plan.network.subnet);
+    } catch (err) {
+      if (/overlap/i.test((err as Error).message)) throw failure(`subnet ${plan.network.subnet} overlaps an existing Docker network; choose another or leave it out to get a free one`);
+      throw err;
+    }
+    return (await inspectNetwork(name))!.network;
+  }
+  const used = await usedSubnets();
+  const poolCidr = process.env.PROVISIONING_TESTENV_POOL ?? DEFAULT_POOL;
+  for (const subnet of poolSubnets(poolCidr, hash(plan.id))) {
+    if (used.some((u) => cidrsOverlap(u, subnet))) continue;
+    try {
+      await create(subnet);
+      return (await inspectNetwork(name))!.network;
+    } catch (err) {
+      // Another environment took it between the listing and the create: try the next one.
+      if (/overlap/i.test((err as Error).message)) continue;
+      if (statusCode(err) === 409) {
+        const found = (await inspectNetwork(name))!;
+        assertOurs('network', name, found.labels);
+        return found.network;
+      }
+      throw err;
+    }
+  }
+  throw failure(`no free /24 is left in the pool ${poolCidr}; clean up environments ("provisioning test env reap") or set PROVISIONING_TESTENV_POOL`, 'TestEnvPoolExhausted');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Containers
