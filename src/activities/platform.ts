@@ -5,24 +5,11 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ServiceDefinition } from '../config/registry-schema.js';
-import { driverFor, ServiceConfigError, type DriverContext, type RuntimeStatus } from './drivers/index.js';
+import { driverFor, ServiceConfigError, type DriverContext } from './drivers/index.js';
+import type { RuntimeStatus, ServiceInput, ServiceStatus, StartServiceResult, StopServiceInput, StopServiceResult, WaitHealthyResult } from '../model/platform.js';
+
+export type { ServiceInput } from '../model/platform.js';
 import { describeProbe, probeHealth, type ProbeResult } from './health.js';
-
-export interface ServiceInput {
-  service: ServiceDefinition;
-  home: string;
-}
-
-export interface StartServiceResult {
-  name: string;
-  alreadyRunning: boolean;
-  pid?: number;
-  containerId?: string;
-  /** Epoch ms when the process or container was started. */
-  startedAt: number;
-  /** How long the start call took. */
-  startMs: number;
-}
 
 const LOG_LINES_ON_FAILURE = 10;
 const HEARTBEAT_SLICE_MS = 1_000;
@@ -72,16 +59,6 @@ export async function startService({ service, home }: ServiceInput): Promise<Sta
     if (err instanceof ServiceConfigError) throw nonRetryable(`${service.name}: ${err.message}`, 'ServiceConfigError');
     throw err;
   }
-}
-
-export interface WaitHealthyResult {
-  name: string;
-  /** Epoch ms of the first healthy probe. */
-  healthyAt: number;
-  /** From the start of the wait to the first healthy probe. */
-  waitedMs: number;
-  probes: number;
-  message: string;
 }
 
 interface WaitProgress {
@@ -142,26 +119,10 @@ export async function waitHealthy({ service, home }: ServiceInput): Promise<Wait
   }
 }
 
-export interface StopServiceInput extends ServiceInput {
-  graceSeconds: number;
-}
-
-export interface StopServiceResult {
-  name: string;
-  wasRunning: boolean;
-  how: string;
-  stopMs: number;
-}
-
 export async function stopService({ service, home, graceSeconds }: StopServiceInput): Promise<StopServiceResult> {
   const began = Date.now();
   const outcome = await withHeartbeat(() => driverFor(service).stop(service, { home }, { graceSeconds }));
   return { name: service.name, ...outcome, stopMs: Date.now() - began };
-}
-
-export interface ServiceStatus extends RuntimeStatus {
-  name: string;
-  mode: string;
 }
 
 export async function serviceStatuses({ services, home }: { services: ServiceDefinition[]; home: string }): Promise<ServiceStatus[]> {

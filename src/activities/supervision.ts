@@ -1,7 +1,7 @@
 /** Activities of service supervision: one health check, and ending a supervisor before a deliberate stop. */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { stopSupervisingSignal, type HealthCheckRecord } from '../model/supervisor.js';
+import { stopSupervisingSignal, type HealthCheckRecord, type WatchedStatus, type WatchInput, type WatchOutcome, type WatchProgress } from '../model/supervisor.js';
 import { driverFor } from './drivers/index.js';
 import { probeHealth } from './health.js';
 import type { ServiceInput } from './platform.js';
@@ -37,36 +37,6 @@ export async function endSupervisor({ workflowId }: { workflowId: string }): Pro
   }
   await withHeartbeat(() => handle.result().catch(() => undefined));
   return 'ended';
-}
-
-export type WatchedStatus = 'starting' | 'healthy' | 'unhealthy';
-
-export interface WatchInput extends ServiceInput {
-  intervalMs: number;
-  /** Consecutive failures that make the service unhealthy. */
-  retries: number;
-  /** Return after this long even when nothing changed, so the workflow records the checks. */
-  budgetMs: number;
-  /** The status the supervisor shows now; the watch returns when it would change. */
-  status: WatchedStatus;
-  consecutiveFailures: number;
-}
-
-export interface WatchOutcome {
-  status: WatchedStatus;
-  consecutiveFailures: number;
-  /** Checks since the watch began, at most RECENT_CHECKS. */
-  checks: HealthCheckRecord[];
-}
-
-/** Heartbeat details of a running watch: what `services monitor` shows between returns. */
-export interface WatchProgress {
-  since: number;
-  /** Checks this watch has made, across retries. */
-  count: number;
-  status: WatchedStatus;
-  consecutiveFailures: number;
-  checks: HealthCheckRecord[];
 }
 
 const RECENT_CHECKS = 50;

@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { DEFAULT_TASK_QUEUE } from '../model/worker-defaults.js';
+import { workflowPage, type ApiContext } from '../api/context.js';
 import type { ConnectSettings } from '../temporal/connection.js';
 import { devUiUrl } from '../temporal/dev-state.js';
 import type { Io } from './io.js';
@@ -74,12 +75,19 @@ async function tcpReachable(address: string, timeoutMs: number): Promise<void> {
   });
 }
 
-/**
- * The Web UI page of a workflow: under $TEMPORAL_UI_URL (or $PROVISIONING_UI_URL), else the UI
- * of the `provisioning dev` that serves this address; no link when the UI is unknown.
- */
+/** The Web UI's base URL: $TEMPORAL_UI_URL (or $PROVISIONING_UI_URL), else that of the `provisioning dev` serving this address. */
+export function webUiBase(env: Io['env'], settings: ConnectSettings): string | undefined {
+  return env.TEMPORAL_UI_URL || env.PROVISIONING_UI_URL || devUiUrl(env, settings.address);
+}
+
+/** The Web UI page of a workflow; no link when the UI is unknown. */
 export function webUiLink(env: Io['env'], settings: ConnectSettings, workflowId: string, runId?: string): string | undefined {
-  const base = env.TEMPORAL_UI_URL || env.PROVISIONING_UI_URL || devUiUrl(env, settings.address);
-  if (!base) return undefined;
-  return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}`;
+  const base = webUiBase(env, settings);
+  return base ? workflowPage(base, settings.namespace, workflowId, runId) : undefined;
+}
+
+/** The client API's context for a connection the CLI made. */
+export function apiContext(io: Io, connected: Connected, opts: TemporalOptions): ApiContext {
+  const webUi = webUiBase(io.env, connected.settings);
+  return { client: connected.client, taskQueue: opts.taskQueue, ...(webUi ? { webUi } : {}) };
 }

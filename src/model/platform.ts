@@ -1,6 +1,6 @@
-/** Inputs, progress and results of the platform workflows. Pure; the CLI reads them too. */
+/** Inputs, progress and results of the platform workflows, and their activities' inputs and results. Pure; the CLI reads them too. */
 import { defineQuery } from '@temporalio/workflow';
-import type { Registry } from '../config/registry-schema.js';
+import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
 
 export interface PlatformInput {
   registry: Registry;
@@ -83,3 +83,55 @@ export const OK_STATES: ReadonlySet<ServiceState> = new Set(['started', 'already
 
 // The messages of the workflow, defined once: the workflow sets their handlers, the front ends call them.
 export const progressQuery = defineQuery<PlatformProgress>('progress');
+
+export interface ServiceInput {
+  service: ServiceDefinition;
+  home: string;
+}
+
+export interface StartServiceResult {
+  name: string;
+  alreadyRunning: boolean;
+  pid?: number;
+  containerId?: string;
+  /** Epoch ms when the process or container was started. */
+  startedAt: number;
+  /** How long the start call took. */
+  startMs: number;
+}
+
+export interface WaitHealthyResult {
+  name: string;
+  /** Epoch ms of the first healthy probe. */
+  healthyAt: number;
+  /** From the start of the wait to the first healthy probe. */
+  waitedMs: number;
+  probes: number;
+  message: string;
+}
+
+export interface StopServiceInput extends ServiceInput {
+  graceSeconds: number;
+}
+
+export interface StopServiceResult {
+  name: string;
+  wasRunning: boolean;
+  how: string;
+  stopMs: number;
+}
+
+export interface ServiceStatus extends RuntimeStatus {
+  name: string;
+  mode: string;
+}
+
+export interface RuntimeStatus {
+  running: boolean;
+  pid?: number;
+  containerId?: string;
+  /** Epoch milliseconds, when known. */
+  startedAt?: number;
+  /** One line for people: "running (PID 123)", "container exited (1)", "stopped". */
+  detail: string;
+}

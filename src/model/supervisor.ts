@@ -1,6 +1,7 @@
 /** Inputs, state and results of the per-service supervisor workflow. Pure; the CLI reads them too. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ServiceDefinition } from '../config/registry-schema.js';
+import type { ServiceInput } from './platform.js';
 
 export interface HealthCheckRecord {
   /** Epoch ms when the check ran. */
@@ -77,3 +78,34 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const stopSupervisingSignal = defineSignal('stopSupervising');
 export const restartNowUpdate = defineUpdate<RestartOutcome>('restartNow');
+
+// The watch activity's input, outcome and heartbeat details: the supervisor and the front ends read them.
+export type WatchedStatus = 'starting' | 'healthy' | 'unhealthy';
+
+export interface WatchInput extends ServiceInput {
+  intervalMs: number;
+  /** Consecutive failures that make the service unhealthy. */
+  retries: number;
+  /** Return after this long even when nothing changed, so the workflow records the checks. */
+  budgetMs: number;
+  /** The status the supervisor shows now; the watch returns when it would change. */
+  status: WatchedStatus;
+  consecutiveFailures: number;
+}
+
+export interface WatchOutcome {
+  status: WatchedStatus;
+  consecutiveFailures: number;
+  /** Checks since the watch began, at most RECENT_CHECKS. */
+  checks: HealthCheckRecord[];
+}
+
+/** Heartbeat details of a running watch: what `services monitor` shows between returns. */
+export interface WatchProgress {
+  since: number;
+  /** Checks this watch has made, across retries. */
+  count: number;
+  status: WatchedStatus;
+  consecutiveFailures: number;
+  checks: HealthCheckRecord[];
+}

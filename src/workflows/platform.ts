@@ -16,7 +16,7 @@ import {
   startChild,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
-import { failureMessage } from './failure-message.js';
+import { failureMessage } from '../model/failure.js';
 import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
 import { registryNodes } from '../config/registry-nodes.js';
 import { reverseDependencies, startupOrder, stopOrder, UnknownNodeError } from '../graph/index.js';

@@ -7,7 +7,7 @@
  */
 import { ApplicationFailure, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
-import { failureMessage } from './failure-message.js';
+import { failureMessage } from '../model/failure.js';
 import type { ServerSpec, Settings } from '../config/settings-schema.js';
 import { platformStart } from './platform.js';
 import { selectServers, serverCreateProgressQuery, serverProgressQuery, taskservOrder, type RequiredService, type ServerCreateInput, type ServerCreateProgress, type ServerCreateResult, type ServerProgress, type TaskservProgress } from '../model/servers.js';

@@ -18,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
-import { failureMessage } from './failure-message.js';
+import { failureMessage } from '../model/failure.js';
 import {
   initialState,
   MAX_CHECKS,

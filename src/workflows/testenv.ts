@@ -19,7 +19,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
-import { failureMessage } from './failure-message.js';
+import { failureMessage } from '../model/failure.js';
 import type { EnvironmentPlan, EnvNode } from '../config/testenv-schema.js';
 import { acceptsRuns, cleanupSignal, initialState, installWaves, runUpdate, startSignal, testenvStateQuery, type EnvState, type NodeView, type RunRequest, type TestResult } from '../model/testenv.js';
 

@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dockerClient } from '../../src/docker/client.js';
 import { loadRegistry } from '../../src/config/registry.js';
-import { localHealth } from '../../src/client/local-services.js';
+import { localHealth } from '../../src/api/local.js';
 import { isRunning } from '../../src/util/procfs.js';
 import { platformStart, platformStop } from '../../src/workflows/index.js';
 import { dockerAvailable } from '../support/docker.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newLines } from '../../src/client/local-services.js';
+import { newLines } from '../../src/api/local.js';
 
 describe('following a log', () => {
   it('prints only the lines after what was already shown', () => {

@@ -1,19 +1,12 @@
 /** One driver per deployment mode, behind one interface: start, stop, status, logs. */
 import type { ServiceDefinition } from '../../config/registry-schema.js';
+import type { RuntimeStatus } from '../../model/platform.js';
+
+export type { RuntimeStatus } from '../../model/platform.js';
 
 export interface DriverContext {
   /** The project home whose services/ folder holds PID, state and log files. */
   home: string;
-}
-
-export interface RuntimeStatus {
-  running: boolean;
-  pid?: number;
-  containerId?: string;
-  /** Epoch milliseconds, when known. */
-  startedAt?: number;
-  /** One line for people: "running (PID 123)", "container exited (1)", "stopped". */
-  detail: string;
 }
 
 export interface StartOutcome {

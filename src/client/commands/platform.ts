@@ -1,18 +1,18 @@
 /** `provisioning platform ...`: start, stop and restart as workflows; status, health and logs read locally. */
 import type { Command } from 'commander';
-import { UsageError } from '../../config/errors.js';
-import { dnsLabelProblem } from '../../config/fields.js';
+import { assertPlatformName } from '../../api/validate.js';
+import { nothingToStart } from '../../api/platform-plan.js';
 import { provisioningHome } from '../../config/home.js';
 import type { Registry } from '../../config/registry-schema.js';
 import type { PlatformOperation } from '../../model/platform.js';
 import { printJson, type Io } from '../io.js';
-import type { LocalStatus } from '../local-services.js';
+import type { LocalStatus, SupervisedStatus } from '../../api/local.js';
 import { parsePositiveInt, parsePositiveNumber } from '../options.js';
 import { assertServices, registryFor } from '../registry.js';
 import { addTemporalOptions, connect, type TemporalOptions } from '../temporal-options.js';
 
-const localServices = () => import('../local-services.js');
-const supervision = () => import('../supervision.js');
+const localServices = () => import('../../api/local.js');
+const supervision = () => import('../../api/services.js');
 
 export const REGISTRY_HELP = 'service registry file (default: $PROVISIONING_REGISTRY, ./provisioning/services.toml, ~/.provisioning/services.toml)';
 
@@ -27,8 +27,7 @@ interface OperationOptions extends TemporalOptions {
 
 export function platformName(io: Io, flag: string | undefined): string {
   const name = flag ?? io.env.PROVISIONING_PLATFORM ?? 'default';
-  const problem = dnsLabelProblem(name);
-  if (problem) throw new UsageError(`invalid platform ${problem}`, 'use lowercase letters, digits and "-", at most 63 characters');
+  assertPlatformName(name);
   return name;
 }
 
@@ -48,10 +47,10 @@ export function operationCommand(command: Command): Command {
 export async function runOperation(io: Io, operation: PlatformOperation, services: string[], opts: OperationOptions): Promise<void> {
   const registry = await registryFor(io, opts.registry);
   assertServices(registry, services);
-  if (operation === 'start' && services.length === 0 && !Object.values(registry.services).some((s) => s.startup.auto_start)) {
+  const idle = operation === 'start' ? nothingToStart(registry, services) : undefined;
+  if (idle) {
     // Nothing would start: say why instead of running a workflow that does nothing.
-    const why = `no service in ${registry.source} has startup.auto_start = true, and no service was named`;
-    const what = `name the services to start (provisioning platform start ${Object.keys(registry.services).slice(0, 2).join(' ') || '<service>'}), or set startup.auto_start = true on those that should start by default`;
+    const { why, fix: what } = idle;
     if (opts.json) return printJson(io, { workflowId: null, ok: true, services: [], nothingToDo: why, fix: what });
     io.out(`Nothing to start: ${why}.
   To start services: ${what}.`);
@@ -78,22 +77,23 @@ interface StatusOptions extends TemporalOptions {
   registry?: string;
 }
 
-export type SupervisedStatus = LocalStatus & { restarts: number | null; supervision: string | null };
+export type { SupervisedStatus };
 
 /** Each service's supervisor state; undefined when Temporal does not answer (then the SDK is not even loaded). */
 async function supervisionStates(io: Io, opts: TemporalOptions, platform: string, services: string[]) {
   const connected = await connect(io, opts, { quick: true }).catch(() => undefined);
   if (!connected) return undefined;
-  return (await supervision()).supervisionOf(connected, platform, services);
+  try {
+    return await (await supervision()).supervisionOf(connected.client, platform, services);
+  } finally {
+    await connected.close();
+  }
 }
 
 /** Adds each service's restart count and supervisor status; null when Temporal does not answer. */
 export async function withSupervision(io: Io, opts: StatusOptions, registry: Registry, statuses: LocalStatus[]): Promise<SupervisedStatus[]> {
   const states = await supervisionStates(io, opts, platformName(io, opts.platform), Object.keys(registry.services));
-  return statuses.map((s) => {
-    const state = states?.get(s.name);
-    return { ...s, restarts: states ? (state?.restarts ?? 0) : null, supervision: states ? (state?.status ?? 'not supervised') : null };
-  });
+  return (await localServices()).withSupervision(statuses, states);
 }
 
 function statusLine(s: SupervisedStatus): string {

@@ -1,9 +1,5 @@
 /** `provisioning server|taskserv|cluster ...`: provisioning workflows from a settings file. */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { TypedSearchAttributes } from '@temporalio/common';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { OPERATION, TARGETS } from '../../model/search-attributes.js';
 import { findRegistry } from '../../config/discovery.js';
 import { UsageError } from '../../config/errors.js';
 import { provisioningHome } from '../../config/home.js';
@@ -12,15 +8,15 @@ import type { Registry } from '../../config/registry-schema.js';
 import type { Settings } from '../../config/settings-schema.js';
 import { loadSettings } from '../../config/settings.js';
 import { loadEnvCatalog } from '../../config/testenv.js';
-import { suggestionFix } from '../../config/suggest.js';
-import { dockerClient, overlappingNetwork } from '../../docker/client.js';
-import { infraWorkflowId, taskservCreateWorkflowId } from '../../model/ids.js';
-import { serverCreateProgressQuery, serverProgressQuery, type ServerCreateResult, type ServerProgress } from '../../model/servers.js';
+import type { ServerCreateView } from '../../api/servers.js';
+import type { ServerCreateResult, ServerProgress } from '../../model/servers.js';
 import { printJson, type Io } from '../io.js';
 import { renderTable } from '../render/table.js';
-import { addTemporalOptions, connect, webUiLink, type TemporalOptions } from '../temporal-options.js';
+import { addTemporalOptions, apiContext, connect, type TemporalOptions } from '../temporal-options.js';
 import { platformName } from './platform.js';
-import { INFRA_LABEL, SERVER_LABEL } from '../../model/labels.js';
+
+const serversApi = () => import('../../api/servers.js');
+const errors = () => import('../../api/errors.js');
 
 interface ServerOptions extends TemporalOptions {
   settings?: string;
@@ -41,26 +37,6 @@ export async function settingsFor(io: Io, opts: { settings?: string; infra?: str
   return settings;
 }
 
-function assertServers(settings: Settings, names: string[]): void {
-  const known = settings.servers.map((s) => s.hostname);
-  for (const name of names) {
-    if (!known.includes(name)) throw new UsageError(`server "${name}" is not in ${settings.source}`, suggestionFix(name, known, 'server'));
-  }
-}
-
-/** A subnet another Docker network already uses makes Docker refuse the infra network: say so before anything starts. */
-async function assertSubnetFree(settings: Settings): Promise<void> {
-  const subnet = settings.network?.subnet;
-  if (!subnet || !settings.servers.some((s) => s.provider === 'docker')) return;
-  const taken = await overlappingNetwork(dockerClient(), subnet, (n) => n.Labels?.[INFRA_LABEL] === settings.infra).catch(() => undefined);
-  if (taken) {
-    throw new UsageError(
-      `${settings.source}: network.subnet ${subnet} overlaps Docker network "${taken.name}" (${taken.subnet})`,
-      'choose a subnet no other network uses, or leave network.subnet out to let Docker pick one',
-    );
-  }
-}
-
 /** The registry for required services: the one named, or one that is found; none is fine. */
 async function optionalRegistry(io: Io, flag: string | undefined): Promise<Registry | undefined> {
   try {
@@ -77,58 +53,45 @@ function serverLine(s: ServerProgress): string {
   return `${icon} ${s.hostname}: ${s.state}${s.created === false ? ' (existed)' : ''}${taskservs ? ` [${taskservs}]` : ''}${s.error ? `\n   ${s.error.split('\n').join('\n   ')}` : ''}`;
 }
 
-async function follow(io: Io, client: Client, workflowId: string, json: boolean): Promise<ServerCreateResult> {
-  const handle = client.workflow.getHandle(workflowId);
-  const result = handle.result() as Promise<ServerCreateResult>;
-  let done = false;
-  void result.then(() => (done = true), () => (done = true));
-  const seen = new Map<string, string>();
-  while (!done) {
-    if (!json) {
-      const view = await handle.query(serverCreateProgressQuery).catch(() => undefined);
-      for (const server of view?.servers ?? []) {
-        const detail = await client.workflow.getHandle(server.workflowId).query(serverProgressQuery).catch(() => undefined);
-        const line = detail ? serverLine(detail) : `… ${server.hostname}: ${server.state}`;
-        if (seen.get(server.hostname) !== line) io.out(`${new Date().toISOString().slice(11, 19)} ${line}`);
-        seen.set(server.hostname, line);
-      }
-    }
-    await Promise.race([sleep(400), result.catch(() => undefined)]);
+/** Prints a line each time a server's state changes. */
+function printChanges(io: Io, view: ServerCreateView, seen: Map<string, string>): void {
+  for (const server of view.servers) {
+    const line = server.detail ? serverLine(server.detail) : `… ${server.hostname}: ${server.state}`;
+    if (seen.get(server.hostname) !== line) io.out(`${new Date().toISOString().slice(11, 19)} ${line}`);
+    seen.set(server.hostname, line);
   }
-  return result;
+}
+
+/** The result, or the full result a FailedError carries (exit code 1). */
+async function outcomeOf<R>(io: Io, result: Promise<R>): Promise<R> {
+  try {
+    return await result;
+  } catch (err) {
+    const { FailedError } = await errors();
+    if (!(err instanceof FailedError) || err.result === undefined) throw err;
+    io.exitCode = 1;
+    return err.result as R;
+  }
 }
 
 async function runServerWorkflow(io: Io, type: 'serverCreate' | 'clusterCreate', servers: string[], opts: ServerOptions): Promise<void> {
   const settings = await settingsFor(io, opts);
-  assertServers(settings, servers);
-  if (!opts.check) await assertSubnetFree(settings);
+  const api = await serversApi();
+  await api.checkServerCreate({ settings, servers, check: Boolean(opts.check) });
   const registry = await optionalRegistry(io, opts.registry);
-  const { client, settings: conn, close } = await connect(io, opts);
+  const request = { settings, servers, check: Boolean(opts.check), ...(registry ? { registry, home: provisioningHome(io.env), platform: platformName(io, opts.platform) } : {}) };
+  const connected = await connect(io, opts);
   try {
-    const workflowId = infraWorkflowId(type === 'clusterCreate' ? 'cluster-create' : 'server-create', settings.infra);
-    try {
-      await client.workflow.start(type, {
-        taskQueue: opts.taskQueue,
-        workflowId,
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        typedSearchAttributes: new TypedSearchAttributes([
-          { key: OPERATION, value: opts.check ? 'server-check' : type === 'clusterCreate' ? 'cluster-create' : 'server-create' },
-          { key: TARGETS, value: servers.length > 0 ? servers : settings.servers.map((s) => s.hostname) },
-        ]),
-        args: [{ settings, servers, checkMode: Boolean(opts.check), ...(registry ? { registry, home: provisioningHome(io.env), platform: platformName(io, opts.platform) } : {}) }],
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new Error(`infra "${settings.infra}" is busy: ${workflowId} is still running`);
-      throw err;
-    }
-    const link = webUiLink(io.env, conn, workflowId);
-    (opts.json ? io.err : io.out)(`Workflow ${workflowId}${link ? `\nWeb UI: ${link}` : ''}`);
-    if (!opts.wait) return void (opts.json && printJson(io, { workflowId }));
+    const run = await (type === 'clusterCreate' ? api.createCluster : api.createServers)(apiContext(io, connected, opts), request);
+    (opts.json ? io.err : io.out)(`Workflow ${run.workflowId}${run.webUi ? `\nWeb UI: ${run.webUi}` : ''}`);
+    if (!opts.wait) return void (opts.json && printJson(io, { workflowId: run.workflowId }));
     // Check mode only plans: its per-server progress lines would all read "queued".
-    const result = await follow(io, client, workflowId, Boolean(opts.json) || Boolean(opts.check));
-    if (!result.ok) io.exitCode = 1;
-    if (opts.json) return printJson(io, { workflowId, ...result });
+    if (!opts.json && !opts.check) {
+      const seen = new Map<string, string>();
+      for await (const view of run.progress({ intervalMs: 400 })) printChanges(io, view, seen);
+    }
+    const result: ServerCreateResult = await outcomeOf(io, run.result());
+    if (opts.json) return printJson(io, { workflowId: run.workflowId, ...result });
     if (result.plan) {
       const lines = [`Plan for infra ${result.infra} (check mode: nothing was changed)`];
       for (const s of result.plan.servers) lines.push(`  ${s.exists ? '=' : '+'} ${s.hostname} (${s.provider}): ${s.exists ? 'exists' : 'would be created'}; taskservs: ${s.taskservOrder.join(' -> ') || 'none'}`);
@@ -137,7 +100,7 @@ async function runServerWorkflow(io: Io, type: 'serverCreate' | 'clusterCreate',
     }
     io.out([...result.servers.map(serverLine), `${result.ok ? 'Done' : 'Failed'}: ${result.servers.filter((s) => s.state === 'ready').length}/${result.servers.length} servers ready`].join('\n'));
   } finally {
-    await close();
+    await connected.close();
   }
 }
 
@@ -171,10 +134,7 @@ export function registerServerCommands(program: Command, io: Io): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  provisioning server list --infra demo\n  provisioning server list --infra demo --json')
     .action(async (opts: { infra: string; json?: boolean }) => {
-      const containers = await dockerClient().listContainers({ all: true, filters: { label: [`${INFRA_LABEL}=${opts.infra}`] } });
-      const rows = containers
-        .map((c) => ({ hostname: c.Labels[SERVER_LABEL] ?? '', container: c.Names[0]?.slice(1) ?? '', state: c.State, image: c.Image }))
-        .sort((a, b) => a.hostname.localeCompare(b.hostname));
+      const rows = await (await import('../../api/inventory.js')).listServers(opts.infra);
       if (opts.json) return printJson(io, { infra: opts.infra, servers: rows });
       io.out(rows.length ? renderTable(['HOSTNAME', 'CONTAINER', 'STATE', 'IMAGE'], rows.map((r) => [r.hostname, r.container, r.state, r.image])) : `No servers of infra ${opts.infra}.`);
     });
@@ -187,19 +147,14 @@ export function registerServerCommands(program: Command, io: Io): void {
       .addHelpText('after', '\nExamples:\n  provisioning server delete --settings examples/infra/settings.yaml\n  provisioning server delete web-02 --infra demo --settings examples/infra/settings.yaml'),
   ).action(async (servers: string[], opts: ServerOptions) => {
     const settings = await settingsFor(io, opts);
-    assertServers(settings, servers);
-    const { client, close } = await connect(io, opts);
+    (await import('../../api/validate.js')).assertServers(settings, servers);
+    const connected = await connect(io, opts);
     try {
-      const deleted = await client.workflow.execute<(input: { settings: Settings; servers?: string[] }) => Promise<Array<{ hostname: string; deleted: boolean }>>>('serverDelete', {
-        taskQueue: opts.taskQueue,
-        workflowId: infraWorkflowId('server-delete', settings.infra),
-        typedSearchAttributes: new TypedSearchAttributes([{ key: OPERATION, value: 'server-delete' }]),
-        args: [{ settings, servers }],
-      });
+      const deleted = await (await serversApi()).deleteServers(apiContext(io, connected, opts), { settings, servers });
       if (opts.json) return printJson(io, { infra: settings.infra, servers: deleted });
       io.out(deleted.map((d) => `${d.deleted ? '🗑' : '⚪'} ${d.hostname}: ${d.deleted ? 'deleted' : 'did not exist'}`).join('\n'));
     } finally {
-      await close();
+      await connected.close();
     }
   });
 
@@ -228,21 +183,14 @@ export function registerServerCommands(program: Command, io: Io): void {
       .addHelpText('after', '\nExamples:\n  provisioning taskserv create jobrunner --server web-01 --infra demo --settings examples/infra/settings.yaml'),
   ).action(async (name: string, opts: ServerOptions & { server: string }) => {
     const settings = await settingsFor(io, opts);
-    assertServers(settings, [opts.server]);
-    if (!settings.taskservs[name]) throw new UsageError(`taskserv "${name}" is not in the catalog ${settings.catalog}`, suggestionFix(name, Object.keys(settings.taskservs), 'taskserv'));
-    const { client, close } = await connect(io, opts);
+    (await serversApi()).checkTaskservCreate({ settings, server: opts.server, taskserv: name });
+    const connected = await connect(io, opts);
     try {
-      const result = await client.workflow.execute<(input: { settings: Settings; hostname: string; taskserv: string }) => Promise<ServerProgress>>('taskservCreate', {
-        taskQueue: opts.taskQueue,
-        workflowId: taskservCreateWorkflowId(settings.infra, opts.server, name),
-        typedSearchAttributes: new TypedSearchAttributes([{ key: OPERATION, value: 'taskserv-create' }, { key: TARGETS, value: [opts.server, name] }]),
-        args: [{ settings, hostname: opts.server, taskserv: name }],
-      });
-      if (result.state !== 'ready') io.exitCode = 1;
+      const result: ServerProgress = await outcomeOf(io, (await serversApi()).createTaskserv(apiContext(io, connected, opts), { settings, server: opts.server, taskserv: name }));
       if (opts.json) return printJson(io, result);
       io.out(serverLine(result));
     } finally {
-      await close();
+      await connected.close();
     }
   });
 

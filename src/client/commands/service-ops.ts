@@ -7,13 +7,13 @@ import { parsePositiveInt } from '../options.js';
 import { assertServices, registryFor } from '../registry.js';
 import { operationCommand, platformName, REGISTRY_HELP, registerLogsCommand, runOperation, withSupervision } from './platform.js';
 import { parsePositiveNumber } from '../options.js';
-import { addTemporalOptions, connect, type TemporalOptions } from '../temporal-options.js';
+import { addTemporalOptions, apiContext, connect, type TemporalOptions } from '../temporal-options.js';
 import { UsageError } from '../../config/errors.js';
 import type { HealthCheckRecord } from '../../model/supervisor.js';
 
 // Loaded when a command runs, so `--help` and the local commands start fast.
-const localServices = () => import('../local-services.js');
-const supervision = () => import('../supervision.js');
+const localServices = () => import('../../api/local.js');
+const supervision = () => import('../../api/services.js');
 const prerequisites = () => import('../../activities/prerequisites.js');
 
 interface MonitorOptions extends TemporalOptions {
@@ -138,19 +138,18 @@ export function registerServiceOperations(services: Command, io: Io): void {
     const actions = (['pause', 'resume', 'stop', 'restart'] as const).filter((a) => opts[a]);
     if (actions.length > 1) throw new UsageError(`--${actions.join(' and --')} cannot be combined`, 'give one action at a time');
     const platform = platformName(io, opts.platform);
-    const { client, close } = await connect(io, opts);
+    const connected = await connect(io, opts);
+    const ctx = apiContext(io, connected, opts);
     try {
+      const api = await supervision();
       const action = actions[0];
       if (action === 'restart') {
-        const outcome = await (await supervision()).restartNow(client, platform, name);
+        const outcome = await api.restartService(ctx, platform, name);
         if (!outcome.healthy) io.exitCode = 1;
         return opts.json ? printJson(io, outcome) : io.out(`${outcome.healthy ? '✅' : '❌'} ${name}: ${outcome.message}`);
       }
       if (action) {
-        const handle = await (await supervision()).runningSupervisor(client, platform, name);
-        const { pauseSignal, resumeSignal, stopSupervisingSignal } = await import('../../model/supervisor.js');
-        await handle.signal({ pause: pauseSignal, resume: resumeSignal, stop: stopSupervisingSignal }[action]);
-        if (action === 'stop') await handle.result();
+        await { pause: api.pauseSupervision, resume: api.resumeSupervision, stop: api.stopSupervision }[action](ctx, platform, name);
         return io.out(`${name}: ${{ pause: 'supervision paused', resume: 'supervision resumed', stop: 'no longer supervised (the service keeps running)' }[action]}`);
       }
       const service = registry.services[name]!;
@@ -160,20 +159,15 @@ export function registerServiceOperations(services: Command, io: Io): void {
       const stop = () => abort.abort();
       process.once('SIGINT', stop);
       try {
-        const final = await (await supervision()).watchService({
-          client,
-          taskQueue: opts.taskQueue,
-          platform,
-          service,
-          home: provisioningHome(io.env),
-          ...(opts.interval !== undefined ? { intervalSeconds: opts.interval } : {}),
-          ...(opts.count !== undefined ? { count: opts.count } : {}),
-          signal: abort.signal,
-          onCheck: (check) => io.out(opts.json ? JSON.stringify({ service: name, ...check }) : checkLine(name, check)),
-          onStatus: (state) => {
-            if (!opts.json) io.out(`${timestamp(Date.now())} ${name}: ${state.status}${state.reason ? ` (${state.reason})` : ''}, restarts: ${state.restarts}`);
-          },
-        });
+        const monitor = await api.monitorService(ctx, { platform, service, home: provisioningHome(io.env), ...(opts.interval !== undefined ? { intervalSeconds: opts.interval } : {}) });
+        const events = monitor.events({ signal: abort.signal, ...(opts.count !== undefined ? { count: opts.count } : {}) });
+        let next = await events.next();
+        for (; !next.done; next = await events.next()) {
+          const event = next.value;
+          if (event.kind === 'check') io.out(opts.json ? JSON.stringify({ service: name, ...event.check }) : checkLine(name, event.check));
+          else if (!opts.json) io.out(`${timestamp(Date.now())} ${name}: ${event.state.status}${event.state.reason ? ` (${event.state.reason})` : ''}, restarts: ${event.state.restarts}`);
+        }
+        const final = next.value;
         if (final?.status === 'failed') {
           io.exitCode = 1;
           if (!opts.json) io.out(`${name} failed: ${final.reason ?? 'unknown reason'}`);
@@ -182,7 +176,7 @@ export function registerServiceOperations(services: Command, io: Io): void {
         process.removeListener('SIGINT', stop);
       }
     } finally {
-      await close();
+      await connected.close();
     }
   });
 

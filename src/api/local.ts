@@ -96,3 +96,13 @@ export function newLines(shown: readonly string[], next: readonly string[]): str
   }
   return [...next];
 }
+
+/** A local status with its supervisor's view: restarts and status, null when Temporal did not answer. */
+export type SupervisedStatus = LocalStatus & { restarts: number | null; supervision: string | null };
+
+export function withSupervision(statuses: LocalStatus[], states: Map<string, { restarts: number; status: string } | undefined> | undefined): SupervisedStatus[] {
+  return statuses.map((s) => {
+    const state = states?.get(s.name);
+    return { ...s, restarts: states ? (state?.restarts ?? 0) : null, supervision: states ? (state?.status ?? 'not supervised') : null };
+  });
+}

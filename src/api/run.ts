@@ -1,0 +1,150 @@
+/**
+ * Starting and following workflows, written once for every operation: submit under a
+ * business-key id (a conflict names the run that holds it; a namespace without our search
+ * attributes says how to register them), then follow by polling a query until it closes.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { OPERATION, TARGETS } from '../model/search-attributes.js';
+import { isUnknownSearchAttribute, registerCommand } from '../temporal/search-attributes.js';
+import { taskQueueOf, webUiLink, type ApiContext } from './context.js';
+import { BusyError, FailedError, rootMessage } from './errors.js';
+
+/** A started (or found) workflow: where it is, its progress as it goes, its result. */
+export interface Run<P, R> {
+  workflowId: string;
+  runId: string;
+  webUi?: string;
+  /** Snapshots of the workflow's progress, about every `intervalMs`, until it closes (or `signal` aborts). */
+  progress(options?: { intervalMs?: number; signal?: AbortSignal }): AsyncGenerator<P>;
+  /** The result; a FailedError when the workflow failed or its result says it did not succeed. */
+  result(): Promise<R>;
+}
+
+export interface Submission {
+  workflowType: string;
+  workflowId: string;
+  args: unknown[];
+  /** ProvisioningOperation, and ProvisioningTargets when given. */
+  operation: string;
+  targets?: string[];
+  /** Who holds the id when it is taken, for the BusyError: 'platform "default"'. */
+  subject: string;
+  /** REJECT_DUPLICATE for ids that are never reused (test environments). */
+  reuse?: 'ALLOW_DUPLICATE' | 'REJECT_DUPLICATE';
+  executionTimeout?: string;
+  /** Called instead of the BusyError when the id is taken (e.g. a closed run under REJECT_DUPLICATE). */
+  onTaken?: () => Promise<Error>;
+}
+
+export async function submit(ctx: ApiContext, s: Submission): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const { client } = ctx;
+  try {
+    return await client.workflow.start(s.workflowType, {
+      taskQueue: taskQueueOf(ctx),
+      workflowId: s.workflowId,
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: s.reuse ?? 'ALLOW_DUPLICATE',
+      ...(s.executionTimeout ? { workflowExecutionTimeout: s.executionTimeout } : {}),
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: OPERATION, value: s.operation },
+        ...(s.targets ? [{ key: TARGETS, value: s.targets }] : []),
+      ]),
+      args: s.args,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      if (s.onTaken) throw await s.onTaken();
+      const busy = await client.workflow.getHandle(s.workflowId).describe();
+      const link = webUiLink(ctx, s.workflowId, busy.runId);
+      throw new BusyError(s.subject, { workflowId: s.workflowId, runId: busy.runId, type: busy.type, startTime: busy.startTime.toISOString(), ...(link ? { webUi: link } : {}) });
+    }
+    if (isUnknownSearchAttribute(err)) {
+      const namespace = client.options.namespace;
+      throw new Error(`the Temporal namespace ${namespace} does not know this project's search attributes. Start a worker with "provisioning worker" (it registers them), or run: ${registerCommand(namespace)}`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Polls `read` every `intervalMs` and yields what it returns, until `closed()` says the
+ * workflow has closed or `signal` aborts. A read that fails (no worker has picked the run up
+ * yet) is skipped.
+ */
+export async function* poll<P>(
+  read: () => Promise<P | undefined>,
+  closed: () => boolean | Promise<boolean>,
+  { intervalMs = 250, signal, wake }: { intervalMs?: number; signal?: AbortSignal; wake?: Promise<unknown> } = {},
+): AsyncGenerator<P> {
+  while (!signal?.aborted && !(await closed())) {
+    const value = await read().catch(() => undefined);
+    if (value !== undefined) yield value;
+    await Promise.race([sleep(intervalMs, undefined, signal ? { signal } : {}).catch(() => undefined), ...(wake ? [wake.catch(() => undefined)] : [])]);
+  }
+}
+
+/**
+ * A Run over a handle whose result() long-polls: progress stops when the result arrives.
+ * `judge` turns a finished result into a FailedError when it says the run did not succeed.
+ */
+export function followRun<P, R>(
+  ctx: ApiContext,
+  handle: WorkflowHandle,
+  runId: string,
+  read: () => Promise<P | undefined>,
+  judge: (result: R) => FailedError<R> | undefined,
+  describeFailure: (err: WorkflowFailedError) => FailedError<R>,
+): Run<P, R> {
+  // The result's long poll starts only when someone follows: a caller that only submits must
+  // be able to close its connection without a poll still pending on it.
+  let settled: Promise<R> | undefined;
+  let finished = false;
+  const settle = () => {
+    if (!settled) {
+      settled = handle.result() as Promise<R>;
+      void settled.then(
+        () => (finished = true),
+        () => (finished = true),
+      );
+    }
+    return settled;
+  };
+  const link = webUiLink(ctx, handle.workflowId, runId);
+  return {
+    workflowId: handle.workflowId,
+    runId,
+    ...(link ? { webUi: link } : {}),
+    progress: (options = {}) => poll(read, () => finished, { ...options, wake: settle() }),
+    async result() {
+      let outcome: R;
+      try {
+        outcome = await settle();
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) throw describeFailure(err);
+        throw err;
+      }
+      const failure = judge(outcome);
+      if (failure) throw failure;
+      return outcome;
+    },
+  };
+}
+
+/** Waits for a workflow's result; its failure becomes a FailedError. */
+export async function resultOf<R>(handle: WorkflowHandle, workflowType: string): Promise<R> {
+  try {
+    return (await handle.result()) as R;
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) throw workflowFailed<R>(workflowType, handle.workflowId, err);
+    throw err;
+  }
+}
+
+/** A FailedError for a workflow failure that carries nothing more specific. */
+export function workflowFailed<R>(workflowType: string, workflowId: string, err: WorkflowFailedError): FailedError<R> {
+  return new FailedError<R>(`${workflowType} failed: ${err.cause?.message ?? err.message}`, workflowId);
+}
+
+export { rootMessage };

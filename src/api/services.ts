@@ -1,0 +1,153 @@
+/**
+ * Service supervision through the client API: a supervisor workflow per service
+ * (service/<platform>/<name>) that goes on without its caller. Monitor starts one (or attaches
+ * to the running one) and streams its checks; pause, resume, stop and restart steer it.
+ */
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { ServiceDefinition } from '../config/registry-schema.js';
+import { supervisorId } from '../model/ids.js';
+import {
+  pauseSignal,
+  restartNowUpdate,
+  resumeSignal,
+  stopSupervisingSignal,
+  supervisorStateQuery,
+  type HealthCheckRecord,
+  type RestartOutcome,
+  type SupervisorInput,
+  type SupervisorState,
+  type WatchProgress,
+} from '../model/supervisor.js';
+import { taskQueueOf, webUiLink, type ApiContext } from './context.js';
+import { NotFoundError } from './errors.js';
+import { poll } from './run.js';
+
+/**
+ * Checks of the watch activity that is running now: the supervisor records them when the
+ * watch returns, and until then they travel in its heartbeat details.
+ */
+async function watchingChecks(handle: WorkflowHandle): Promise<HealthCheckRecord[]> {
+  const { raw } = await handle.describe();
+  const watch = raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService');
+  const payload = watch?.heartbeatDetails?.payloads?.[0];
+  if (!payload) return [];
+  return defaultPayloadConverter.fromPayload<WatchProgress>(payload).checks;
+}
+
+/** The supervisor's state, or undefined when the service is not (or no longer) supervised. */
+export async function supervisorState(client: Client, platform: string, service: string): Promise<SupervisorState | undefined> {
+  const handle = client.workflow.getHandle(supervisorId(platform, service));
+  try {
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') return undefined;
+    return await handle.query(supervisorStateQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** Supervisor states of the given services; a service whose state cannot be read maps to undefined. */
+export async function supervisionOf(client: Client, platform: string, services: readonly string[]): Promise<Map<string, SupervisorState | undefined>> {
+  const states = await Promise.all(services.map((s) => supervisorState(client, platform, s).catch(() => undefined)));
+  return new Map(services.map((s, i) => [s, states[i]]));
+}
+
+/** A running supervisor's handle; a NotFoundError when there is none. */
+export async function runningSupervisor(client: Client, platform: string, service: string): Promise<WorkflowHandle> {
+  const handle = client.workflow.getHandle(supervisorId(platform, service));
+  try {
+    if ((await handle.describe()).status.name === 'RUNNING') return handle;
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  throw new NotFoundError(
+    `${service} is not supervised (no running workflow ${supervisorId(platform, service)})`,
+    `start supervising it with "provisioning services monitor ${service}", or start the platform with restart_on_failure = true`,
+  );
+}
+
+/** Restarts the service through its supervisor; resolves when it is healthy again or failed. */
+export async function restartService(ctx: ApiContext, platform: string, service: string): Promise<RestartOutcome> {
+  return (await runningSupervisor(ctx.client, platform, service)).executeUpdate(restartNowUpdate);
+}
+
+/** No checks and no restarts until resumed. */
+export async function pauseSupervision(ctx: ApiContext, platform: string, service: string): Promise<void> {
+  await (await runningSupervisor(ctx.client, platform, service)).signal(pauseSignal);
+}
+
+export async function resumeSupervision(ctx: ApiContext, platform: string, service: string): Promise<void> {
+  await (await runningSupervisor(ctx.client, platform, service)).signal(resumeSignal);
+}
+
+/** Ends supervision (the service keeps running); resolves when the supervisor has closed. */
+export async function stopSupervision(ctx: ApiContext, platform: string, service: string): Promise<void> {
+  const handle = await runningSupervisor(ctx.client, platform, service);
+  await handle.signal(stopSupervisingSignal);
+  await handle.result();
+}
+
+export type MonitorEvent = { kind: 'check'; check: HealthCheckRecord } | { kind: 'status'; state: SupervisorState };
+
+export interface MonitorInput {
+  platform: string;
+  service: ServiceDefinition;
+  home: string;
+  intervalSeconds?: number;
+}
+
+export interface Monitor {
+  workflowId: string;
+  webUi?: string;
+  /**
+   * Each new check, and each change of the supervisor's status, until the supervisor fails
+   * or stops, or `signal` aborts (supervision goes on). Ends with the last state.
+   */
+  events(options?: { signal?: AbortSignal; count?: number }): AsyncGenerator<MonitorEvent, SupervisorState | undefined>;
+}
+
+/** Starts supervising the service, or attaches to its running supervisor. */
+export async function monitorService(ctx: ApiContext, input: MonitorInput): Promise<Monitor> {
+  const { client } = ctx;
+  const workflowId = supervisorId(input.platform, input.service.name);
+  const args: SupervisorInput = { service: input.service, home: input.home, platform: input.platform, ...(input.intervalSeconds !== undefined ? { intervalSeconds: input.intervalSeconds } : {}) };
+  const handle = await client.workflow.start('serviceSupervisor', {
+    taskQueue: taskQueueOf(ctx),
+    workflowId,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    args: [args],
+  });
+  const link = webUiLink(ctx, workflowId);
+  const intervalMs = Math.min(1000, ((input.intervalSeconds ?? input.service.health_check.interval) * 1000) / 2);
+  return {
+    workflowId,
+    ...(link ? { webUi: link } : {}),
+    async *events({ signal, count } = {}) {
+      let lastAt = Date.now() - 1;
+      let seen = 0;
+      let lastStatus: string | undefined;
+      let state: SupervisorState | undefined;
+      let ended = false;
+      const read = async () => {
+        const now = await handle.query(supervisorStateQuery);
+        const live = await watchingChecks(handle).catch(() => []);
+        return { now, checks: [...now.checks, ...live].sort((a, b) => a.at - b.at) };
+      };
+      for await (const { now, checks } of poll(read, () => ended, { intervalMs, ...(signal ? { signal } : {}) })) {
+        state = now;
+        for (const check of checks.filter((c) => c.at > lastAt)) {
+          yield { kind: 'check', check };
+          lastAt = check.at;
+          seen++;
+        }
+        if (now.status !== lastStatus && lastStatus !== undefined) yield { kind: 'status', state: now };
+        lastStatus = now.status;
+        ended = now.status === 'failed' || now.status === 'stopped' || (count !== undefined && seen >= count);
+      }
+      return state;
+    },
+  };
+}
