@@ -31,3 +31,6 @@ export function taskservCreateWorkflowId(infra: string, server: string, taskserv
 export function testenvWorkflowId(id: string): string {
   return `testenv/${id}`;
 }
+
+/** The schedule that runs the test-environment reaper periodically. */
+export const REAPER_SCHEDULE_ID = 'testenv-reaper';

@@ -128,3 +128,19 @@ export const testenvStateQuery = defineQuery<EnvState>('testenvState');
 export const cleanupSignal = defineSignal<[]>('cleanup');
 export const startSignal = defineSignal<[]>('start');
 export const runUpdate = defineUpdate<RunResult, [RunRequest]>('run');
+
+export interface ReapedEnvironment {
+  id: string;
+  workflowId: string;
+  /** The owning workflow's status when it was reaped, "not found", or "expired" (TTL long past). */
+  status: string;
+  containers: number;
+  networks: number;
+}
+
+/** What a reaper run checked and removed. */
+export interface ReapResult {
+  /** Environments that had resources. */
+  checked: number;
+  reaped: ReapedEnvironment[];
+}

@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { isNotFound } from '../../docker/client.js';
 import { testenvWorkflowId } from '../../model/ids.js';
+import type { ReapedEnvironment, ReapResult } from '../../model/testenv.js';
 import { CLUSTER_LABEL, EXPIRES_LABEL, MANAGED_LABEL, NAMESPACE_LABEL, RUN_LABEL, TESTENV_LABEL, WORKFLOW_LABEL } from '../../model/labels.js';
 import { EXPIRED_GRACE_MS, docker, ownerRun, temporalCluster } from './ownership.js';
 
@@ -42,15 +43,6 @@ export async function removeEnvironment({ id }: { id: string }): Promise<{ conta
   return removeById(id, ownerRun().runId);
 }
 
-export interface ReapedEnvironment {
-  id: string;
-  workflowId: string;
-  /** The owning workflow's status when it was reaped, "not found", or "expired" (TTL long past). */
-  status: string;
-  containers: number;
-  networks: number;
-}
-
 interface Found {
   id: string;
   workflowId: string;
@@ -66,7 +58,7 @@ interface Found {
  * when they are this worker's Temporal cluster and namespace; an environment of any owner is
  * also reaped once its TTL is long past (a dev server that is gone can no longer clean up).
  */
-export async function reapTestEnvironments(): Promise<{ checked: number; reaped: ReapedEnvironment[] }> {
+export async function reapTestEnvironments(): Promise<ReapResult> {
   const ctx = Context.current();
   const cluster = await temporalCluster();
   const namespace = ctx.info.workflowNamespace ?? 'default';

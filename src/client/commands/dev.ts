@@ -75,14 +75,14 @@ export function registerDevCommand(program: Command, io: Io): void {
 async function runWorker(server: DevServer, taskQueue: string, io: Io): Promise<void> {
   const { connectWorker, createWorker } = await import('../../worker/worker.js');
   const { connectClient, connectSettings } = await import('../../temporal/connection.js');
-  const { ensureReaperSchedule, REAPER_SCHEDULE_ID } = await import('../reaper-schedule.js');
+  const { ensureReaperSchedule, REAPER_SCHEDULE_ID } = await import('../../api/testenv/reaper.js');
   const settings = connectSettings({ address: server.address, namespace: server.namespace });
   const connection = await connectWorker(settings);
   try {
     const worker = await createWorker({ connection, namespace: server.namespace, taskQueue });
     // The reaper removes test environments whose workflow was terminated or lost its worker.
     const client = await connectClient(settings);
-    const reaper = await ensureReaperSchedule(client, taskQueue, 600)
+    const reaper = await ensureReaperSchedule({ client, taskQueue }, 600)
       .then(() => `Schedule ${REAPER_SCHEDULE_ID}: reaps leftover test environments every 10 minutes`)
       .catch((err: Error) => `Schedule ${REAPER_SCHEDULE_ID} not installed: ${err.message}`)
       .finally(() => client.connection.close());
