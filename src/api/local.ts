@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { driverFor } from '../activities/drivers/index.js';
 import { probeHealth } from '../activities/health.js';
+import { checkPrerequisites, type ServicePrerequisites } from '../activities/prerequisites.js';
 import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
 
 export interface LocalStatus {
@@ -105,4 +106,36 @@ export function withSupervision(statuses: LocalStatus[], states: Map<string, { r
     const state = states?.get(s.name);
     return { ...s, restarts: states ? (state?.restarts ?? 0) : null, supervision: states ? (state?.status ?? 'not supervised') : null };
   });
+}
+
+/** Each service's mode prerequisites (binaries, images, clusters, manifests): what `services validate` reports. */
+export function validateServices(registry: Registry): Promise<ServicePrerequisites[]> {
+  return checkPrerequisites(Object.values(registry.services));
+}
+
+export interface ReadinessRow {
+  name: string;
+  type: string;
+  category: string;
+  state: 'running' | 'ready' | 'issues';
+  issues: string[];
+}
+
+/** What runs, what is ready to start, what has issues. */
+export async function readiness(registry: Registry, home: string): Promise<{ total: number; running: number; readyToStart: number; issues: number; services: ReadinessRow[] }> {
+  const statuses = await platformStatus(registry, home);
+  const checked = new Map((await validateServices(registry)).map((p) => [p.service, p]));
+  const rows = statuses.map((s): ReadinessRow => {
+    const pre = checked.get(s.name)!;
+    const state = s.status === 'running' ? 'running' : pre.ok ? 'ready' : 'issues';
+    return { name: s.name, type: s.type, category: s.category, state, issues: pre.ok || s.status === 'running' ? [] : pre.checks.filter((c) => !c.ok).map((c) => c.message) };
+  });
+  return { total: rows.length, running: rows.filter((r) => r.state === 'running').length, readyToStart: rows.filter((r) => r.state !== 'issues').length, issues: rows.filter((r) => r.state === 'issues').length, services: rows };
+}
+
+/** The services an operation (server, taskserv, cluster) requires, and whether they run. */
+export async function requiredFor(registry: Registry, operation: string, home: string): Promise<{ required: LocalStatus[]; allRunning: boolean; knownOperations: string[] }> {
+  const required = await Promise.all(Object.values(registry.services).filter((s) => s.required_for.includes(operation)).map((s) => localStatus(s, home)));
+  const knownOperations = [...new Set(Object.values(registry.services).flatMap((s) => s.required_for))].sort();
+  return { required, allRunning: required.every((s) => s.status === 'running'), knownOperations };
 }

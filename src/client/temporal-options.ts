@@ -91,3 +91,13 @@ export function apiContext(io: Io, connected: Connected, opts: TemporalOptions):
   const webUi = webUiBase(io.env, connected.settings);
   return { client: connected.client, taskQueue: opts.taskQueue, ...(webUi ? { webUi } : {}) };
 }
+
+/** Runs `fn` with the client API's context over a fresh connection, and closes it. */
+export async function withApi<T>(io: Io, opts: TemporalOptions, fn: (ctx: ApiContext) => Promise<T>): Promise<T> {
+  const connected = await connect(io, opts);
+  try {
+    return await fn(apiContext(io, connected, opts));
+  } finally {
+    await connected.close();
+  }
+}

@@ -14,7 +14,6 @@ import type { HealthCheckRecord } from '../../model/supervisor.js';
 // Loaded when a command runs, so `--help` and the local commands start fast.
 const localServices = () => import('../../api/local.js');
 const supervision = () => import('../../api/services.js');
-const prerequisites = () => import('../../activities/prerequisites.js');
 
 interface MonitorOptions extends TemporalOptions {
   interval?: number;
@@ -189,20 +188,15 @@ export function registerServiceOperations(services: Command, io: Io): void {
     .addHelpText('after', '\nExit code 1 when a required service is not running.\n\nExample:\n  provisioning services check server')
     .action(async (operation: string, opts: { json?: boolean; registry?: string }) => {
       const registry = await registryFor(io, opts.registry);
-      const required = Object.values(registry.services).filter((s) => s.required_for.includes(operation));
-      const home = provisioningHome(io.env);
-      const { localStatus } = await localServices();
-      const statuses = await Promise.all(required.map((s) => localStatus(s, home)));
-      const allRunning = statuses.every((s) => s.status === 'running');
+      const { required: statuses, allRunning, knownOperations: known } = await (await localServices()).requiredFor(registry, operation, provisioningHome(io.env));
       if (!allRunning) io.exitCode = 1;
-      const known = [...new Set(Object.values(registry.services).flatMap((s) => s.required_for))].sort();
       if (opts.json) {
         return printJson(io, { operation, required: statuses.map((s) => ({ name: s.name, running: s.status === 'running', autoStart: s.autoStart })), allRunning, knownOperations: known });
       }
       io.out(
         [
           `Operation: ${operation}`,
-          `Required services: ${required.map((s) => s.name).join(', ') || `none (operations the registry knows: ${known.join(', ') || 'none'})`}`,
+          `Required services: ${statuses.map((s) => s.name).join(', ') || `none (operations the registry knows: ${known.join(', ') || 'none'})`}`,
           ...statuses.map((s) => `  ${s.status === 'running' ? '🟢' : '⚪'} ${s.name}: ${s.status}${s.status !== 'running' && s.autoStart ? ' (auto_start: provisioning platform start starts it)' : ''}`),
           `All running: ${allRunning}`,
         ].join('\n'),
@@ -217,14 +211,7 @@ export function registerServiceOperations(services: Command, io: Io): void {
     .option('--registry <file>', REGISTRY_HELP)
     .action(async (opts: { json?: boolean; registry?: string }) => {
       const registry = await registryFor(io, opts.registry);
-      const statuses = await (await localServices()).platformStatus(registry, provisioningHome(io.env));
-      const checked = new Map((await (await prerequisites()).checkPrerequisites(Object.values(registry.services))).map((p) => [p.service, p]));
-      const rows = statuses.map((s) => {
-        const pre = checked.get(s.name)!;
-        const state = s.status === 'running' ? 'running' : pre.ok ? 'ready' : 'issues';
-        return { name: s.name, type: s.type, category: s.category, state, issues: pre.ok || s.status === 'running' ? [] : pre.checks.filter((c) => !c.ok).map((c) => c.message) };
-      });
-      const summary = { total: rows.length, running: rows.filter((r) => r.state === 'running').length, readyToStart: rows.filter((r) => r.state !== 'issues').length, issues: rows.filter((r) => r.state === 'issues').length };
+      const { services: rows, ...summary } = await (await localServices()).readiness(registry, provisioningHome(io.env));
       if (opts.json) return printJson(io, { ...summary, services: rows });
       const icon = { running: '🟢', ready: '🟡', issues: '🔴' } as const;
       io.out(
@@ -234,7 +221,7 @@ export function registerServiceOperations(services: Command, io: Io): void {
           `Running: ${summary.running}`,
           `Ready to start: ${summary.readyToStart}`,
           'Services:',
-          ...rows.map((r) => `${icon[r.state as keyof typeof icon]} ${r.name} - ${r.type} - ${r.category}${r.issues.length ? `: ${r.issues.join('; ')}` : ''}`),
+          ...rows.map((r) => `${icon[r.state]} ${r.name} - ${r.type} - ${r.category}${r.issues.length ? `: ${r.issues.join('; ')}` : ''}`),
           `Issues: ${summary.issues}`,
         ].join('\n'),
       );

@@ -56,8 +56,7 @@ export function registerServicesCommands(program: Command, io: Io): void {
     )
     .action(async (opts: { registry?: string; json?: boolean }) => {
       const registry = await registryFor(io, opts.registry);
-      const { checkPrerequisites } = await import('../../activities/prerequisites.js');
-      const results = await checkPrerequisites(Object.values(registry.services));
+      const results = await (await import('../../api/local.js')).validateServices(registry);
       const invalid = results.filter((r) => !r.ok);
       if (invalid.length > 0) io.exitCode = 1;
       if (opts.json) {

@@ -9,21 +9,11 @@ import { parsePositiveInt } from '../../options.js';
 import { renderTable } from '../../render/table.js';
 import { runLines, stamp, summary } from '../../render/testenv.js';
 import { progressChanges } from '../../render/testenv-progress.js';
-import { addTemporalOptions, apiContext, connect, type TemporalOptions } from '../../temporal-options.js';
+import { addTemporalOptions, withApi, type TemporalOptions } from '../../temporal-options.js';
 import { checkNodes, writeJunit } from './options.js';
 
 const environments = () => import('../../../api/testenv/environments.js');
 const reaper = () => import('../../../api/testenv/reaper.js');
-
-/** Runs `fn` with the client API's context over a fresh connection, and closes it. */
-async function withApi<T>(io: Io, opts: TemporalOptions, fn: (ctx: ReturnType<typeof apiContext>) => Promise<T>): Promise<T> {
-  const connected = await connect(io, opts);
-  try {
-    return await fn(apiContext(io, connected, opts));
-  } finally {
-    await connected.close();
-  }
-}
 
 export function registerEnvCommands(env: Command, io: Io): void {
   addTemporalOptions(
