@@ -80,7 +80,7 @@ export async function runTaskserv(input: ServerInput & { taskserv: TaskservManif
   });
   const env = { ...taskserv.parameters, INFRA: input.settings.infra, SERVER: server.hostname, TASKSERV: taskserv.name };
   const startedAt = Date.now();
-  const result = await withHeartbeat(() => providerFor(server.provider).run(context(input), taskserv.name, scripts, env));
+  const result = await withHeartbeat(() => providerFor(server.provider).run(context(input), taskserv.name, scripts, env, Context.current().cancellationSignal));
   const output = tail(result.output);
   if (result.exitCode !== 0) {
     throw nonRetryable(`${result.failedStep ?? steps[0]} of taskserv ${taskserv.name} on ${server.hostname} failed (exit ${result.exitCode}):\n${output}`, 'TaskservFailed');

@@ -2,8 +2,11 @@
 import Docker from 'dockerode';
 import { cidrsOverlap } from '../config/settings-schema.js';
 
+let shared: Docker | undefined;
+
+/** The one engine connection of the process, made on first use. */
 export function dockerClient(): Docker {
-  return new Docker();
+  return (shared ??= new Docker());
 }
 
 /** Where dockerode connects, for messages. */
@@ -29,9 +32,21 @@ export async function pingDocker(docker: Docker = dockerClient(), timeoutMs = 3_
   }
 }
 
+const statusCode = (err: unknown) => (err as { statusCode?: number } | undefined)?.statusCode;
+
 /** The engine answered 404: no such container, network or image. */
 export function isNotFound(err: unknown): boolean {
-  return (err as { statusCode?: number }).statusCode === 404;
+  return statusCode(err) === 404;
+}
+
+/** The engine answered 409: the name is taken (a concurrent or earlier create made it). */
+export function isConflict(err: unknown): boolean {
+  return statusCode(err) === 409;
+}
+
+/** The engine answered 304: nothing to do (a stop of a stopped container). */
+export function isNotModified(err: unknown): boolean {
+  return statusCode(err) === 304;
 }
 
 export async function imagePresent(docker: Docker, image: string): Promise<boolean> {

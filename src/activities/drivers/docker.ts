@@ -8,13 +8,23 @@ import type Docker from 'dockerode';
 import { DEFAULT_HOST_IP, parsePortMapping } from '../../config/ports.js';
 import type { ServiceDefinition } from '../../config/registry-schema.js';
 import { BASE_IMAGE, ensureBaseImage } from '../../docker/base-image.js';
-import { dockerClient, imagePresent, inspectContainer } from '../../docker/client.js';
+import { dockerClient, imagePresent, inspectContainer, isNotModified } from '../../docker/client.js';
+import { findOrCreate, foreignOwner } from '../../docker/resources.js';
 import { demuxDockerLogs } from '../../docker/logs.js';
 import { ServiceConfigError, type DriverContext, type ServiceDriver } from './types.js';
 import { HOME_LABEL, MANAGED_LABEL, SERVICE_LABEL } from '../../model/labels.js';
 
-let client: Docker | undefined;
-const docker = () => (client ??= dockerClient());
+const docker = dockerClient;
+
+/** The ownership rule (docker/resources.ts) for services: only a container made for this service is started or stopped. */
+function assertOurs(service: ServiceDefinition, info: Docker.ContainerInspectInfo): void {
+  const owner = foreignOwner(info.Config.Labels, { [MANAGED_LABEL]: 'true', [SERVICE_LABEL]: service.name });
+  if (owner) {
+    throw new ServiceConfigError(
+      `container ${containerName(service)} already exists and is not service ${service.name}'s (it belongs to ${owner}); it was left alone. Remove or rename it, or set deployment.docker.container_name`,
+    );
+  }
+}
 
 function containerName(service: ServiceDefinition): string {
   return service.deployment.docker!.container_name ?? `provisioning-${service.name}`;
@@ -64,14 +74,21 @@ export const dockerDriver: ServiceDriver = {
 
   async start(service, ctx) {
     const existing = await inspect(service);
+    if (existing) assertOurs(service, existing);
     if (existing?.State.Running) return { alreadyRunning: true, containerId: existing.Id, startedAt: Date.parse(existing.State.StartedAt) };
-    let id = existing?.Id;
-    if (!id) {
-      const image = service.deployment.docker!.image;
-      if (image === BASE_IMAGE) await ensureBaseImage(docker());
-      else if (!(await imagePresent(docker(), image))) throw new ServiceConfigError(`image ${image} is not present locally (build or pull it first)`);
-      id = (await docker().createContainer(containerSpec(service, ctx))).id;
-    }
+    const id = await findOrCreate({
+      find: () => inspect(service),
+      adopt: (found) => {
+        assertOurs(service, found);
+        return found.Id;
+      },
+      create: async () => {
+        const image = service.deployment.docker!.image;
+        if (image === BASE_IMAGE) await ensureBaseImage(docker());
+        else if (!(await imagePresent(docker(), image))) throw new ServiceConfigError(`image ${image} is not present locally (build or pull it first)`);
+        return (await docker().createContainer(containerSpec(service, ctx))).id;
+      },
+    });
     const startedAt = Date.now();
     await docker().getContainer(id).start();
     return { alreadyRunning: false, containerId: id, startedAt };
@@ -80,10 +97,11 @@ export const dockerDriver: ServiceDriver = {
   async stop(service, _ctx, { graceSeconds }) {
     const info = await inspect(service);
     if (!info?.State.Running) return { wasRunning: false, how: 'not running' };
+    assertOurs(service, info);
     try {
       await docker().getContainer(info.Id).stop({ t: Math.ceil(graceSeconds) });
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+      if (!isNotModified(err)) throw err;
     }
     return { wasRunning: true, how: `docker stop (${Math.ceil(graceSeconds)} s grace)` };
   },

@@ -3,65 +3,65 @@
  * <infra>-<hostname> on the infra's network, with the plan's CPU and memory limits and the
  * labels provisioning.managed=true, provisioning.infra=<infra>. Create is idempotent by name.
  */
-import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { BASE_IMAGE, ensureBaseImage } from '../../docker/base-image.js';
-import { dockerClient, imagePresent, inspectContainer, isNotFound } from '../../docker/client.js';
+import { dockerClient as docker, imagePresent, inspectContainer, isNotFound } from '../../docker/client.js';
 import { demuxDockerLogs } from '../../docker/logs.js';
-
-import { ServiceConfigError } from '../drivers/types.js';
-import { networkName, serverName, type Provider, type ServerContext, type StepsResult } from './types.js';
+import { findOrCreate, foreignOwner, type Labels } from '../../docker/resources.js';
+import { Program, runSteps } from '../../docker/steps.js';
 import { INFRA_LABEL, MANAGED_LABEL, SERVER_LABEL } from '../../model/labels.js';
+import { ServiceConfigError } from '../drivers/types.js';
+import { networkName, serverName, type CreateResult, type Provider, type ServerContext, type StepsResult } from './types.js';
 
-/** Where a docker server records its installed taskservs. */
+/** Where a docker server records its installed taskservs, and logs what its scripts print. */
 const MARKERS = '/var/lib/provisioning/taskservs';
-
-let client: Docker | undefined;
-const docker = () => (client ??= dockerClient());
+const SERVER_LOG = '/var/log/provisioning/provision.log';
 
 const inspect = (name: string) => inspectContainer(docker(), name);
 
-/**
- * The ownership rule: a container or network is adopted (reused, started, deleted) only when
- * its labels say it is this infra's; one of the same name that is not is never touched.
- */
-function assertOurs(what: string, name: string, labels: Record<string, string> | null | undefined, ctx: ServerContext, server?: string): void {
-  const l = labels ?? {};
-  if (l[MANAGED_LABEL] === 'true' && l[INFRA_LABEL] === ctx.settings.infra && (server === undefined || l[SERVER_LABEL] === server)) return;
+/** The labels of this infra's resources (and of one server's container). */
+function infraLabels(ctx: ServerContext, server?: string): Record<string, string> {
+  return { [MANAGED_LABEL]: 'true', [INFRA_LABEL]: ctx.settings.infra, ...(server ? { [SERVER_LABEL]: server } : {}) };
+}
+
+/** The ownership rule (docker/resources.ts) for servers: only this infra's resources are adopted. */
+function assertOurs(what: string, name: string, labels: Labels, ctx: ServerContext, server?: string): void {
+  const owner = foreignOwner(labels, infraLabels(ctx, server));
+  if (!owner) return;
   throw new ServiceConfigError(
-    `${what} ${name} already exists and is not ${server ? `server ${server}` : 'the network'} of infra ${ctx.settings.infra} (its labels do not say so); it was left alone. Remove or rename it, or choose another ${server ? 'hostname' : 'network name'}`,
+    `${what} ${name} already exists and is not ${server ? `server ${server}` : 'the network'} of infra ${ctx.settings.infra} (it belongs to ${owner}); it was left alone. Remove or rename it, or choose another ${server ? 'hostname' : 'network name'}`,
   );
+}
+
+async function inspectNetwork(name: string): Promise<{ Id: string; Labels?: Record<string, string>; Containers?: Record<string, unknown> } | undefined> {
+  try {
+    return (await docker().getNetwork(name).inspect());
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
 }
 
 /** The infra's network, created once with its subnet and labels; concurrent creates meet on the name. */
 export async function ensureNetwork(ctx: ServerContext): Promise<string> {
   const name = networkName(ctx);
-  try {
-    const found = (await docker().getNetwork(name).inspect()) as { Id: string; Labels?: Record<string, string> };
-    assertOurs('network', name, found.Labels, ctx);
-    return found.Id;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-  try {
-    const subnet = ctx.settings.network?.subnet;
-    const network = await docker().createNetwork({
-      Name: name,
-      CheckDuplicate: true,
-      Labels: { [MANAGED_LABEL]: 'true', [INFRA_LABEL]: ctx.settings.infra },
-      ...(subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] } } : {}),
-    });
-    return network.id;
-  } catch (err) {
-    const e = err as { statusCode?: number; message?: string };
-    if (e.statusCode === 409) {
-      const found = (await docker().getNetwork(name).inspect()) as { Id: string; Labels?: Record<string, string> };
+  const subnet = ctx.settings.network?.subnet;
+  return findOrCreate({
+    find: () => inspectNetwork(name),
+    adopt: (found) => {
       assertOurs('network', name, found.Labels, ctx);
       return found.Id;
-    }
-    if (/overlap/i.test(e.message ?? '')) throw new ServiceConfigError(`subnet ${ctx.settings.network?.subnet} overlaps an existing Docker network: ${e.message}`);
-    throw err;
-  }
+    },
+    create: async () => {
+      try {
+        const network = await docker().createNetwork({ Name: name, CheckDuplicate: true, Labels: infraLabels(ctx), ...(subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] } } : {}) });
+        return network.id;
+      } catch (err) {
+        if (/overlap/i.test((err as Error).message ?? '')) throw new ServiceConfigError(`subnet ${subnet} overlaps an existing Docker network: ${(err as Error).message}`);
+        throw err;
+      }
+    },
+  });
 }
 
 export async function execIn(containerName: string, argv: string[], env: Record<string, string> = {}): Promise<{ exitCode: number; output: string }> {
@@ -84,41 +84,36 @@ export const dockerProvider: Provider = {
 
   async create(ctx) {
     const name = serverName(ctx);
-    const existing = await inspect(name);
-    if (existing) {
-      assertOurs('container', name, existing.Config.Labels, ctx, ctx.server.hostname);
-      if (!existing.State.Running) await docker().getContainer(existing.Id).start();
-      return { created: false, id: existing.Id };
-    }
-    const image = ctx.server.image;
-    if (image === BASE_IMAGE) await ensureBaseImage(docker());
-    else if (!(await imagePresent(docker(), image))) throw new ServiceConfigError(`image ${image} is not present locally (build or pull it first)`);
-    await ensureNetwork(ctx);
-    try {
-      const container = await docker().createContainer({
-        name,
-        Hostname: ctx.server.hostname,
-        Image: image,
-        Cmd: ['tail', '-f', '/dev/null'],
-        Labels: { [MANAGED_LABEL]: 'true', [INFRA_LABEL]: ctx.settings.infra, [SERVER_LABEL]: ctx.server.hostname },
-        HostConfig: {
-          NetworkMode: networkName(ctx),
-          NanoCpus: ctx.server.plan.cpu_millicores * 1_000_000,
-          Memory: ctx.server.plan.memory_mb * 1024 * 1024,
-        },
-        NetworkingConfig: { EndpointsConfig: { [networkName(ctx)]: { Aliases: [ctx.server.hostname] } } },
-      });
-      await container.start();
-      return { created: true, id: container.id };
-    } catch (err) {
-      // A retry after a crash between create and the answer finds the container by name.
-      if ((err as { statusCode?: number }).statusCode === 409) {
-        const found = await inspect(name);
-        assertOurs('container', name, found?.Config.Labels, ctx, ctx.server.hostname);
-        return { created: false, id: found?.Id };
-      }
-      throw err;
-    }
+    const hostname = ctx.server.hostname;
+    return findOrCreate<Docker.ContainerInspectInfo, CreateResult>({
+      find: () => inspect(name),
+      adopt: async (existing) => {
+        assertOurs('container', name, existing.Config.Labels, ctx, hostname);
+        if (!existing.State.Running) await docker().getContainer(existing.Id).start();
+        return { created: false, id: existing.Id };
+      },
+      create: async () => {
+        const image = ctx.server.image;
+        if (image === BASE_IMAGE) await ensureBaseImage(docker());
+        else if (!(await imagePresent(docker(), image))) throw new ServiceConfigError(`image ${image} is not present locally (build or pull it first)`);
+        await ensureNetwork(ctx);
+        const container = await docker().createContainer({
+          name,
+          Hostname: hostname,
+          Image: image,
+          Cmd: ['tail', '-f', '/dev/null'],
+          Labels: infraLabels(ctx, hostname),
+          HostConfig: {
+            NetworkMode: networkName(ctx),
+            NanoCpus: ctx.server.plan.cpu_millicores * 1_000_000,
+            Memory: ctx.server.plan.memory_mb * 1024 * 1024,
+          },
+          NetworkingConfig: { EndpointsConfig: { [networkName(ctx)]: { Aliases: [hostname] } } },
+        });
+        await container.start();
+        return { created: true, id: container.id };
+      },
+    });
   },
 
   async delete(ctx) {
@@ -137,26 +132,28 @@ export const dockerProvider: Provider = {
     return listed?.exitCode === 0 ? { ready: true, installed: listed.output.split('\n').filter(Boolean).sort() } : { ready: false, installed: [] };
   },
 
-  async run(ctx, taskserv, scripts, env) {
-    // All steps in one exec; an install records itself once its script succeeded. A marker in
-    // the output says which step failed; its nonce is new per exec, so script output cannot forge one.
-    const marker = `@@provisioning:${randomBytes(8).toString('hex')}:failed:`;
-    const program = scripts.flatMap((script, i) => [
-      `sh -c "$${i + 3}" "$2" || { s=$?; echo "${marker}${script.step}:$s"; exit $s; }`,
-      ...(script.step === 'install' ? ['mkdir -p "$1" && touch "$1/$2"'] : []),
-    ]);
-    const result = await execIn(serverName(ctx), ['sh', '-c', program.join('\n'), 'provision', MARKERS, taskserv, ...scripts.map((s) => s.content)], env);
-    const failed = new RegExp(`^${marker}(install|check|test):`, 'm').exec(result.output)?.[1] as StepsResult['failedStep'];
-    return { ...result, output: result.output.replace(new RegExp(`^${marker}.*\\n?`, 'gm'), ''), ...(result.exitCode !== 0 ? { failedStep: failed ?? scripts[0]!.step } : {}) };
+  async run(ctx, taskserv, scripts, env, signal) {
+    // All steps in one exec (docker/steps.ts); an install records itself once its script succeeded.
+    const program = new Program(SERVER_LOG);
+    for (const script of scripts) {
+      program.step(script.step, ['sh', '-c', script.content, taskserv], true);
+      if (script.step === 'install') {
+        program.command(['mkdir', '-p', MARKERS]);
+        program.command(['touch', `${MARKERS}/${taskserv}`]);
+      }
+    }
+    const result = await runSteps(serverName(ctx), program, env, undefined, signal);
+    const failed = result.steps.find((s) => s.exitCode !== 0)?.label as StepsResult['failedStep'];
+    return { exitCode: result.exitCode, output: result.output, ...(result.exitCode !== 0 ? { failedStep: failed ?? scripts[0]!.step } : {}) };
   },
 };
 
 /** Removes the infra's network once no container uses it. */
 export async function removeNetworkIfUnused(ctx: ServerContext): Promise<boolean> {
   try {
-    const info = (await docker().getNetwork(networkName(ctx)).inspect()) as { Labels?: Record<string, string>; Containers?: unknown };
-    if (info.Labels?.[MANAGED_LABEL] !== 'true' || info.Labels[INFRA_LABEL] !== ctx.settings.infra) return false; // not ours: never removed
-    if (Object.keys((info.Containers as Record<string, unknown> | undefined) ?? {}).length > 0) return false;
+    const info = await inspectNetwork(networkName(ctx));
+    if (!info || foreignOwner(info.Labels, infraLabels(ctx))) return false; // not ours: never removed
+    if (Object.keys(info.Containers ?? {}).length > 0) return false;
     await docker().getNetwork(networkName(ctx)).remove();
     return true;
   } catch {

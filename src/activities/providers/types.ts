@@ -42,7 +42,7 @@ export interface Provider {
    * Runs a taskserv's scripts on the server in order, stopping at the first failure; a
    * successful install is recorded where the provider can keep such a record.
    */
-  run(ctx: ServerContext, taskserv: string, scripts: TaskservScript[], env: Record<string, string>): Promise<StepsResult>;
+  run(ctx: ServerContext, taskserv: string, scripts: TaskservScript[], env: Record<string, string>, signal?: AbortSignal): Promise<StepsResult>;
 }
 
 export function serverName(ctx: ServerContext): string {

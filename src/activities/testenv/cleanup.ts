@@ -1,11 +1,11 @@
 /** Removal by label, and the reaper that removes what belongs to closed workflows. */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { isNotFound } from '../../docker/client.js';
+import { dockerClient as docker, isNotFound } from '../../docker/client.js';
 import { testenvWorkflowId } from '../../model/ids.js';
 import type { ReapedEnvironment, ReapResult } from '../../model/testenv.js';
 import { CLUSTER_LABEL, EXPIRES_LABEL, MANAGED_LABEL, NAMESPACE_LABEL, RUN_LABEL, TESTENV_LABEL, WORKFLOW_LABEL } from '../../model/labels.js';
-import { EXPIRED_GRACE_MS, docker, ownerRun, temporalCluster } from './ownership.js';
+import { EXPIRED_GRACE_MS, ownerRun, temporalCluster } from './ownership.js';
 
 /** Removes the environment's containers, then its network; `run` narrows it to what one workflow run made. */
 async function removeById(id: string, run?: string): Promise<{ containers: number; networks: number }> {

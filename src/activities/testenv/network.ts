@@ -1,9 +1,10 @@
 /** The environment network: the plan's subnet, or the first free /24 of the pool. */
 import { cidrsOverlap, formatIpv4, parseCidr } from '../../config/settings-schema.js';
 import { networkName, type EnvironmentPlan } from '../../config/testenv-schema.js';
-import { isNotFound } from '../../docker/client.js';
+import { dockerClient as docker, isNotFound } from '../../docker/client.js';
+import { findOrCreate } from '../../docker/resources.js';
 import { withHeartbeat } from '../platform.js';
-import { assertOurs, docker, failure, ownerLabels, statusCode, undoIfCancelled } from './ownership.js';
+import { assertOurs, failure, ownerLabels, undoIfCancelled } from './ownership.js';
 
 /** Where free subnets for environments come from, one /24 each. */
 export const DEFAULT_POOL = '10.213.0.0/16';
@@ -58,44 +59,42 @@ export async function createEnvNetwork(input: CreateNetworkInput): Promise<EnvNe
 
 async function makeNetwork({ plan, expiresAt }: CreateNetworkInput): Promise<EnvNetwork> {
   const name = networkName(plan.id);
-  const existing = await inspectNetwork(name);
-  if (existing) {
-    assertOurs('network', name, existing.labels);
-    return existing.network;
-  }
   const labels = await ownerLabels({ id: plan.id, ...(expiresAt ? { expiresAt } : {}) });
   const create = async (subnet: string) => {
     const made = await docker().createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels, IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] } });
     await undoIfCancelled(() => made.remove());
-  };
-  if (plan.network.subnet) {
-    try {
-      await create(plan.network.subnet);
-    } catch (err) {
-      if (/overlap/i.test((err as Error).message)) throw failure(`subnet ${plan.network.subnet} overlaps an existing Docker network; choose another or leave it out to get a free one`);
-      throw err;
-    }
     return (await inspectNetwork(name))!.network;
-  }
-  const used = await usedSubnets();
-  const poolCidr = process.env.PROVISIONING_TESTENV_POOL ?? DEFAULT_POOL;
-  for (const subnet of poolSubnets(poolCidr, hash(plan.id))) {
-    if (used.some((u) => cidrsOverlap(u, subnet))) continue;
-    try {
-      await create(subnet);
-      return (await inspectNetwork(name))!.network;
-    } catch (err) {
-      // Another environment took it between the listing and the create: try the next one.
-      if (/overlap/i.test((err as Error).message)) continue;
-      if (statusCode(err) === 409) {
-        const found = (await inspectNetwork(name))!;
-        assertOurs('network', name, found.labels);
-        return found.network;
+  };
+  return findOrCreate({
+    find: () => inspectNetwork(name),
+    adopt: (found) => {
+      assertOurs('network', name, found.labels);
+      return found.network;
+    },
+    create: async () => {
+      if (plan.network.subnet) {
+        try {
+          return await create(plan.network.subnet);
+        } catch (err) {
+          if (/overlap/i.test((err as Error).message)) throw failure(`subnet ${plan.network.subnet} overlaps an existing Docker network; choose another or leave it out to get a free one`);
+          throw err;
+        }
       }
-      throw err;
-    }
-  }
-  throw failure(`no free /24 is left in the pool ${poolCidr}; clean up environments ("provisioning test env reap") or set PROVISIONING_TESTENV_POOL`, 'TestEnvPoolExhausted');
+      const used = await usedSubnets();
+      const poolCidr = process.env.PROVISIONING_TESTENV_POOL ?? DEFAULT_POOL;
+      for (const subnet of poolSubnets(poolCidr, hash(plan.id))) {
+        if (used.some((u) => cidrsOverlap(u, subnet))) continue;
+        try {
+          return await create(subnet);
+        } catch (err) {
+          // Another environment took it between the listing and the create: try the next one.
+          if (/overlap/i.test((err as Error).message)) continue;
+          throw err;
+        }
+      }
+      throw failure(`no free /24 is left in the pool ${poolCidr}; clean up environments ("provisioning test env reap") or set PROVISIONING_TESTENV_POOL`, 'TestEnvPoolExhausted');
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,14 +1,16 @@
 /** Node containers: create, start, install taskservs and run tests inside them. */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type Docker from 'dockerode';
 import type { TaskservManifest } from '../../config/settings-schema.js';
 import { networkName, type EnvironmentPlan, type EnvNode } from '../../config/testenv-schema.js';
 import { BASE_IMAGE, ensureBaseImage } from '../../docker/base-image.js';
-import { imagePresent, inspectContainer } from '../../docker/client.js';
+import { dockerClient as docker, imagePresent, inspectContainer } from '../../docker/client.js';
+import { findOrCreate } from '../../docker/resources.js';
 import type { RunRequest, TestResult } from '../../model/testenv.js';
 import { withHeartbeat } from '../platform.js';
 import { NODE_LABEL } from '../../model/labels.js';
-import { NODE_LOG, assertOurs, docker, failure, ownerLabels, statusCode, undoIfCancelled } from './ownership.js';
-import { Program, runSteps, tail } from './steps.js';
+import { NODE_LOG, assertOurs, failure, ownerLabels, undoIfCancelled } from './ownership.js';
+import { Program, runSteps, tail } from '../../docker/steps.js';
 
 const PID1 = `mkdir -p /var/log/provisioning && touch ${NODE_LOG} && exec tail -n +1 -f ${NODE_LOG}`;
 
@@ -24,42 +26,41 @@ export async function createEnvNode(input: CreateNodeInput): Promise<{ id: strin
 }
 
 async function makeNode({ plan, node, expiresAt }: CreateNodeInput): Promise<{ id: string; created: boolean }> {
-  const existing = await inspectContainer(docker(), node.container);
-  if (existing) {
-    assertOurs('container', node.container, existing.Config.Labels);
-    return { id: existing.Id, created: false };
-  }
-  if (node.image === BASE_IMAGE) await ensureBaseImage(docker());
-  else if (!(await imagePresent(docker(), node.image))) throw failure(`image ${node.image} of node ${node.name} is not present locally; pull or build it first`);
   const network = networkName(plan.id);
-  try {
-    const container = await docker().createContainer({
-      name: node.container,
-      Hostname: node.name,
-      Image: node.image,
-      Entrypoint: ['sh', '-c'],
-      Cmd: [PID1],
-      Labels: { ...(await ownerLabels({ id: plan.id, ...(expiresAt ? { expiresAt } : {}) })), [NODE_LABEL]: node.name },
-      HostConfig: {
-        NetworkMode: network,
-        NanoCpus: node.resources.cpu_millicores * 1_000_000,
-        Memory: node.resources.memory_mb * 1024 * 1024,
-        MemorySwap: node.resources.memory_mb * 1024 * 1024,
-        ...(node.resources.disk_mb ? { StorageOpt: { size: `${node.resources.disk_mb}M` } } : {}),
-      },
-      NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [node.name] } } },
-    });
-    await undoIfCancelled(() => container.remove({ force: true }));
-    return { id: container.id, created: true };
-  } catch (err) {
-    if (statusCode(err) === 409) {
-      const found = (await inspectContainer(docker(), node.container))!;
+  return findOrCreate<Docker.ContainerInspectInfo, { id: string; created: boolean }>({
+    find: () => inspectContainer(docker(), node.container),
+    adopt: (found) => {
       assertOurs('container', node.container, found.Config.Labels);
       return { id: found.Id, created: false };
-    }
-    if (/storage ?opt|quota/i.test((err as Error).message)) throw failure(`node ${node.name}: the Docker engine cannot limit disk size (${(err as Error).message}); leave disk_mb out`);
-    throw err;
-  }
+    },
+    create: async () => {
+      if (node.image === BASE_IMAGE) await ensureBaseImage(docker());
+      else if (!(await imagePresent(docker(), node.image))) throw failure(`image ${node.image} of node ${node.name} is not present locally; pull or build it first`);
+      try {
+        const container = await docker().createContainer({
+          name: node.container,
+          Hostname: node.name,
+          Image: node.image,
+          Entrypoint: ['sh', '-c'],
+          Cmd: [PID1],
+          Labels: { ...(await ownerLabels({ id: plan.id, ...(expiresAt ? { expiresAt } : {}) })), [NODE_LABEL]: node.name },
+          HostConfig: {
+            NetworkMode: network,
+            NanoCpus: node.resources.cpu_millicores * 1_000_000,
+            Memory: node.resources.memory_mb * 1024 * 1024,
+            MemorySwap: node.resources.memory_mb * 1024 * 1024,
+            ...(node.resources.disk_mb ? { StorageOpt: { size: `${node.resources.disk_mb}M` } } : {}),
+          },
+          NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [node.name] } } },
+        });
+        await undoIfCancelled(() => container.remove({ force: true }));
+        return { id: container.id, created: true };
+      } catch (err) {
+        if (/storage ?opt|quota/i.test((err as Error).message)) throw failure(`node ${node.name}: the Docker engine cannot limit disk size (${(err as Error).message}); leave disk_mb out`);
+        throw err;
+      }
+    },
+  });
 }
 
 /** Starts the nodes' containers and returns each one's address on the environment network. */
@@ -100,13 +101,13 @@ export interface InstallOutcome {
 /** Installs then checks each of a node's taskservs in order, in one exec; the first failure stops it. */
 export async function installEnvNode({ plan, node }: { plan: Pick<EnvironmentPlan, 'id' | 'nodes' | 'taskservs' | 'infra'>; node: EnvNode }): Promise<InstallOutcome> {
   return withHeartbeat(async (beat) => {
-    const program = new Program();
+    const program = new Program(NODE_LOG);
     for (const name of node.order) {
       const t = plan.taskservs[name]!;
       program.step(`install:${name}`, scriptArgv(t, t.scripts.install), true);
       program.step(`check:${name}`, scriptArgv(t, t.scripts.check), true);
     }
-    const result = await runSteps(node.container, program, scriptEnv(plan, node), (label) => beat({ node: node.name, step: label }));
+    const result = await runSteps(node.container, program, scriptEnv(plan, node), (label) => beat({ node: node.name, step: label }), Context.current().cancellationSignal);
     const taskservs = node.order.flatMap((name) => {
       const install = result.steps.find((s) => s.label === `install:${name}`);
       const check = result.steps.find((s) => s.label === `check:${name}`);
@@ -135,7 +136,7 @@ export async function installEnvNode({ plan, node }: { plan: Pick<EnvironmentPla
 export async function runEnvTests({ plan, node, request }: { plan: Pick<EnvironmentPlan, 'id' | 'nodes' | 'taskservs' | 'infra'>; node: EnvNode; request: RunRequest }): Promise<TestResult[]> {
   return withHeartbeat(async (beat) => {
     if (!(await inspectContainer(docker(), node.container))?.State.Running) throw failure(`node ${node.name} (${node.container}) is not running`, 'TestEnvNodeGone');
-    const program = new Program();
+    const program = new Program(NODE_LOG);
     const names: string[] = [];
     if (request.command) {
       names.push(request.command.join(' '));
@@ -149,7 +150,7 @@ export async function runEnvTests({ plan, node, request }: { plan: Pick<Environm
       }
     }
     if (names.length === 0) return [];
-    const result = await runSteps(node.container, program, scriptEnv(plan, node), (label) => beat({ node: node.name, test: label }));
+    const result = await runSteps(node.container, program, scriptEnv(plan, node), (label) => beat({ node: node.name, test: label }), Context.current().cancellationSignal);
     return names.map((name, i) => {
       const step = result.steps[i];
       if (!step) return { node: node.name, name, exitCode: -1, passed: false, durationMs: 0, output: tail(result.output) || 'the test did not run (the exec ended early)' };

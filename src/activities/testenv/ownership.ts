@@ -1,20 +1,14 @@
 /** Who owns a test-environment resource: the labels that tie it to the workflow run, namespace and Temporal cluster that made it, and the rule that only that run reuses it. */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type Docker from 'dockerode';
-import { dockerClient } from '../../docker/client.js';
+import { foreignOwner, type Labels } from '../../docker/resources.js';
 import { CLUSTER_LABEL, EXPIRES_LABEL, MANAGED_LABEL, NAMESPACE_LABEL, RUN_LABEL, TESTENV_LABEL, WORKFLOW_LABEL } from '../../model/labels.js';
 
 /** Every node's PID 1 follows this file and every step appends to it: `docker logs` is the node's log. */
 export const NODE_LOG = '/var/log/provisioning/node.log';
 
-let client: Docker | undefined;
-export const docker = () => (client ??= dockerClient());
-
 export function failure(message: string, type = 'TestEnvConfigError'): ApplicationFailure {
   return ApplicationFailure.create({ message, type, nonRetryable: true });
 }
-
-export const statusCode = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
 /** An environment whose TTL passed this long ago is reaped whoever owns it (its own TTL cleanup did not happen). */
 export const EXPIRED_GRACE_MS = 15 * 60 * 1000;
@@ -34,7 +28,6 @@ interface Owner {
   expiresAt?: number;
 }
 
-/** Labels that tie a resource to the workflow run, namespace and Temporal cluster that own it. */
 /** The workflow run this activity works for. */
 export function ownerRun(): { workflowId: string; runId: string; namespace: string } {
   const info = Context.current().info;
@@ -43,6 +36,7 @@ export function ownerRun(): { workflowId: string; runId: string; namespace: stri
   return { workflowId: execution.workflowId, runId: execution.runId, namespace: info.workflowNamespace ?? 'default' };
 }
 
+/** Labels that tie a resource to the workflow run, namespace and Temporal cluster that own it. */
 export async function ownerLabels({ id, expiresAt }: Owner): Promise<Record<string, string>> {
   const run = ownerRun();
   return {
@@ -56,10 +50,10 @@ export async function ownerLabels({ id, expiresAt }: Owner): Promise<Record<stri
   };
 }
 
-/** A resource found by name is reused only when this same workflow run made it (a retry). */
-export function assertOurs(kind: string, name: string, labels: Record<string, string> | undefined): void {
-  if (labels?.[RUN_LABEL] !== ownerRun().runId) {
-    const owner = labels?.[WORKFLOW_LABEL] ? `workflow ${labels[WORKFLOW_LABEL]} (run ${labels[RUN_LABEL] ?? '?'})` : 'something else';
+/** The ownership rule (docker/resources.ts) for environments: a resource found by name is reused only when this same workflow run made it (a retry). */
+export function assertOurs(kind: string, name: string, labels: Labels): void {
+  const owner = foreignOwner(labels, { [RUN_LABEL]: ownerRun().runId });
+  if (owner) {
     throw failure(`${kind} ${name} already exists and belongs to ${owner}; choose another environment id, or remove it ("provisioning test env reap")`);
   }
 }

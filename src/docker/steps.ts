@@ -1,8 +1,12 @@
-/** A shell program of timed steps run in a container with one exec: nonced markers and their parser. */
+/**
+ * The one way the project runs scripts in a container: a shell program of timed steps in a
+ * single exec, its step boundaries marked with a nonce that is new per exec (so script output
+ * cannot forge a marker), every value from config passed as an argument, never as program text.
+ * Used by the docker server provider and by test environments.
+ */
 import { randomBytes } from 'node:crypto';
-import { Context } from '@temporalio/activity';
-import { DockerFrames } from '../../docker/logs.js';
-import { NODE_LOG, docker } from './ownership.js';
+import { dockerClient } from './client.js';
+import { DockerFrames } from './logs.js';
 
 export interface StepOutcome {
   label: string;
@@ -22,7 +26,7 @@ export class Program {
   readonly args: string[] = [this.nonce];
   readonly lines: string[] = [
     'M="@@provisioning:$1"',
-    'LOG=' + NODE_LOG,
+    'LOG="$2"',
     'mkdir -p "${LOG%/*}"',
     // step LABEL CMD...: runs CMD with its output to the caller and appended to the node log.
     'step() {',
@@ -41,6 +45,11 @@ export class Program {
     '}',
   ];
 
+  /** @param log the file in the container every step's output is appended to as well. */
+  constructor(log: string) {
+    this.args.push(log);
+  }
+
   ref(value: string): string {
     this.args.push(value);
     return `"\${${this.args.length}}"`;
@@ -48,6 +57,11 @@ export class Program {
 
   step(label: string, argv: string[], stopOnFailure: boolean): void {
     this.lines.push(`step ${[label, ...argv].map((v) => this.ref(v)).join(' ')}${stopOnFailure ? ' || exit $?' : ''}`);
+  }
+
+  /** A plain command (no markers, no timing) that runs only when the steps before it succeeded. */
+  command(argv: string[]): void {
+    this.lines.push(`${argv.map((v) => this.ref(v)).join(' ')} || exit $?`);
   }
 
   argv(): string[] {
@@ -59,9 +73,19 @@ export function tail(text: string, lines = 40): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-/** Runs a program in a container, timing each step by the arrival of its markers. */
-export async function runSteps(container: string, program: Program, env: Record<string, string>, onStep: (label: string) => void): Promise<{ steps: StepOutcome[]; exitCode: number; output: string }> {
-  const exec = await docker().getContainer(container).exec({ Cmd: program.argv(), Env: Object.entries(env).map(([k, v]) => `${k}=${v}`), AttachStdout: true, AttachStderr: true });
+export interface StepsOutcome {
+  steps: StepOutcome[];
+  exitCode: number;
+  /** The last lines of everything the steps printed, markers removed. */
+  output: string;
+}
+
+/**
+ * Runs a program in a container, timing each step by the arrival of its markers. When
+ * `signal` aborts, the output stream is dropped and the outcome so far returned.
+ */
+export async function runSteps(container: string, program: Program, env: Record<string, string>, onStep: (label: string) => void = () => undefined, signal?: AbortSignal): Promise<StepsOutcome> {
+  const exec = await dockerClient().getContainer(container).exec({ Cmd: program.argv(), Env: Object.entries(env).map(([k, v]) => `${k}=${v}`), AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   const frames = new DockerFrames();
   const steps: StepOutcome[] = [];
@@ -96,10 +120,12 @@ export async function runSteps(container: string, program: Program, env: Record<
       resolve();
     });
     stream.on('error', reject);
-    void Context.current().cancelled.catch(() => {
+    const stop = () => {
       stream.destroy();
       resolve();
-    });
+    };
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop, { once: true });
   });
   const info = await exec.inspect();
   return { steps, exitCode: info.ExitCode ?? -1, output: tail(all.join('\n')) };
