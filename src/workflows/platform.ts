@@ -2,10 +2,10 @@
  * platformStart, platformStop and platformRestart: the runbook for bringing a registry of
  * services up in dependency order and down in reverse, as durable workflows.
  *
- * Start: pre-flight; then an eager walk — each service starts the moment all of its
- * dependencies are healthy; a failed service skips exactly its dependents.
- * Stop: refuse when running dependents are left out (unless forced); then the reverse
- * walk — each service stops once everything that depends on it has stopped.
+ * Start: pre-flight; then the eager walk of graph/walk.ts, dependencies first — each service
+ * starts the moment all of its dependencies are healthy; a failed service skips exactly its
+ * dependents. Stop: refuse when running dependents are left out (unless forced); then the
+ * same walk, dependents first — each service stops once everything that depends on it has.
  */
 import {
   ApplicationFailure,
@@ -19,7 +19,7 @@ import type * as activities from '../activities/index.js';
 import { failureMessage } from '../model/failure.js';
 import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
 import { registryNodes } from '../config/registry-nodes.js';
-import { reverseDependencies, startupOrder, stopOrder, UnknownNodeError } from '../graph/index.js';
+import { reverseDependencies, startupOrder, stopOrder, UnknownNodeError, walk } from '../graph/index.js';
 import {
   OK_STATES,
   type PlatformInput,
@@ -66,8 +66,6 @@ class Tracker {
     return { operation: this.operation, ok: services.every((s) => OK_STATES.has(s.state)) && !extra.preflight && !extra.refused, services, ...extra };
   }
 }
-
-/** The activity's own error message, without the ActivityFailure wrapper. */
 
 function serviceNamesOrFail(registry: Registry, names: readonly string[]): void {
   const unknown = names.filter((n) => !registry.services[n]);
@@ -134,44 +132,30 @@ async function startPhase(input: PlatformInput, targets: string[], tracker: Trac
   }
 
   tracker.phase = 'starting';
-  const inSet = new Set(targets);
-  // Each service's promise resolves to undefined when it is up, or to the failed service
-  // that stopped it (itself, or the first failed dependency).
-  const outcome = new Map<string, Promise<string | undefined>>();
-  for (const name of targets) {
-    const service = registry.services[name]!;
-    const deps = service.dependencies.filter((d) => inSet.has(d));
-    tracker.set(name, { state: 'pending', waitingOn: deps });
-    outcome.set(
-      name,
-      (async () => {
-        const blockers = await Promise.all(
-          deps.map(async (dep) => {
-            const blocker = await outcome.get(dep)!;
-            tracker.set(name, { waitingOn: (tracker.services.get(name)?.waitingOn ?? []).filter((d) => d !== dep) });
-            return blocker;
-          }),
-        );
-        const blocker = blockers.find((b) => b !== undefined);
-        if (blocker) {
-          tracker.set(name, { state: 'skipped', skippedBecause: blocker, error: `dependency ${blocker} failed`, waitingOn: [] });
-          return blocker;
+  // Each visit resolves to undefined when the service is up, or to the failed service that
+  // stopped it (itself, or the first failed dependency).
+  await walk<string | undefined>(registryNodes(registry), targets, 'dependencies-first', {
+    pending: (name, waitingOn) => tracker.set(name, { state: 'pending', waitingOn }),
+    predecessorDone: (name, dep) => tracker.set(name, { waitingOn: (tracker.services.get(name)?.waitingOn ?? []).filter((d) => d !== dep) }),
+    visit: async (name, blockers) => {
+      const blocker = blockers.find((b) => b !== undefined);
+      if (blocker) {
+        tracker.set(name, { state: 'skipped', skippedBecause: blocker, error: `dependency ${blocker} failed`, waitingOn: [] });
+        return blocker;
+      }
+      try {
+        await startOne(registry.services[name]!, home, tracker, input.platform ?? 'default');
+        return undefined;
+      } catch (err) {
+        if (isCancellation(err)) {
+          tracker.set(name, { state: 'cancelled' });
+          throw err;
         }
-        try {
-          await startOne(service, home, tracker, input.platform ?? 'default');
-          return undefined;
-        } catch (err) {
-          if (isCancellation(err)) {
-            tracker.set(name, { state: 'cancelled' });
-            throw err;
-          }
-          tracker.set(name, { state: 'failed', error: failureMessage(err) });
-          return name;
-        }
-      })(),
-    );
-  }
-  await Promise.all(outcome.values());
+        tracker.set(name, { state: 'failed', error: failureMessage(err) });
+        return name;
+      }
+    },
+  });
   return undefined;
 }
 
@@ -206,41 +190,32 @@ async function stopPhase(input: PlatformInput, requested: string[] | undefined, 
 
   tracker.phase = 'stopping';
   const grace = input.graceSeconds ?? DEFAULT_GRACE_SECONDS;
-  const inSet = new Set(targets);
   const nodes = registryNodes(registry);
-  const done = new Map<string, Promise<void>>();
-  // Stop order puts dependents first, so every dependent's promise exists before it is awaited.
-  for (const name of stopOrder(nodes, targets)) {
-    const dependents = reverseDependencies(nodes, name).filter((d) => inSet.has(d));
-    tracker.set(name, { state: 'pending', waitingOn: dependents });
-    done.set(
-      name,
-      (async () => {
-        await Promise.all(dependents.map((d) => done.get(d)!));
-        if (!running.has(name)) {
-          tracker.set(name, { state: 'not-running', waitingOn: [] });
-          return;
-        }
-        tracker.set(name, { state: 'stopping', waitingOn: [] });
-        try {
-          // A deliberate stop must never be healed: end the supervisor first.
-          await acts.endSupervisor.executeWithOptions(
-            { summary: `end supervision of ${name}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
-            [{ workflowId: supervisorId(input.platform ?? 'default', name) }],
-          );
-          const stopped = await acts.stopService.executeWithOptions(
-            { summary: `stop ${name}`, startToCloseTimeout: `${grace + 60} s`, heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
-            [{ service: registry.services[name]!, home, graceSeconds: grace }],
-          );
-          tracker.set(name, { state: stopped.wasRunning ? 'stopped' : 'not-running', stopMs: stopped.stopMs });
-        } catch (err) {
-          if (isCancellation(err)) throw err;
-          tracker.set(name, { state: 'failed', error: failureMessage(err) });
-        }
-      })(),
-    );
-  }
-  await Promise.all(done.values());
+  await walk<void>(nodes, stopOrder(nodes, targets), 'dependents-first', {
+    pending: (name, waitingOn) => tracker.set(name, { state: 'pending', waitingOn }),
+    visit: async (name) => {
+      if (!running.has(name)) {
+        tracker.set(name, { state: 'not-running', waitingOn: [] });
+        return;
+      }
+      tracker.set(name, { state: 'stopping', waitingOn: [] });
+      try {
+        // A deliberate stop must never be healed: end the supervisor first.
+        await acts.endSupervisor.executeWithOptions(
+          { summary: `end supervision of ${name}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
+          [{ workflowId: supervisorId(input.platform ?? 'default', name) }],
+        );
+        const stopped = await acts.stopService.executeWithOptions(
+          { summary: `stop ${name}`, startToCloseTimeout: `${grace + 60} s`, heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
+          [{ service: registry.services[name]!, home, graceSeconds: grace }],
+        );
+        tracker.set(name, { state: stopped.wasRunning ? 'stopped' : 'not-running', stopMs: stopped.stopMs });
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        tracker.set(name, { state: 'failed', error: failureMessage(err) });
+      }
+    },
+  });
   return undefined;
 }
 
