@@ -6,10 +6,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ServiceDefinition } from '../config/registry-schema.js';
 import { driverFor, ServiceConfigError, type DriverContext } from './drivers/index.js';
-import type { RuntimeStatus, ServiceInput, ServiceStatus, StartServiceResult, StopServiceInput, StopServiceResult, WaitHealthyResult } from '../model/platform.js';
+import type { ServiceInput, ServiceStatus, StartServiceResult, StopServiceInput, StopServiceResult, WaitHealthyResult } from '../model/platform.js';
 
 export type { ServiceInput } from '../model/platform.js';
-import { describeProbe, probeHealth, type ProbeResult } from './health.js';
+import { adaptiveDelay, waitFor } from '../health/timing.js';
+import { describeProbe, serviceProbe } from './health.js';
 
 const LOG_LINES_ON_FAILURE = 10;
 const HEARTBEAT_SLICE_MS = 1_000;
@@ -77,46 +78,40 @@ export async function waitHealthy({ service, home }: ServiceInput): Promise<Wait
   const context = Context.current();
   const resumed = context.info.heartbeatDetails as WaitProgress | undefined;
   const since = resumed?.since ?? Date.now();
-  const deadline = since + service.startup.start_timeout * 1000;
+  const timeoutMs = service.startup.start_timeout * 1000;
   const ctx: DriverContext = { home };
   const driver = driverFor(service);
-  const intervalMs = service.health_check.interval * 1000;
   let probes = resumed?.probes ?? 0;
-  let last: ProbeResult | undefined;
+  let last: string | undefined;
 
-  if (driver.waitReady) await driver.waitReady(service, ctx, Math.max(1, (deadline - Date.now()) / 1000));
-  for (;;) {
-    context.heartbeat({ since, probes, ...(last ? { last: last.message } : {}) } satisfies WaitProgress);
-    const status: RuntimeStatus = await driver.status(service, ctx);
-    if (!status.running && service.deployment.mode !== 'remote') {
-      const logs = await driver.logs(service, ctx, LOG_LINES_ON_FAILURE).catch(() => []);
-      throw nonRetryable(
-        `${service.name} is not running (${status.detail}) ${Math.round((Date.now() - since) / 100) / 10} s after start${logs.length ? `; last log lines:\n${logs.join('\n')}` : ''}`,
-        'ServiceExited',
-        { logs },
-      );
-    }
-    last = await probeHealth(service);
-    probes++;
-    if (last.healthy) {
-      const now = Date.now();
-      return { name: service.name, healthyAt: now, waitedMs: now - since, probes, message: last.message };
-    }
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      throw nonRetryable(
-        `${service.name} did not become healthy within ${service.startup.start_timeout} s: ${describeProbe(service)}; last result after ${probes} probes: ${last.message}`,
-        'HealthTimeout',
-      );
-    }
-    // Sleep in slices of at most a second, heartbeating each, so a long probe interval never
-    // outlasts the heartbeat timeout and a cancel arrives promptly.
-    const delay = Math.min(intervalMs, Math.max(MIN_PROBE_DELAY_MS, (Date.now() - since) * PROBE_DELAY_FRACTION));
-    for (let wait = Math.min(delay, left); wait > 0; wait -= HEARTBEAT_SLICE_MS) {
-      await context.sleep(Math.min(wait, HEARTBEAT_SLICE_MS));
-      context.heartbeat({ since, probes, last: last.message } satisfies WaitProgress);
-    }
+  if (driver.waitReady) await driver.waitReady(service, ctx, Math.max(1, (since + timeoutMs - Date.now()) / 1000));
+  const outcome = await waitFor(
+    serviceProbe(service, home),
+    {
+      delay: adaptiveDelay(service.health_check.interval * 1000, MIN_PROBE_DELAY_MS, PROBE_DELAY_FRACTION),
+      timeoutMs,
+      sliceMs: HEARTBEAT_SLICE_MS,
+      sleep: (ms) => context.sleep(ms),
+      tick: () => context.heartbeat({ since, probes, ...(last ? { last } : {}) } satisfies WaitProgress),
+    },
+    { since, attempts: probes, onAttempt: (r, n) => ((last = r.message), (probes = n)) },
+  );
+  if (outcome.kind === 'fatal') {
+    const logs = await driver.logs(service, ctx, LOG_LINES_ON_FAILURE).catch(() => []);
+    throw nonRetryable(
+      `${service.name} is not running (${outcome.result.facts?.detail ?? 'gone'}) ${Math.round(outcome.waitedMs / 100) / 10} s after start${logs.length ? `; last log lines:\n${logs.join('\n')}` : ''}`,
+      'ServiceExited',
+      { logs },
+    );
   }
+  if (outcome.kind === 'timeout') {
+    throw nonRetryable(
+      `${service.name} did not become healthy within ${service.startup.start_timeout} s: ${describeProbe(service)}; last result after ${outcome.attempts} probes: ${outcome.result.message}`,
+      'HealthTimeout',
+    );
+  }
+  const now = Date.now();
+  return { name: service.name, healthyAt: now, waitedMs: now - since, probes: outcome.attempts, message: outcome.result.message };
 }
 
 export async function stopService({ service, home, graceSeconds }: StopServiceInput): Promise<StopServiceResult> {

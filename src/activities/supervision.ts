@@ -2,25 +2,17 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { stopSupervisingSignal, type HealthCheckRecord, type WatchedStatus, type WatchInput, type WatchOutcome, type WatchProgress } from '../model/supervisor.js';
-import { driverFor } from './drivers/index.js';
-import { probeHealth } from './health.js';
+import { serviceProbe } from './health.js';
 import type { ServiceInput } from './platform.js';
 import { withHeartbeat } from './platform.js';
+import { every, fixedDelay } from '../health/timing.js';
 
 /** Is the service running, and does its health check pass? "Running" is enough for type none. */
 export async function checkService({ service, home }: ServiceInput): Promise<HealthCheckRecord> {
   const at = Date.now();
-  const status = await driverFor(service).status(service, { home });
-  const known = {
-    ...(status.pid !== undefined ? { pid: status.pid } : {}),
-    ...(status.startedAt !== undefined ? { startedAt: status.startedAt } : {}),
-  };
-  if (!status.running && service.deployment.mode !== 'remote') {
-    return { at, running: false, healthy: false, message: `not running (${status.detail})`, durationMs: Date.now() - at, ...known };
-  }
-  if (service.health_check.type === 'none') return { at, running: true, healthy: true, message: status.detail, durationMs: Date.now() - at, ...known };
-  const probe = await probeHealth(service);
-  return { at, running: true, healthy: probe.healthy, message: probe.message, durationMs: probe.durationMs, ...known };
+  const result = await serviceProbe(service, home, { none: 'status' }).check();
+  const { running = false, pid, startedAt } = result.facts ?? {};
+  return { at, running, healthy: result.healthy, message: result.message, durationMs: result.durationMs, ...(pid !== undefined ? { pid } : {}), ...(startedAt !== undefined ? { startedAt } : {}) };
 }
 
 /**
@@ -57,20 +49,17 @@ export async function watchService(input: WatchInput): Promise<WatchOutcome> {
   const checks = resumed?.checks ?? [];
   let count = resumed?.count ?? 0;
   let consecutive = resumed?.consecutiveFailures ?? input.consecutiveFailures;
-  for (;;) {
-    const check = await checkService(input);
+  const progress = (status: WatchedStatus) => ({ since, count, status, consecutiveFailures: consecutive, checks: checks.slice(-HEARTBEAT_CHECKS) }) satisfies WatchProgress;
+  let status = input.status;
+  // Long intervals sleep in slices with a heartbeat between them, within the heartbeat timeout.
+  for await (const record of every(() => checkService(input), { delay: fixedDelay(input.intervalMs), sliceMs: SLICE_MS, sleep: (ms) => context.sleep(ms), tick: () => context.heartbeat(progress(status)) })) {
     count++;
-    checks.push(check);
+    checks.push(record);
     if (checks.length > RECENT_CHECKS) checks.splice(0, checks.length - RECENT_CHECKS);
-    consecutive = check.healthy ? 0 : consecutive + 1;
-    const status: WatchedStatus = check.healthy ? 'healthy' : consecutive >= input.retries ? 'unhealthy' : input.status;
-    const progress = () => ({ since, count, status, consecutiveFailures: consecutive, checks: checks.slice(-HEARTBEAT_CHECKS) }) satisfies WatchProgress;
-    context.heartbeat(progress());
+    consecutive = record.healthy ? 0 : consecutive + 1;
+    status = record.healthy ? 'healthy' : consecutive >= input.retries ? 'unhealthy' : input.status;
+    context.heartbeat(progress(status));
     if (status !== input.status || Date.now() - since >= input.budgetMs) return { status, consecutiveFailures: consecutive, checks };
-    // Long intervals sleep in slices with a heartbeat between them, within the heartbeat timeout.
-    for (let left = input.intervalMs; left > 0; left -= SLICE_MS) {
-      await context.sleep(Math.min(left, SLICE_MS));
-      if (left > SLICE_MS) context.heartbeat(progress());
-    }
   }
+  throw new Error('unreachable: the watch ended');
 }

@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { driverFor } from '../activities/drivers/index.js';
-import { probeHealth } from '../activities/health.js';
+import { serviceProbe } from '../activities/health.js';
 import { checkPrerequisites, type ServicePrerequisites } from '../activities/prerequisites.js';
 import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
 
@@ -60,13 +60,12 @@ export interface LocalHealth {
 }
 
 export async function localHealth(service: ServiceDefinition, home: string): Promise<LocalHealth> {
-  const status = await localStatus(service, home);
   const checkType = service.health_check.type;
-  if (status.status !== 'running' && service.deployment.mode !== 'remote') {
-    return { name: service.name, status: 'not-running', healthy: false, message: 'Not running', checkType };
-  }
-  const probe = await probeHealth(service);
-  return { name: service.name, status: probe.healthy ? 'healthy' : 'unhealthy', healthy: probe.healthy, message: probe.message, checkType, durationMs: probe.durationMs };
+  const result = await serviceProbe(service, home)
+    .check()
+    .catch((err: Error) => ({ healthy: false, fatal: true, message: err.message, durationMs: 0 }));
+  if (result.fatal) return { name: service.name, status: 'not-running', healthy: false, message: 'Not running', checkType };
+  return { name: service.name, status: result.healthy ? 'healthy' : 'unhealthy', healthy: result.healthy, message: result.message, checkType, durationMs: result.durationMs };
 }
 
 /** Prints the last lines, then with `follow` new lines as they come until the signal aborts. */

@@ -1,10 +1,10 @@
 /** Remote services run elsewhere: nothing to start or stop; "running" means its health check passes. */
-import { probeHealth } from '../health.js';
+import { healthProbe } from '../../health/probes.js';
 import type { ServiceDriver } from './types.js';
 
 export const remoteDriver: ServiceDriver = {
   async status(service) {
-    const probe = await probeHealth(service);
+    const probe = await healthProbe(service).check();
     return { running: probe.healthy, detail: `remote ${service.deployment.remote!.endpoint}: ${probe.message}` };
   },
   start() {

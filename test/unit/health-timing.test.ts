@@ -1,0 +1,60 @@
+/** Health probes compose, and one timing model repeats them: against real sockets. */
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { allOf, probe, tcpProbe } from '../../src/health/probes.js';
+import { adaptiveDelay, every, fixedDelay, waitFor } from '../../src/health/timing.js';
+import { freePort } from '../../src/util/net.js';
+
+describe('health probes and their timing', () => {
+  it('waitFor attempts until a port that opens late answers, ticking between sleep slices', async () => {
+    const port = await freePort();
+    const server = net.createServer();
+    const opened = new Promise((r) => setTimeout(r, 300)).then(() => new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r())));
+    let ticks = 0;
+    try {
+      const outcome = await waitFor(tcpProbe({ host: '127.0.0.1', port }, 500), { delay: fixedDelay(100), timeoutMs: 5_000, sliceMs: 40, tick: () => ticks++ });
+      await opened;
+      expect(outcome.kind).toBe('healthy');
+      expect(outcome.attempts).toBeGreaterThan(1);
+      expect(outcome.result.message).toBe(`TCP 127.0.0.1:${port} accepts connections`);
+      // Each 100 ms sleep is three slices (40 + 40 + 20), and every attempt is preceded by a tick.
+      expect(ticks).toBeGreaterThanOrEqual(outcome.attempts + 3 * (outcome.attempts - 1));
+    } finally {
+      server.close();
+    }
+  });
+
+  it('waitFor gives up at the timeout with the last result, and stops at once on a fatal one', async () => {
+    const closed = await freePort();
+    const timedOut = await waitFor(tcpProbe({ host: '127.0.0.1', port: closed }, 200), { delay: adaptiveDelay(100, 10), timeoutMs: 300 });
+    expect(timedOut.kind).toBe('timeout');
+    expect(timedOut.attempts).toBeGreaterThan(2);
+    expect(timedOut.result.message).toBe(`TCP 127.0.0.1:${closed}: ECONNREFUSED`);
+
+    let attempts = 0;
+    const gone = probe('gone', () => Promise.resolve({ healthy: false, fatal: true, message: `exited (${++attempts})` }));
+    const fatal = await waitFor(gone, { delay: fixedDelay(10), timeoutMs: 5_000 });
+    expect(fatal).toMatchObject({ kind: 'fatal', attempts: 1, result: { message: 'exited (1)' } });
+  });
+
+  it('allOf stops at the first probe that fails and keeps the facts learnt before it', async () => {
+    const closed = await freePort();
+    let second = 0;
+    const running = probe('running', () => Promise.resolve({ healthy: true, message: 'running (PID 7)', facts: { running: true, pid: 7 } }));
+    const unreached = probe('never', () => Promise.resolve({ healthy: true, message: String(++second) }));
+    const result = await allOf(running, tcpProbe({ host: '127.0.0.1', port: closed }, 200), unreached).check();
+    expect(result).toMatchObject({ healthy: false, message: `TCP 127.0.0.1:${closed}: ECONNREFUSED`, facts: { running: true, pid: 7 } });
+    expect(second).toBe(0);
+    expect(allOf(running, unreached).description).toBe('running and never');
+  });
+
+  it('every repeats an attempt at its interval until the caller stops', async () => {
+    const at: number[] = [];
+    for await (const t of every(() => Promise.resolve(Date.now()), { delay: fixedDelay(60) })) {
+      at.push(t);
+      if (at.length === 4) break;
+    }
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(gaps.every((g) => g >= 55)).toBe(true);
+  });
+});
