@@ -14,7 +14,40 @@ const ioModules = [
   '@temporalio/testing',
   '@temporalio/envconfig',
 ];
-const effectfulProjectModules = ['**/client/**', '**/worker/**', '**/docker/**', '**/temporal/**', '**/util/**', '**/config/registry.js', '**/config/discovery.js', '**/config/home.js'];
+const effectfulProjectModules = ['**/client/**', '**/api/**', '**/worker/**', '**/docker/**', '**/health/**', '**/temporal/**', '**/util/**', '**/config/registry.js', '**/config/discovery.js', '**/config/home.js', '**/config/request-file.js'];
+
+/**
+ * The layers, top to bottom: data flows down (front ends -> client API -> worker -> workflows
+ * -> activities -> Docker, health, Temporal adapters -> util -> the pure config, graph and
+ * model). A file may import its own layer and those below it, never one above.
+ */
+const LAYERS = [
+  ['client'],
+  ['api'],
+  ['worker'],
+  ['workflows'],
+  ['activities'],
+  ['docker', 'health', 'temporal'],
+  ['util'],
+  ['config', 'graph', 'model'],
+];
+const layerOf = (dir) => LAYERS.findIndex((l) => l.includes(dir));
+/** Import patterns of every layer above `dir`'s. */
+function above(dir) {
+  return LAYERS.slice(0, layerOf(dir)).flat().map((d) => `**/${d}/**`);
+}
+function layerPattern(dir) {
+  const higher = above(dir);
+  return higher.length === 0 ? [] : [{ group: higher, message: `src/${dir}/ may import only its own layer and those below it (${LAYERS.slice(layerOf(dir)).flat().join(', ')}); see eslint.config.js LAYERS.` }];
+}
+const PURE_CONFIG = ['src/config/{registry-schema,registry-nodes,fields,ports,suggest,errors,expand,issues}.ts'];
+
+const layerBlocks = LAYERS.flat()
+  .filter((dir) => layerPattern(dir).length > 0)
+  .map((dir) => ({
+    files: [`src/${dir}/**/*.ts`],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: layerPattern(dir) }] },
+  }));
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'scratch/**'] },
@@ -30,14 +63,11 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
     },
   },
+  // The layer order; the blocks after this one add to it for workflow code and the model.
+  ...layerBlocks,
   {
     // Workflow code and every pure module it may import.
-    files: [
-      'src/workflows/**/*.ts',
-      'src/graph/**/*.ts',
-      'src/model/**/*.ts',
-      'src/config/{registry-schema,registry-nodes,fields,ports,suggest,errors,expand,issues}.ts',
-    ],
+    files: ['src/workflows/**/*.ts', 'src/graph/**/*.ts', 'src/model/**/*.ts', ...PURE_CONFIG],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -56,6 +86,7 @@ export default tseslint.config(
               group: effectfulProjectModules,
               message: 'Workflow code may import only pure project modules (graph, config schemas, common).',
             },
+            { group: ['**/api/**', '**/client/**', '**/worker/**'], message: 'src/workflows/ is below the front ends, the client API and the worker.' },
           ],
         },
       ],
@@ -73,6 +104,19 @@ export default tseslint.config(
     },
   },
   {
+    // The pure graph and config modules: deterministic, and below every other layer (not even types from above).
+    files: ['src/graph/**/*.ts', ...PURE_CONFIG],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [...nodeBuiltins, ...ioModules].map((name) => ({ name, message: 'Workflow code must be deterministic: no Node built-ins or I/O modules (use an activity).' })),
+          patterns: layerPattern('graph'),
+        },
+      ],
+    },
+  },
+  {
     // The model is the bottom layer's vocabulary: nothing above it (workflows, activities, front ends).
     files: ['src/model/**/*.ts'],
     rules: {
@@ -82,7 +126,7 @@ export default tseslint.config(
           paths: [...nodeBuiltins, ...ioModules].map((name) => ({ name, message: 'The model is pure: no Node built-ins or I/O modules.' })),
           patterns: [
             {
-              group: ['**/workflows/**', '**/activities/**', '**/activities', '**/worker/**', '**/client/**', '**/docker/**', '**/temporal/**', '**/util/**'],
+              group: [...above('model'), '**/activities'],
               message: 'src/model/ is below every other layer: it may import only graph/ and types of the pure config schemas.',
             },
             { group: ['**/config/**'], allowTypeImports: true, message: 'src/model/ may take only types from config/ (the zod schemas).' },
