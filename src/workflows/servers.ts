@@ -5,7 +5,8 @@
  * Check mode returns the plan and changes nothing. With on_failure = rollback a failed
  * server is deleted. Also serverDelete, taskservCreate and clusterCreate.
  */
-import { ApplicationFailure, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, isCancellation, patched, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import type { PlatformResult } from '../model/platform.js';
 import type * as activities from '../activities/index.js';
 import { failureMessage } from '../model/failure.js';
 import type { ServerSpec, Settings } from '../config/settings-schema.js';
@@ -29,6 +30,11 @@ async function inPool<T>(items: readonly T[], limit: number, fn: (item: T) => Pr
   });
   await Promise.all(lanes);
 }
+
+/** Patch id: a required-services start that finds its platform busy waits for it instead of failing. */
+export const WAIT_FOR_BUSY_PLATFORM = 'wait-for-busy-platform';
+const BUSY_PLATFORM_WAIT_S = 3;
+const BUSY_PLATFORM_ATTEMPTS = 200;
 
 const settingsContext = (s: Settings) => ({ infra: s.infra, source: s.source, network: s.network, providers: s.providers, catalog: s.catalog });
 
@@ -114,10 +120,26 @@ async function ensureRequired(input: ServerCreateInput, required: RequiredServic
       'RequiredServicesDown',
     );
   }
-  const result = await executeChild(platformStart, {
-    workflowId: platformWorkflowId(input.platform ?? 'default'),
-    args: [{ registry: input.registry!, home: input.home!, services: down.map((r) => r.name), platform: input.platform ?? 'default' }],
-  });
+  const platform = input.platform ?? 'default';
+  let result: PlatformResult;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // The platform's workflow id is its lock: this start waits its turn behind any other
+      // operation on the platform (a `provisioning platform start` of the same services, say).
+      result = await executeChild(platformStart, {
+        workflowId: platformWorkflowId(platform),
+        args: [{ registry: input.registry!, home: input.home!, services: down.map((r) => r.name), platform }],
+      });
+      break;
+    } catch (err) {
+      // Before this patch a busy platform failed the create; runs from then replay that way.
+      if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError' || !patched(WAIT_FOR_BUSY_PLATFORM)) throw err;
+      if (attempt >= BUSY_PLATFORM_ATTEMPTS) {
+        throw ApplicationFailure.nonRetryable(`platform "${platform}" stayed busy for ${(BUSY_PLATFORM_ATTEMPTS * BUSY_PLATFORM_WAIT_S) / 60} minutes (workflow ${platformWorkflowId(platform)}); the services the "server" operation requires could not be started`, 'RequiredServicesDown');
+      }
+      await sleep(`${BUSY_PLATFORM_WAIT_S} seconds`);
+    }
+  }
   if (!result.ok) {
     throw ApplicationFailure.nonRetryable(`required services did not start: ${result.services.filter((s) => s.state === 'failed').map((s) => `${s.name}: ${s.error}`).join('; ')}`, 'RequiredServicesDown');
   }

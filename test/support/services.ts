@@ -23,6 +23,8 @@ export interface ProcessSpec {
   script?: string;
   startTimeout?: number;
   extra?: string;
+  /** Extra keys of its [startup] table, e.g. "auto_start = true". */
+  startup?: string;
 }
 
 export interface TestPlatform {
@@ -59,6 +61,7 @@ host = "127.0.0.1"
 port = ${port}
 [services.${spec.name}.startup]
 start_timeout = ${spec.startTimeout ?? 20}
+${spec.startup ?? ''}
 `;
   }
   const registry = parseRegistry(parse(toml), path.join(home, 'services.toml'), {});

@@ -9,9 +9,10 @@ import { loadSettings } from '../../src/config/settings.js';
 import type { Settings } from '../../src/config/settings-schema.js';
 import { BASE_IMAGE } from '../../src/docker/base-image.js';
 import { dockerClient } from '../../src/docker/client.js';
-import { serverCreate, serverDelete, taskservCreate } from '../../src/workflows/index.js';
+import { platformStart, serverCreate, serverDelete, taskservCreate } from '../../src/workflows/index.js';
 import type { ServerCreateResult } from '../../src/model/servers.js';
 import { scratchDir } from '../support/cli.js';
+import { testPlatform } from '../support/services.js';
 import { dockerAvailable } from '../support/docker.js';
 import { expectReplays, testClient, uniqueId, withWorker } from '../support/temporal.js';
 
@@ -69,6 +70,32 @@ async function create(settings: Settings, extra: Partial<Parameters<typeof serve
 }
 
 describe.runIf(dockerAvailable)('serverCreate', () => {
+  it('waits for a platform that is busy with another operation before it starts the required services, instead of failing', async () => {
+    const platform = await testPlatform([{ name: 'registry-db', delay: 2.5, extra: 'required_for = ["server"]', startup: 'auto_start = true' }]);
+    cleanups.push(() => platform.cleanup());
+    const settings = await infra('  - hostname: web-01\n    taskservs: [webserver]\n');
+    const name = uniqueId('busy');
+    const { client, close } = await testClient();
+    try {
+      await withWorker(async (taskQueue) => {
+        // A platform start of the same service holds platform/<name> while the create begins.
+        const holder = await client.workflow.start(platformStart, { taskQueue, workflowId: `platform/${name}`, args: [{ registry: platform.registry, home: platform.home, services: ['registry-db'], platform: name }] });
+        const workflowId = uniqueId('server-create');
+        const result = await client.workflow.execute(serverCreate, { taskQueue, workflowId, args: [{ settings, registry: platform.registry, home: platform.home, platform: name }] });
+        expect(result.ok).toBe(true);
+        expect((await holder.result()).services.map((s) => s.state)).toEqual(['started']);
+        const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+        // It found the platform busy, waited, and then its own start found the service running.
+        expect(events.some((e) => e.startChildWorkflowExecutionFailedEventAttributes)).toBe(true);
+        expect(events.some((e) => e.timerStartedEventAttributes)).toBe(true);
+        expect(events.some((e) => e.markerRecordedEventAttributes)).toBe(true);
+        await expectReplays(client, workflowId);
+      });
+    } finally {
+      await close();
+    }
+  });
+
   it('creates three servers in parallel and installs their taskservs in dependency order; a re-run changes nothing', async () => {
     const settings = await infra('  - hostname: web-01\n    taskservs: [webserver, pause]\n  - hostname: jobs-01\n    taskservs: [jobrunner, pause]\n  - hostname: all-01\n    taskservs: [jobrunner, webserver, pause]\n    plan: { cpu_millicores: 300, memory_mb: 48 }\n');
     const result = await create(settings);
