@@ -12,27 +12,7 @@ import { processesNamed, tcpPortOwner } from '../util/procfs.js';
 import { driverFor, type DriverContext } from './drivers/index.js';
 import { withHeartbeat } from './platform.js';
 import { checkPrerequisites } from './prerequisites.js';
-
-export interface PreflightProblem {
-  service: string;
-  check: 'prerequisite' | 'conflict' | 'port';
-  message: string;
-}
-
-export interface PreflightInput {
-  /** The services to start. */
-  services: ServiceDefinition[];
-  /** Every service of the registry, to recognise conflicts that are services. */
-  registry: Record<string, ServiceDefinition>;
-  home: string;
-}
-
-export interface PreflightResult {
-  ok: boolean;
-  problems: PreflightProblem[];
-  /** Services found running already; not checked, and not started again. */
-  running: string[];
-}
+import type { PreflightInput, PreflightProblem, PreflightResult } from '../model/platform.js';
 
 interface DeclaredPort {
   port: number;

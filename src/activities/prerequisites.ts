@@ -5,23 +5,11 @@
  */
 import { access, constants, stat } from 'node:fs/promises';
 import { exec } from '../util/exec.js';
-import type { DeploymentMode, ServiceDefinition } from '../config/registry-schema.js';
+import type { ServiceDefinition } from '../config/registry-schema.js';
 import { BASE_IMAGE, findStaticBusybox } from '../docker/base-image.js';
 import { dockerClient, dockerEndpoint, imagePresent, pingDocker, type DockerPing } from '../docker/client.js';
 import { isExecutableFile, which } from '../util/which.js';
-
-export interface PrerequisiteCheck {
-  name: string;
-  ok: boolean;
-  message: string;
-}
-
-export interface ServicePrerequisites {
-  service: string;
-  mode: DeploymentMode;
-  ok: boolean;
-  checks: PrerequisiteCheck[];
-}
+import type { PrerequisiteCheck, ServicePrerequisites } from '../model/platform.js';
 
 /** Facts shared by all services of one check, looked up at most once. */
 class Environment {

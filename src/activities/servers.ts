@@ -5,19 +5,12 @@
  */
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ServerSpec, Settings, TaskservManifest } from '../config/settings-schema.js';
+import type { ServerSpec, TaskservManifest } from '../config/settings-schema.js';
 import { ServiceConfigError } from './drivers/types.js';
 import { withHeartbeat } from './platform.js';
 import { ensureNetwork, removeNetworkIfUnused } from './providers/docker.js';
 import { providerFor, type ServerContext, type TaskservStep } from './providers/index.js';
-
-export type SettingsContext = Pick<Settings, 'infra' | 'source' | 'network' | 'providers' | 'catalog'>;
-
-export interface ServerInput {
-  settings: SettingsContext;
-  server: ServerSpec;
-}
-
+import type { ServerInput, SettingsContext, TaskservRun } from '../model/servers.js';
 
 function context({ settings, server }: ServerInput): ServerContext {
   return { settings, server };
@@ -53,17 +46,6 @@ export async function waitServerReady(input: ServerInput & { timeoutSeconds: num
     }
     await Context.current().sleep(delay);
   }
-}
-
-export interface TaskservRun {
-  taskserv: string;
-  /** The steps this run performed: a fresh install is checked in the same run. */
-  steps: TaskservStep[];
-  exitCode: number;
-  /** The last lines of its output. */
-  output: string;
-  startedAt: number;
-  durationMs: number;
 }
 
 function tail(output: string): string {

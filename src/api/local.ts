@@ -5,7 +5,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { driverFor } from '../activities/drivers/index.js';
 import { serviceProbe } from '../activities/health.js';
-import { checkPrerequisites, type ServicePrerequisites } from '../activities/prerequisites.js';
+import { checkPrerequisites } from '../activities/prerequisites.js';
+import type { ServicePrerequisites } from '../model/platform.js';
 import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
 
 export interface LocalStatus {

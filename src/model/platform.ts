@@ -1,6 +1,6 @@
 /** Inputs, progress and results of the platform workflows, and their activities' inputs and results. Pure; the CLI reads them too. */
 import { defineQuery } from '@temporalio/workflow';
-import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
+import type { DeploymentMode, Registry, ServiceDefinition } from '../config/registry-schema.js';
 
 export interface PlatformInput {
   registry: Registry;
@@ -134,4 +134,38 @@ export interface RuntimeStatus {
   startedAt?: number;
   /** One line for people: "running (PID 123)", "container exited (1)", "stopped". */
   detail: string;
+}
+
+export interface PreflightProblem {
+  service: string;
+  check: 'prerequisite' | 'conflict' | 'port';
+  message: string;
+}
+
+export interface PreflightInput {
+  /** The services to start. */
+  services: ServiceDefinition[];
+  /** Every service of the registry, to recognise conflicts that are services. */
+  registry: Record<string, ServiceDefinition>;
+  home: string;
+}
+
+export interface PreflightResult {
+  ok: boolean;
+  problems: PreflightProblem[];
+  /** Services found running already; not checked, and not started again. */
+  running: string[];
+}
+
+export interface PrerequisiteCheck {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+export interface ServicePrerequisites {
+  service: string;
+  mode: DeploymentMode;
+  ok: boolean;
+  checks: PrerequisiteCheck[];
 }

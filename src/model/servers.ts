@@ -83,3 +83,23 @@ export function selectServers(settings: Settings, hostnames?: readonly string[])
 // The messages of the workflow, defined once: the workflow sets their handlers, the front ends call them.
 export const serverProgressQuery = defineQuery<ServerProgress>('serverProgress');
 export const serverCreateProgressQuery = defineQuery<ServerCreateProgress>('serverCreateProgress');
+
+export type SettingsContext = Pick<Settings, 'infra' | 'source' | 'network' | 'providers' | 'catalog'>;
+
+export interface ServerInput {
+  settings: SettingsContext;
+  server: ServerSpec;
+}
+
+export interface TaskservRun {
+  taskserv: string;
+  /** The steps this run performed: a fresh install is checked in the same run. */
+  steps: TaskservStep[];
+  exitCode: number;
+  /** The last lines of its output. */
+  output: string;
+  startedAt: number;
+  durationMs: number;
+}
+
+export type TaskservStep = 'install' | 'check' | 'test';

@@ -144,3 +144,26 @@ export interface ReapResult {
   checked: number;
   reaped: ReapedEnvironment[];
 }
+
+export interface EnvNetwork {
+  name: string;
+  subnet: string;
+  gateway?: string;
+}
+
+export interface CreateNetworkInput {
+  plan: Pick<EnvironmentPlan, 'id' | 'network'>;
+  expiresAt?: number;
+}
+
+/** Creates (does not start) a node's container; a retry finds the one it made by name. */
+export interface CreateNodeInput {
+  plan: Pick<EnvironmentPlan, 'id'>;
+  node: EnvNode;
+  expiresAt?: number;
+}
+
+export interface InstallOutcome {
+  node: string;
+  taskservs: Array<{ name: string; exitCode: number; durationMs: number; output: string }>;
+}

@@ -1,5 +1,8 @@
 /** Providers create, delete, find, reach and run commands on servers, behind one interface. */
 import type { ServerSpec, Settings } from '../../config/settings-schema.js';
+import type { TaskservStep } from '../../model/servers.js';
+
+export type { TaskservStep } from '../../model/servers.js';
 
 /** What a provider needs to know about one server: the settings (without the catalog) and the server. */
 export interface ServerContext {
@@ -17,8 +20,6 @@ export interface CreateResult {
   id?: string;
   output?: string;
 }
-
-export type TaskservStep = 'install' | 'check' | 'test';
 
 /** A taskserv script: its content, and the local path of its file in the catalog. */
 export interface TaskservScript {

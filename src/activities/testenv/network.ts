@@ -1,10 +1,11 @@
 /** The environment network: the plan's subnet, or the first free /24 of the pool. */
 import { cidrsOverlap, formatIpv4, parseCidr } from '../../config/settings-schema.js';
-import { networkName, type EnvironmentPlan } from '../../config/testenv-schema.js';
+import { networkName } from '../../config/testenv-schema.js';
 import { dockerClient as docker, isNotFound } from '../../docker/client.js';
 import { findOrCreate } from '../../docker/resources.js';
 import { withHeartbeat } from '../platform.js';
 import { assertOurs, failure, ownerLabels, undoIfCancelled } from './ownership.js';
+import type { CreateNetworkInput, EnvNetwork } from '../../model/testenv.js';
 
 /** Where free subnets for environments come from, one /24 each. */
 export const DEFAULT_POOL = '10.213.0.0/16';
@@ -30,12 +31,6 @@ async function usedSubnets(): Promise<string[]> {
   return networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => Boolean(s)));
 }
 
-export interface EnvNetwork {
-  name: string;
-  subnet: string;
-  gateway?: string;
-}
-
 async function inspectNetwork(name: string): Promise<{ network: EnvNetwork; labels: Record<string, string> } | undefined> {
   try {
     const info = (await docker().getNetwork(name).inspect()) as { IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> }; Labels?: Record<string, string> };
@@ -45,11 +40,6 @@ async function inspectNetwork(name: string): Promise<{ network: EnvNetwork; labe
     if (isNotFound(err)) return undefined;
     throw err;
   }
-}
-
-export interface CreateNetworkInput {
-  plan: Pick<EnvironmentPlan, 'id' | 'network'>;
-  expiresAt?: number;
 }
 
 /** Creates the environment's network: the plan's subnet, or the first free /24 of the pool. */

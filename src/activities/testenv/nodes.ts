@@ -11,15 +11,9 @@ import { withHeartbeat } from '../platform.js';
 import { NODE_LABEL } from '../../model/labels.js';
 import { NODE_LOG, assertOurs, failure, ownerLabels, undoIfCancelled } from './ownership.js';
 import { Program, runSteps, tail } from '../../docker/steps.js';
+import type { CreateNodeInput, InstallOutcome } from '../../model/testenv.js';
 
 const PID1 = `mkdir -p /var/log/provisioning && touch ${NODE_LOG} && exec tail -n +1 -f ${NODE_LOG}`;
-
-/** Creates (does not start) a node's container; a retry finds the one it made by name. */
-export interface CreateNodeInput {
-  plan: Pick<EnvironmentPlan, 'id'>;
-  node: EnvNode;
-  expiresAt?: number;
-}
 
 export async function createEnvNode(input: CreateNodeInput): Promise<{ id: string; created: boolean }> {
   return withHeartbeat(() => makeNode(input));
@@ -91,11 +85,6 @@ function scriptEnv(plan: Pick<EnvironmentPlan, 'id' | 'nodes' | 'infra'>, node: 
 function scriptArgv(taskserv: TaskservManifest, script: string): string[] {
   const pairs = Object.entries({ ...taskserv.parameters, TASKSERV: taskserv.name }).map(([k, v]) => `${k}=${v}`);
   return ['env', ...pairs, 'sh', '-c', script, taskserv.name];
-}
-
-export interface InstallOutcome {
-  node: string;
-  taskservs: Array<{ name: string; exitCode: number; durationMs: number; output: string }>;
 }
 
 /** Installs then checks each of a node's taskservs in order, in one exec; the first failure stops it. */
