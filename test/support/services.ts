@@ -30,6 +30,8 @@ export interface ProcessSpec {
 export interface TestPlatform {
   home: string;
   registry: Registry;
+  /** The registry's text, for tests that load it from a file. */
+  toml: string;
   ports: Record<string, number>;
   /** Kills anything still running for this home and removes it. */
   cleanup(): Promise<void>;
@@ -65,7 +67,7 @@ ${spec.startup ?? ''}
 `;
   }
   const registry = parseRegistry(parse(toml), path.join(home, 'services.toml'), {});
-  return { home, registry, ports, cleanup: () => cleanupHome(home) };
+  return { home, registry, toml, ports, cleanup: () => cleanupHome(home) };
 }
 
 /**
