@@ -13,7 +13,7 @@ afterEach(async () => {
 
 describe('the client API example', () => {
   it('starts the services with progress lines, stops them, and reports a failing service by name', async () => {
-    const ok = await testPlatform([{ name: 'db', startup: 'auto_start = true' }, { name: 'web', deps: ['db'], startup: 'auto_start = true' }]);
+    const ok = await testPlatform([{ name: 'db', delay: 1.2, startup: 'auto_start = true' }, { name: 'web', deps: ['db'], delay: 1.2, startup: 'auto_start = true' }]);
     const bad = await testPlatform([{ name: 'broken', script: 'exit 3', startTimeout: 5, startup: 'auto_start = true' }]);
     platforms.push(ok, bad);
     await withWorker(async (taskQueue) => {

@@ -24,7 +24,7 @@ async function platformOf(...specs: Parameters<typeof testPlatform>[0]): Promise
 
 describe('client API: platform', () => {
   it('starts services in dependency order with progress snapshots, then stops them', async () => {
-    const p = await platformOf({ name: 'db', delay: 0.5 }, { name: 'api', deps: ['db'], delay: 0.2 });
+    const p = await platformOf({ name: 'db', delay: 1 }, { name: 'api', deps: ['db'], delay: 0.2 });
     const { client, close } = await testClient();
     try {
       await withWorker(async (taskQueue) => {
