@@ -4,9 +4,10 @@
  * attributes says how to register them), then follow by polling a query until it closes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, type WorkflowStartOptions } from '@temporalio/client';
+import { TypedSearchAttributes, type Workflow } from '@temporalio/common';
 import { OPERATION, TARGETS } from '../model/search-attributes.js';
+import type * as workflows from '../workflows/index.js';
 import { isUnknownSearchAttribute, registerCommand } from '../temporal/search-attributes.js';
 import { taskQueueOf, webUiLink, type ApiContext } from './context.js';
 import { BusyError, FailedError, rootMessage } from './errors.js';
@@ -22,10 +23,16 @@ export interface Run<P, R> {
   result(): Promise<R>;
 }
 
-export interface Submission {
-  workflowType: string;
+/** The registered workflow types: a name that is not one, or arguments of the wrong shape, do not compile. */
+type Exports = typeof workflows;
+export type WorkflowName = { [K in keyof Exports]: Exports[K] extends Workflow ? K : never }[keyof Exports];
+export type WorkflowFn<W extends WorkflowName> = Extract<Exports[W], Workflow>;
+export type WorkflowArgs<W extends WorkflowName> = Parameters<WorkflowFn<W>>;
+
+export interface Submission<W extends WorkflowName = WorkflowName> {
+  workflowType: W;
   workflowId: string;
-  args: unknown[];
+  args: WorkflowArgs<W>;
   /** ProvisioningOperation, and ProvisioningTargets when given. */
   operation: string;
   targets?: string[];
@@ -38,10 +45,11 @@ export interface Submission {
   onTaken?: () => Promise<Error>;
 }
 
-export async function submit(ctx: ApiContext, s: Submission): Promise<WorkflowHandleWithFirstExecutionRunId> {
+export async function submit<W extends WorkflowName>(ctx: ApiContext, s: Submission<W>): Promise<WorkflowHandleWithFirstExecutionRunId<WorkflowFn<W>>> {
   const { client } = ctx;
   try {
-    return await client.workflow.start(s.workflowType, {
+    // The generic conditional type of `args` is beyond the compiler here; Submission<W> checked it.
+    const options = {
       taskQueue: taskQueueOf(ctx),
       workflowId: s.workflowId,
       workflowIdConflictPolicy: 'FAIL',
@@ -52,7 +60,8 @@ export async function submit(ctx: ApiContext, s: Submission): Promise<WorkflowHa
         ...(s.targets ? [{ key: TARGETS, value: s.targets }] : []),
       ]),
       args: s.args,
-    });
+    } as unknown as WorkflowStartOptions<WorkflowFn<W>>;
+    return await client.workflow.start<WorkflowFn<W>>(s.workflowType, options);
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       if (s.onTaken) throw await s.onTaken();

@@ -21,6 +21,7 @@ import {
 } from '../model/supervisor.js';
 import { taskQueueOf, webUiLink, type ApiContext } from './context.js';
 import { NotFoundError } from './errors.js';
+import type { serviceSupervisor } from '../workflows/supervisor.js';
 import { poll } from './run.js';
 
 /**
@@ -113,7 +114,7 @@ export async function monitorService(ctx: ApiContext, input: MonitorInput): Prom
   const { client } = ctx;
   const workflowId = supervisorId(input.platform, input.service.name);
   const args: SupervisorInput = { service: input.service, home: input.home, platform: input.platform, ...(input.intervalSeconds !== undefined ? { intervalSeconds: input.intervalSeconds } : {}) };
-  const handle = await client.workflow.start('serviceSupervisor', {
+  const handle = await client.workflow.start<typeof serviceSupervisor>('serviceSupervisor', {
     taskQueue: taskQueueOf(ctx),
     workflowId,
     workflowIdConflictPolicy: 'USE_EXISTING',

@@ -4,14 +4,14 @@ import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/clien
 import { REAPER_SCHEDULE_ID } from '../../model/ids.js';
 import type { ReapResult } from '../../model/testenv.js';
 import { taskQueueOf, type ApiContext } from '../context.js';
-import { resultOf, submit } from '../run.js';
+import { resultOf, submit, type WorkflowName } from '../run.js';
 
 export { REAPER_SCHEDULE_ID };
 
 /** Creates the schedule, or updates its interval and task queue when it exists. */
 export async function ensureReaperSchedule(ctx: ApiContext, everySeconds: number): Promise<'created' | 'updated'> {
   const spec = { intervals: [{ every: `${everySeconds}s` as const }] };
-  const action = { type: 'startWorkflow' as const, workflowType: 'reapTestEnvironmentsWorkflow', workflowId: 'testenv-reaper/scheduled', taskQueue: taskQueueOf(ctx), args: [] };
+  const action = { type: 'startWorkflow' as const, workflowType: 'reapTestEnvironmentsWorkflow' satisfies WorkflowName, workflowId: 'testenv-reaper/scheduled', taskQueue: taskQueueOf(ctx), args: [] };
   try {
     await ctx.client.schedule.create({ scheduleId: REAPER_SCHEDULE_ID, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' } });
     return 'created';
