@@ -22,7 +22,7 @@ const effectfulProjectModules = ['**/client/**', '**/api/**', '**/worker/**', '*
  * model). A file may import its own layer and those below it, never one above.
  */
 const LAYERS = [
-  ['client'],
+  ['client', 'http'],
   ['api'],
   ['worker'],
   ['workflows'],
@@ -86,7 +86,7 @@ export default tseslint.config(
               group: effectfulProjectModules,
               message: 'Workflow code may import only pure project modules (graph, config schemas, common).',
             },
-            { group: ['**/api/**', '**/client/**', '**/worker/**'], message: 'src/workflows/ is below the front ends, the client API and the worker.' },
+            { group: ['**/api/**', '**/client/**', '**/http/**', '**/worker/**'], message: 'src/workflows/ is below the front ends, the client API and the worker.' },
           ],
         },
       ],

@@ -109,13 +109,24 @@ export async function deleteServers(ctx: ApiContext, request: { settings: Settin
   return resultOf(handle, 'serverDelete');
 }
 
-/** Installs a taskserv, and whichever of its dependencies are missing, on an existing server. */
-export async function createTaskserv(ctx: ApiContext, request: { settings: Settings; server: string; taskserv: string }): Promise<ServerProgress> {
+/** Starts installing a taskserv (and its missing dependencies) on an existing server; result() waits for it. */
+export async function startTaskserv(ctx: ApiContext, request: { settings: Settings; server: string; taskserv: string }): Promise<{ workflowId: string; runId: string; result(): Promise<ServerProgress> }> {
   const { settings, server, taskserv } = request;
   checkTaskservCreate(request);
   const workflowId = taskservCreateWorkflowId(settings.infra, server, taskserv);
   const handle = await submit(ctx, { workflowType: 'taskservCreate', workflowId, args: [{ settings, hostname: server, taskserv }], operation: 'taskserv-create', targets: [server, taskserv], subject: `taskserv ${taskserv} on ${server}` });
-  const result = await resultOf<ServerProgress>(handle, 'taskservCreate');
-  if (result.state !== 'ready') throw new FailedError(`${server}: ${result.state}${result.error ? `: ${result.error}` : ''}`, workflowId, server, result);
-  return result;
+  return {
+    workflowId,
+    runId: handle.firstExecutionRunId,
+    async result() {
+      const result = await resultOf<ServerProgress>(handle, 'taskservCreate');
+      if (result.state !== 'ready') throw new FailedError(`${server}: ${result.state}${result.error ? `: ${result.error}` : ''}`, workflowId, server, result);
+      return result;
+    },
+  };
+}
+
+/** Installs a taskserv, and whichever of its dependencies are missing, on an existing server. */
+export async function createTaskserv(ctx: ApiContext, request: { settings: Settings; server: string; taskserv: string }): Promise<ServerProgress> {
+  return (await startTaskserv(ctx, request)).result();
 }

@@ -101,3 +101,9 @@ export async function withApi<T>(io: Io, opts: TemporalOptions, fn: (ctx: ApiCon
     await connected.close();
   }
 }
+
+/** The client API's context for a client made from `settings` (a long-lived server's connection). */
+export function apiContextFor(io: Io, client: Client, settings: ConnectSettings, opts: TemporalOptions): ApiContext {
+  const webUi = webUiBase(io.env, settings);
+  return { client, taskQueue: opts.taskQueue, ...(webUi ? { webUi } : {}) };
+}

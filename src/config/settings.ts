@@ -4,7 +4,7 @@
  * and install.sh, check.sh and an optional test.sh. Problems are reported like the
  * registry's: file, key path, what is wrong, how to fix it.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -99,15 +99,27 @@ export async function loadCatalog(dir: string): Promise<Record<string, TaskservM
   return catalog;
 }
 
-export async function loadSettings(file: string, env: Env = process.env): Promise<Settings> {
+export async function loadSettings(file: string, env: Env = process.env, options: { root?: string } = {}): Promise<Settings> {
   const source = path.resolve(file);
   const raw = parseYamlText(await readText(source, 'settings'), source, 'settings');
-  const expanded = expandVariables(raw, { SETTINGS_DIR: path.dirname(source), ...env });
+  return parseSettings(raw, source, path.dirname(source), env, options);
+}
+
+/**
+ * Settings from an object (a file's content, or a request body's inline document): `baseDir`
+ * is where relative paths (the catalog) resolve; with `root`, a catalog outside it is refused
+ * before anything is read.
+ */
+export async function parseSettings(raw: unknown, source: string, baseDir: string, env: Env = process.env, { root }: { root?: string } = {}): Promise<Settings> {
+  const expanded = expandVariables(raw, { SETTINGS_DIR: baseDir, ...env });
   const parsed = settingsSchema.safeParse(expanded.value, { reportInput: true });
   if (!parsed.success || expanded.problems.length > 0) {
     throw new ConfigError(source, [...expanded.problems, ...(parsed.success ? [] : zodProblems(parsed.error))], 'settings');
   }
-  const catalogDir = path.resolve(path.dirname(source), parsed.data.catalog);
+  const catalogDir = path.resolve(baseDir, parsed.data.catalog);
+  if (root !== undefined && !(await insideRoot(root, catalogDir))) {
+    throw new ConfigError(source, [{ path: 'catalog', problem: `${parsed.data.catalog} is outside the settings root ${root}`, fix: 'use a catalog inside the settings root' }], 'settings');
+  }
   const taskservs = await loadCatalog(catalogDir);
   const problems: ConfigProblem[] = [];
   parsed.data.servers.forEach((server, i) =>
@@ -119,4 +131,27 @@ export async function loadSettings(file: string, env: Env = process.env): Promis
   );
   if (problems.length > 0) throw new ConfigError(source, problems, 'settings');
   return { ...parsed.data, source, catalog: catalogDir, taskservs };
+}
+
+/**
+ * Whether `target` (after following symlinks, as far as it exists) lies inside `root`: what an
+ * HTTP front end checks before it reads a path a request names.
+ */
+export async function insideRoot(root: string, target: string): Promise<boolean> {
+  const realRoot = await realpath(root);
+  let existing = path.resolve(target);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      existing = await realpath(existing);
+      break;
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return false;
+      rest.unshift(path.basename(existing));
+      existing = parent;
+    }
+  }
+  const resolved = path.join(existing, ...rest);
+  return resolved === realRoot || resolved.startsWith(realRoot + path.sep);
 }

@@ -8,7 +8,7 @@ import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const LAYERS = [['client'], ['api'], ['worker'], ['workflows'], ['activities'], ['docker', 'health', 'temporal'], ['util'], ['config', 'graph', 'model']];
+const LAYERS = [['client', 'http'], ['api'], ['worker'], ['workflows'], ['activities'], ['docker', 'health', 'temporal'], ['util'], ['config', 'graph', 'model']];
 const eslint = new ESLint({
   cwd: root,
   ruleFilter: ({ ruleId }) => ruleId === '@typescript-eslint/no-restricted-imports',
