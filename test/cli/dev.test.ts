@@ -17,8 +17,8 @@ import { uniqueId } from '../support/temporal.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-async function startDev(home: string, port: number, uiPort: number, env: Record<string, string> = {}): Promise<{ child: ResultPromise; output: () => string }> {
-  const child = execa('node', [path.join(root, 'bin/provisioning.js'), 'dev', '--port', String(port), '--ui-port', String(uiPort)], {
+async function startDev(home: string, port: number, uiPort: number, env: Record<string, string> = {}, extra: string[] = []): Promise<{ child: ResultPromise; output: () => string }> {
+  const child = execa('node', [path.join(root, 'bin/provisioning.js'), 'dev', '--port', String(port), '--ui-port', String(uiPort), ...extra], {
     env: { PROVISIONING_FROM_SOURCE: '1', PROVISIONING_HOME: home, ...env },
     reject: false,
     all: true,
@@ -96,6 +96,20 @@ describe('provisioning dev', () => {
     } finally {
       expect(await stopDev(second.child)).toBe(0);
     }
+  });
+
+  it('--api serves the REST API next to the worker, without auth on loopback, and Ctrl-C stops it too', async () => {
+    const [port, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const { child, output } = await startDev(path.join(home, 'with-api'), port, uiPort, {}, ['--headless', '--api', `127.0.0.1:${apiPort}`]);
+    try {
+      expect(output()).toContain(`REST API: http://127.0.0.1:${apiPort} (docs http://127.0.0.1:${apiPort}/docs), no auth (loopback)`);
+      const health = await fetch(`http://127.0.0.1:${apiPort}/health`);
+      expect(await health.json()).toMatchObject({ status: 'ok', workers: { ok: true, taskQueue: 'provisioning' } });
+      expect((await fetch(`http://127.0.0.1:${apiPort}/tasks`)).status).toBe(200);
+    } finally {
+      expect(await stopDev(child)).toBe(0);
+    }
+    await expect(fetch(`http://127.0.0.1:${apiPort}/health`)).rejects.toThrow();
   });
 
   it('installs the Temporal CLI itself when none is found, with a progress line, then comes up', async () => {

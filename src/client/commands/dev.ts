@@ -7,7 +7,9 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_TASK_QUEUE, LOG_LEVELS } from '../../model/worker-defaults.js';
 import { provisioningHome } from '../../config/home.js';
+import type { ConnectSettings } from '../../temporal/connection.js';
 import type { DevServer } from '../../temporal/dev-server.js';
+import { UsageError } from '../../config/errors.js';
 import { removeDevState, writeDevState } from '../../temporal/dev-state.js';
 import { commandLine, isAlive } from '../../util/process.js';
 import type { Io } from '../io.js';
@@ -20,6 +22,7 @@ interface DevOptions {
   headless?: boolean;
   taskQueue: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  api?: string | boolean;
 }
 
 export function registerDevCommand(program: Command, io: Io): void {
@@ -31,9 +34,10 @@ export function registerDevCommand(program: Command, io: Io): void {
     .option('--headless', 'do not start the Web UI')
     .option('--task-queue <name>', 'task queue the worker polls', DEFAULT_TASK_QUEUE)
     .addOption(new Option('--log-level <level>', 'worker log level').choices(LOG_LEVELS).default('WARN'))
+    .option('--api [host:port]', 'also serve the REST API (default 127.0.0.1:8080; with $PROVISIONING_API_TOKEN when set, else without auth on loopback)')
     .addHelpText(
       'after',
-      '\n<home> is ~/.provisioning, or $PROVISIONING_HOME when set. The server listens on 127.0.0.1 only.\n\nExamples:\n  provisioning dev\n  provisioning dev --port 7300 --ui-port 8300 --db /tmp/dev.db\n  provisioning dev --headless',
+      '\n<home> is ~/.provisioning, or $PROVISIONING_HOME when set. The server listens on 127.0.0.1 only.\n\nExamples:\n  provisioning dev\n  provisioning dev --port 7300 --ui-port 8300 --db /tmp/dev.db\n  provisioning dev --headless\n  provisioning dev --api',
     )
     .action(async (opts: DevOptions) => {
       const { installWorkerLogging } = await import('../../worker/worker.js');
@@ -61,7 +65,7 @@ export function registerDevCommand(program: Command, io: Io): void {
       const stopOnExit = () => killQuietly(server.pid);
       process.once('exit', stopOnExit);
       try {
-        await runWorker(server, opts.taskQueue, io);
+        await runWorker(server, opts.taskQueue, io, opts.api === undefined || opts.api === false ? undefined : opts.api === true ? '127.0.0.1:8080' : opts.api);
       } finally {
         process.removeListener('exit', stopOnExit);
         await server.stop();
@@ -72,7 +76,7 @@ export function registerDevCommand(program: Command, io: Io): void {
     });
 }
 
-async function runWorker(server: DevServer, taskQueue: string, io: Io): Promise<void> {
+async function runWorker(server: DevServer, taskQueue: string, io: Io, apiListen?: string): Promise<void> {
   const { connectWorker, createWorker } = await import('../../worker/worker.js');
   const { connectClient, connectSettings } = await import('../../temporal/connection.js');
   const { ensureReaperSchedule, REAPER_SCHEDULE_ID } = await import('../../api/testenv/reaper.js');
@@ -86,19 +90,43 @@ async function runWorker(server: DevServer, taskQueue: string, io: Io): Promise<
       .then(() => `Schedule ${REAPER_SCHEDULE_ID}: reaps leftover test environments every 10 minutes`)
       .catch((err: Error) => `Schedule ${REAPER_SCHEDULE_ID} not installed: ${err.message}`)
       .finally(() => client.connection.close());
+    const api = apiListen ? await startApi(apiListen, settings, taskQueue, io) : undefined;
     io.out(
       [
         `Temporal dev server: ${server.address} (namespace ${server.namespace})`,
+        ...(api ? [`REST API: ${api.address} (docs ${api.address}/docs)${api.auth ? '' : ', no auth (loopback)'}`] : []),
         server.uiUrl ? `Web UI: ${server.uiUrl}` : 'Web UI: off (--headless)',
         `Worker: polling task queue "${taskQueue}"`,
         reaper,
         'Press Ctrl-C to stop.',
       ].join('\n'),
     );
-    await worker.run();
+    try {
+      await worker.run();
+    } finally {
+      await api?.app.close();
+    }
   } finally {
     await connection.close();
   }
+}
+
+/** The REST API next to the dev worker: token from $PROVISIONING_API_TOKEN, else no auth on loopback only. */
+async function startApi(listen: string, settings: ConnectSettings, taskQueue: string, io: Io) {
+  const [{ parseListen }, { loadToken }, { buildApp }, { connectClient }, { apiContextFor }] = await Promise.all([import('./api.js'), import('../../http/auth.js'), import('../../http/app.js'), import('../../temporal/connection.js'), import('../temporal-options.js')]);
+  const { host, port } = parseListen(listen);
+  const token = await loadToken(undefined, io.env);
+  if (!token && !['127.0.0.1', 'localhost', '::1'].includes(host)) throw new UsageError(`--api ${listen}: an API without a token may listen on a loopback address only`, 'set PROVISIONING_API_TOKEN, or listen on 127.0.0.1');
+  const registry = io.env.PROVISIONING_REGISTRY;
+  const app = await buildApp({
+    connect: async () => apiContextFor(io, await connectClient(settings), settings, { taskQueue }),
+    settingsRoot: io.cwd,
+    ...(registry ? { registry: async () => (await import('../registry.js')).registryFor(io, registry) } : {}),
+    home: provisioningHome(io.env),
+    env: io.env,
+    ...(token ? { token } : {}),
+  });
+  return { app, address: await app.listen({ host, port }), auth: Boolean(token) };
 }
 
 /** A dev server left behind by a killed `provisioning dev` is found by its PID file and stopped. */
