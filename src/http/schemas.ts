@@ -76,6 +76,8 @@ export const environmentCreateBody = z
 
 export const environmentParams = z.object({ id: z.string().min(1).max(40) });
 
+export const runQuery = z.object({ format: z.enum(['json', 'junit']).default('json') });
+
 export const runBody = z.object({ nodes: z.array(name).max(100).optional(), command: z.array(z.string().max(4096)).min(1).max(100).optional() });
 
 export const logsQuery = z.object({

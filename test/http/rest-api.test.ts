@@ -180,6 +180,9 @@ describe('provisioning api', () => {
       const failing = await api.fetch(`/test/environments/${created.id}/run`, { json: { command: ['sh', '-c', 'echo nope; exit 5'] } });
       expect(failing.status).toBe(200);
       expect(await json(failing)).toMatchObject({ passed: false, tests: [{ exitCode: 5 }] });
+      const junit = await api.fetch(`/test/environments/${created.id}/run?format=junit`, { json: {} });
+      expect(junit.headers.get('content-type')).toContain('application/xml');
+      expect(await junit.text()).toMatch(/<testsuites[^>]*name="testenv\.[^"]+"[^>]*>[\s\S]*<testcase /);
 
       // The node's PID 1 follows its log file (tail -f polls once a second): new lines show up shortly.
       let text = '';

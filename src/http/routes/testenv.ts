@@ -7,7 +7,8 @@ import { loadEnvCatalog } from '../../config/testenv.js';
 import type { EnvState, RunResult } from '../../model/testenv.js';
 import { sendEvents, type Shared } from '../context.js';
 import { errorSchema } from '../errors.js';
-import { environmentCreateBody, environmentParams, listEnvironmentsQuery, logsQuery, runBody } from '../schemas.js';
+import { renderJunit } from '../../client/render/junit.js';
+import { environmentCreateBody, environmentParams, listEnvironmentsQuery, logsQuery, runBody, runQuery } from '../schemas.js';
 
 // Shapes the client API types precisely; documented here as open objects.
 const loose = z.looseObject({}) as unknown as z.ZodType<object>;
@@ -41,13 +42,22 @@ export function testenvRoutes(shared: Shared): FastifyPluginCallbackZod {
       return { status, ...(state ?? { id: request.params.id }) };
     });
 
-    app.post('/test/environments/:id/run', { schema: { summary: 'Run the taskservs\' tests, or a command, on the nodes', params: environmentParams, body: runBody, response: { 200: loose, 400: errorSchema, 404: errorSchema } } }, async (request) => {
+    app.post('/test/environments/:id/run', { schema: { summary: 'Run the taskservs\' tests, or a command, on the nodes; format=junit answers a JUnit XML report', params: environmentParams, querystring: runQuery, body: runBody, response: { 200: loose, 400: errorSchema, 404: errorSchema } } }, async (request, reply) => {
+      let result: RunResult;
       try {
-        return { id: request.params.id, ...(await runTests(await shared.api(), request.params.id, request.body)) };
+        result = await runTests(await shared.api(), request.params.id, request.body);
       } catch (err) {
-        if (err instanceof FailedError && err.result) return { id: request.params.id, ...(err.result as RunResult) }; // failed tests are a result
-        throw err;
+        if (!(err instanceof FailedError) || !err.result) throw err;
+        result = err.result as RunResult; // failed tests are a result
       }
+      if (request.query.format === 'junit') {
+        // Bypasses the JSON serializer: the report is XML.
+        reply.hijack();
+        reply.raw.writeHead(200, { 'content-type': 'application/xml; charset=utf-8' });
+        reply.raw.end(renderJunit({ name: `testenv.${request.params.id}`, tests: result.tests }));
+        return;
+      }
+      return { id: request.params.id, ...result };
     });
 
     app.delete('/test/environments/:id', { schema: { summary: 'Remove the environment (its containers and network)', params: environmentParams, response: { 200: loose, 400: errorSchema, 404: errorSchema } } }, async (request) => cleanupEnvironment(await shared.api(), request.params.id));
