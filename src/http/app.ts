@@ -7,7 +7,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { bearerCheck } from './auth.js';
 import { Shared, type HttpOptions } from './context.js';
 import { handleError } from './errors.js';
@@ -23,7 +23,8 @@ export async function buildApp(options: HttpOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // The token is never logged: requests are logged without their headers.
     logger: options.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
-    routerOptions: { maxParamLength: 500 },
+    // Long enough for any id the schemas accept (400 characters, percent-encoded), so they answer 400 themselves.
+    routerOptions: { maxParamLength: 8000 },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -55,6 +56,7 @@ export async function buildApp(options: HttpOptions): Promise<FastifyInstance> {
       security: check ? [{ bearer: [] }] : [],
     },
     transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

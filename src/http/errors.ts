@@ -19,6 +19,9 @@ export const errorSchema = z
   .meta({ id: 'Error' });
 export type ErrorBody = z.infer<typeof errorSchema>;
 
+/** The error answers every endpoint may give, documented on each. */
+export const errorResponses = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 413: errorSchema, 429: errorSchema, 503: errorSchema } as const;
+
 /** The HTTP status and body of an error. */
 export function errorResponse(err: unknown): { status: number; body: ErrorBody } {
   if (hasZodFastifySchemaValidationErrors(err)) {

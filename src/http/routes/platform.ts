@@ -6,7 +6,7 @@ import { operatePlatform } from '../../api/platform.js';
 import { supervisionOf } from '../../api/services.js';
 import { UsageError } from '../../config/errors.js';
 import type { Shared } from '../context.js';
-import { errorSchema } from '../errors.js';
+import { errorResponses } from '../errors.js';
 import { platformBody, submittedSchema, taskSchema } from '../schemas.js';
 import { submitted } from './servers.js';
 
@@ -17,7 +17,7 @@ export function platformRoutes(shared: Shared): FastifyPluginCallbackZod {
   };
   return (app, _options, done) => {
     for (const operation of ['start', 'stop', 'restart'] as const) {
-      app.post(`/platform/${operation}`, { schema: { summary: `${operation} services (default: ${operation === 'start' ? 'the auto_start ones' : 'all running'}) in dependency order`, body: platformBody, response: { 200: taskSchema, 202: submittedSchema, 400: errorSchema, 409: errorSchema } } }, (request, reply) =>
+      app.post(`/platform/${operation}`, { schema: { summary: `${operation} services (default: ${operation === 'start' ? 'the auto_start ones' : 'all running'}) in dependency order`, body: platformBody, response: { ...errorResponses, 200: taskSchema, 202: submittedSchema } } }, (request, reply) =>
         shared.once(request, reply, async () => {
           const { services, force, grace, platform, wait } = request.body;
           const reg = await registry();
@@ -28,7 +28,7 @@ export function platformRoutes(shared: Shared): FastifyPluginCallbackZod {
       );
     }
 
-    app.get('/platform/status', { schema: { summary: 'Each service\'s status, uptime, restarts and supervision on the workers\' machine', querystring: z.object({ platform: z.string().max(63).default('default') }), response: { 200: z.object({ registry: z.string(), services: z.array(z.looseObject({}) as unknown as z.ZodType<object>) }), 400: errorSchema } } }, async (request) => {
+    app.get('/platform/status', { schema: { summary: 'Each service\'s status, uptime, restarts and supervision on the workers\' machine', querystring: z.object({ platform: z.string().max(63).default('default') }), response: { ...errorResponses, 200: z.object({ registry: z.string(), services: z.array(z.looseObject({}) as unknown as z.ZodType<object>) }) } } }, async (request) => {
       const reg = await registry();
       const statuses = await platformStatus(reg, shared.options.home);
       const states = await shared

@@ -9,7 +9,7 @@ import { UsageError } from '../../config/errors.js';
 import type { Settings } from '../../config/settings-schema.js';
 import { insideRoot, loadSettings, parseSettings } from '../../config/settings.js';
 import type { Shared } from '../context.js';
-import { errorSchema } from '../errors.js';
+import { errorResponses } from '../errors.js';
 import { serversCreateBody, submittedSchema, taskSchema, taskservCreateBody } from '../schemas.js';
 
 /** The settings a request names: inline, or a file inside the settings root (never read when outside). */
@@ -39,7 +39,7 @@ export async function submitted(ctx: ApiContext, run: { workflowId: string; runI
 
 export function serverRoutes(shared: Shared): FastifyPluginCallbackZod {
   return (app, _options, done) => {
-    const responses = { 200: taskSchema, 202: submittedSchema, 400: errorSchema, 409: errorSchema };
+    const responses = { ...errorResponses, 200: taskSchema, 202: submittedSchema };
     for (const [url, create, summary] of [
       ['/workflows/servers/create', createServers, 'Create servers and install their taskservs (check_mode: plan only)'],
       ['/workflows/cluster/create', createCluster, 'Create a cluster: control-plane servers first, then the workers'],

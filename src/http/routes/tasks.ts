@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { getTask, listTasks, taskEvents } from '../../api/tasks.js';
 import { taskQueueOf } from '../../api/context.js';
 import { sendEvents, type Shared } from '../context.js';
-import { errorSchema } from '../errors.js';
+import { errorResponses } from '../errors.js';
 import { eventsQuery, taskListQuery, taskSchema } from '../schemas.js';
 
 const healthSchema = z.object({
@@ -35,14 +35,14 @@ export function taskRoutes(shared: Shared): FastifyPluginCallbackZod {
       return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', server: 'ok', temporal, workers });
     });
 
-    app.get('/tasks', { schema: { summary: 'The workflows as tasks, newest first; filter by operation, status, target; page with cursor', querystring: taskListQuery, response: { 200: z.object({ tasks: z.array(taskSchema), next: z.string().optional() }), 400: errorSchema } } }, async (request) => {
+    app.get('/tasks', { schema: { summary: 'The workflows as tasks, newest first; filter by operation, status, target; page with cursor', querystring: taskListQuery, response: { ...errorResponses, 200: z.object({ tasks: z.array(taskSchema), next: z.string().optional() }) } } }, async (request) => {
       const { operation, status, target, limit, cursor } = request.query;
       return listTasks(await shared.api(), { limit, ...(operation ? { operation } : {}), ...(status ? { status } : {}), ...(target ? { target } : {}), ...(cursor ? { cursor } : {}) });
     });
 
-    app.get('/tasks/:id', { schema: { summary: 'One task: status, times, progress, result or failure (id: the workflow id, URL-encoded)', params: z.object({ id: z.string().min(1).max(400) }), response: { 200: taskSchema, 404: errorSchema } } }, async (request) => getTask(await shared.api(), request.params.id));
+    app.get('/tasks/:id', { schema: { summary: 'One task: status, times, progress, result or failure (id: the workflow id, URL-encoded)', params: z.object({ id: z.string().min(1).max(400) }), response: { ...errorResponses, 200: taskSchema } } }, async (request) => getTask(await shared.api(), request.params.id));
 
-    app.get('/tasks/:id/events', { schema: { summary: 'Live progress as Server-Sent Events until the task closes; resumable with Last-Event-ID', params: z.object({ id: z.string().min(1).max(400) }), querystring: eventsQuery, produces: ['text/event-stream'] } }, async (request, reply) => {
+    app.get('/tasks/:id/events', { schema: { summary: 'Live progress as Server-Sent Events until the task closes; resumable with Last-Event-ID', params: z.object({ id: z.string().min(1).max(400) }), querystring: eventsQuery, produces: ['text/event-stream'], response: { ...errorResponses, 200: z.string().describe('text/event-stream: events "progress" and a last "done", each with the task as data') } } }, async (request, reply) => {
       const ctx = await shared.api();
       const first = await getTask(ctx, request.params.id); // a 404 before the stream starts
       const after = Number(request.headers['last-event-id'] ?? 0) || 0;

@@ -6,7 +6,7 @@ import { cleanupEnvironment, closedState, createEnvironment, environmentLogs, en
 import { loadEnvCatalog } from '../../config/testenv.js';
 import type { EnvState, RunResult } from '../../model/testenv.js';
 import { sendEvents, type Shared } from '../context.js';
-import { errorSchema } from '../errors.js';
+import { errorResponses } from '../errors.js';
 import { renderJunit } from '../../client/render/junit.js';
 import { environmentCreateBody, environmentParams, listEnvironmentsQuery, logsQuery, runBody, runQuery } from '../schemas.js';
 
@@ -15,7 +15,7 @@ const loose = z.looseObject({}) as unknown as z.ZodType<object>;
 
 export function testenvRoutes(shared: Shared): FastifyPluginCallbackZod {
   return (app, _options, done) => {
-    app.post('/test/environments/create', { schema: { summary: 'Create a test environment (the seeds\' request); with wait (the default) answers once it is ready', body: environmentCreateBody, response: { 201: loose, 202: loose, 400: errorSchema, 409: errorSchema } } }, (request, reply) =>
+    app.post('/test/environments/create', { schema: { summary: 'Create a test environment (the seeds\' request); with wait (the default) answers once it is ready', body: environmentCreateBody, response: { ...errorResponses, 201: loose, 202: loose } } }, (request, reply) =>
       shared.once(request, reply, async () => {
         const { wait, id, ...rest } = request.body;
         const config = rest.config;
@@ -33,16 +33,16 @@ export function testenvRoutes(shared: Shared): FastifyPluginCallbackZod {
       }),
     );
 
-    app.get('/test/environments', { schema: { summary: 'Test environments (running ones; all=true for closed ones too)', querystring: listEnvironmentsQuery, response: { 200: z.object({ environments: z.array(loose) }) } } }, async (request) => ({
+    app.get('/test/environments', { schema: { summary: 'Test environments (running ones; all=true for closed ones too)', querystring: listEnvironmentsQuery, response: { ...errorResponses, 200: z.object({ environments: z.array(loose) }) } } }, async (request) => ({
       environments: await listEnvironments(await shared.api(), { all: request.query.all === 'true', limit: request.query.limit }),
     }));
 
-    app.get('/test/environments/:id', { schema: { summary: 'An environment: phase, nodes, addresses, taskservs, last run', params: environmentParams, response: { 200: loose, 400: errorSchema, 404: errorSchema } } }, async (request) => {
+    app.get('/test/environments/:id', { schema: { summary: 'An environment: phase, nodes, addresses, taskservs, last run', params: environmentParams, response: { ...errorResponses, 200: loose } } }, async (request) => {
       const { status, state } = await environmentStatus(await shared.api(), request.params.id);
       return { status, ...(state ?? { id: request.params.id }) };
     });
 
-    app.post('/test/environments/:id/run', { schema: { summary: 'Run the taskservs\' tests, or a command, on the nodes; format=junit answers a JUnit XML report', params: environmentParams, querystring: runQuery, body: runBody, response: { 200: loose, 400: errorSchema, 404: errorSchema } } }, async (request, reply) => {
+    app.post('/test/environments/:id/run', { schema: { summary: 'Run the taskservs\' tests, or a command, on the nodes; format=junit answers a JUnit XML report', params: environmentParams, querystring: runQuery, body: runBody, response: { ...errorResponses, 200: loose } } }, async (request, reply) => {
       let result: RunResult;
       try {
         result = await runTests(await shared.api(), request.params.id, request.body);
@@ -60,9 +60,9 @@ export function testenvRoutes(shared: Shared): FastifyPluginCallbackZod {
       return { id: request.params.id, ...result };
     });
 
-    app.delete('/test/environments/:id', { schema: { summary: 'Remove the environment (its containers and network)', params: environmentParams, response: { 200: loose, 400: errorSchema, 404: errorSchema } } }, async (request) => cleanupEnvironment(await shared.api(), request.params.id));
+    app.delete('/test/environments/:id', { schema: { summary: 'Remove the environment (its containers and network)', params: environmentParams, response: { ...errorResponses, 200: loose } } }, async (request) => cleanupEnvironment(await shared.api(), request.params.id));
 
-    app.get('/test/environments/:id/logs', { schema: { summary: 'Node logs; follow=true streams them as Server-Sent Events', params: environmentParams, querystring: logsQuery, response: { 200: z.object({ id: z.string(), nodes: z.array(z.object({ node: z.string(), container: z.string(), lines: z.array(z.string()) })) }), 400: errorSchema, 404: errorSchema } } }, async (request, reply) => {
+    app.get('/test/environments/:id/logs', { schema: { summary: 'Node logs; follow=true streams them as Server-Sent Events', params: environmentParams, querystring: logsQuery, response: { ...errorResponses, 200: z.object({ id: z.string(), nodes: z.array(z.object({ node: z.string(), container: z.string(), lines: z.array(z.string()) })) }) } } }, async (request, reply) => {
       const { node, tail, follow } = request.query;
       const which = { ...(node ? { nodes: Array.isArray(node) ? node : [node] } : {}), ...(tail ? { tail } : {}) };
       if (follow === 'false') {
