@@ -105,6 +105,9 @@ describe('provisioning api', () => {
 
       const doc = await json<{ openapi: string; paths: Record<string, unknown> }>(await api.fetch('/openapi.json'));
       expect(doc.openapi).toMatch(/^3\./);
+      const docs = await api.fetch('/docs/');
+      expect(docs.status).toBe(200);
+      expect(docs.headers.get('content-type')).toContain('text/html');
       expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health', '/tasks', '/tasks/{id}', '/tasks/{id}/events', '/workflows/servers/create', '/workflows/taskserv/create', '/workflows/cluster/create', '/test/environments/create', '/test/environments', '/test/environments/{id}', '/test/environments/{id}/run', '/test/environments/{id}/logs', '/platform/start', '/platform/status']));
     });
   });
