@@ -157,7 +157,7 @@ describe('provisioning api', () => {
       const taskserv = await api.fetch('/workflows/taskserv/create', { json: { infra, settings: 'settings.yaml', server: 'web-01', taskserv: 'jobrunner', wait: true } });
       expect(await json(taskserv)).toMatchObject({ status: 'COMPLETED', result: { state: 'ready' } });
     });
-  });
+  }, 180_000);
 
   it('test environments as in the seeds: create (one run per Idempotency-Key), run, logs, logs as SSE, delete', async () => {
     await withApi(async (api) => {
@@ -206,7 +206,7 @@ describe('provisioning api', () => {
       expect((await api.fetch('/test/environments/no-such-env')).status).toBe(404);
       expect((await api.fetch('/test/environments/NOT_AN_ID')).status).toBe(400);
     });
-  });
+  }, 180_000);
 
   it('the platform: start with wait, status, stop', async () => {
     await withApi(async (api) => {
@@ -222,5 +222,5 @@ describe('provisioning api', () => {
       await api.fetch('/platform/stop', { json: { platform: name, wait: true } });
       expect((await runningServices(platform.home)).size).toBe(0);
     });
-  });
+  }, 180_000);
 });
