@@ -7,7 +7,7 @@ import { ConfigError, UsageError } from '../config/errors.js';
 
 export { ConfigError, UsageError };
 
-export type ApiErrorKind = 'bad-input' | 'not-found' | 'busy' | 'failed';
+export type ApiErrorKind = 'bad-input' | 'not-found' | 'busy' | 'failed' | 'unavailable';
 
 /** Something named does not exist: a workflow, an environment, a supervisor. */
 export class NotFoundError extends UsageError {
@@ -64,11 +64,26 @@ export class FailedError<R = unknown> extends Error {
   }
 }
 
+/** Nothing can act on the request now: no worker polls the task queue it needs. */
+export class UnavailableError extends Error {
+  readonly kind = 'unavailable';
+  readonly exitCode = 1;
+
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
+    super(`${message}; ${fix}`);
+    this.name = 'UnavailableError';
+  }
+}
+
 export function errorKind(err: unknown): ApiErrorKind | undefined {
   if (err instanceof NotFoundError) return 'not-found';
   if (err instanceof ConfigError || err instanceof UsageError) return 'bad-input';
   if (err instanceof BusyError) return 'busy';
   if (err instanceof FailedError) return 'failed';
+  if (err instanceof UnavailableError) return 'unavailable';
   return undefined;
 }
 

@@ -87,7 +87,15 @@ export async function listTasks(ctx: ApiContext, filter: TaskFilter = {}): Promi
 export async function progressOf(client: Client, handle: WorkflowHandle, type: string): Promise<unknown> {
   void client;
   const query = { platformStart: progressQuery, platformStop: progressQuery, platformRestart: progressQuery, serverCreate: serverCreateProgressQuery, clusterCreate: serverCreateProgressQuery, testEnvironment: testenvStateQuery, serviceSupervisor: supervisorStateQuery }[type];
-  return query ? handle.query(query as typeof progressQuery).catch(() => undefined) : undefined;
+  if (!query) return undefined;
+  // A workflow whose worker is gone answers no query: its task is shown without progress.
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 5_000)));
+  try {
+    return await Promise.race([handle.query(query as typeof progressQuery).catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function getTask(ctx: ApiContext, id: string): Promise<Task> {

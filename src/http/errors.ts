@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BusyError, ConfigError, NotFoundError, UsageError } from '../api/errors.js';
+import { BusyError, ConfigError, NotFoundError, UnavailableError, UsageError } from '../api/errors.js';
 import { formatKeyPath } from '../config/errors.js';
 
 export const problemSchema = z.object({ path: z.string(), message: z.string(), fix: z.string() });
@@ -42,6 +42,7 @@ export function errorResponse(err: unknown): { status: number; body: ErrorBody }
   if (err instanceof BusyError) {
     return { status: 409, body: { error: err.message, problems: [{ path: '', message: err.message, fix: 'wait for that run to finish, then retry' }], holder: err.holder } };
   }
+  if (err instanceof UnavailableError) return { status: 503, body: { error: err.message, problems: [{ path: '', message: err.message, fix: err.fix }] } };
   if (err instanceof Unauthorized) return { status: 401, body: { error: err.message, problems: [{ path: 'headers.authorization', message: err.message, fix: 'send Authorization: Bearer <token>' }] } };
   if (err instanceof TemporalUnreachable) return { status: 503, body: { error: err.message, problems: [{ path: '', message: err.message, fix: 'start Temporal (provisioning dev), or point the API server at it (TEMPORAL_ADDRESS)' }] } };
   const e = err as FastifyError;

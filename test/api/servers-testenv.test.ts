@@ -6,7 +6,7 @@
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusyError, errorKind, FailedError, NotFoundError, UsageError } from '../../src/api/errors.js';
+import { BusyError, errorKind, FailedError, NotFoundError, UnavailableError, UsageError } from '../../src/api/errors.js';
 import { createServers, createTaskserv, deleteServers } from '../../src/api/servers.js';
 import { cleanupEnvironment, createEnvironment, environmentStatus, findEnvironment, followEnvironment, planEnvironment, quickTest, runTests } from '../../src/api/testenv/index.js';
 import { cancelWorkflow, listWorkflows, workflowStatus } from '../../src/api/workflows.js';
@@ -194,6 +194,22 @@ describe('client API: test environments and workflows', () => {
       expect(errorKind(missingWorkflow)).toBe('not-found');
       const badFilter = await listWorkflows(ctx, { operation: 'Server Create' }).catch((e: unknown) => e);
       expect(errorKind(badFilter)).toBe('bad-input');
+
+      // An environment whose task queue no worker polls: its state is unknown (not an error), and
+      // work that needs the worker is refused at once instead of waiting for one.
+      const { plan: orphan } = await planEnvironment({ request: { config: { type: 'single_taskserv', taskserv: 'webserver' } }, catalog: await loadEnvCatalog(examples, {}, dir), subject: 'orphan' });
+      await createEnvironment(ctx, orphan);
+      try {
+        const unknown = await environmentStatus(ctx, orphan.id);
+        expect(unknown.status).toBe('RUNNING');
+        expect(unknown.state).toBeUndefined();
+        const refused = await runTests(ctx, orphan.id).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(UnavailableError);
+        expect(errorKind(refused)).toBe('unavailable');
+        expect((refused as Error).message).toContain(`no worker polls the task queue "${ctx.taskQueue}" of environment ${orphan.id}`);
+      } finally {
+        await client.workflow.getHandle(orphan.workflowId).terminate('test over');
+      }
 
       const settings = await settingsOf('  - hostname: slow-01\n    taskservs: [slow]\n');
       await withWorker(async (taskQueue) => {

@@ -43,7 +43,11 @@ describe('the REST API under schemathesis', () => {
         const run = await execa('python3', ['-m', 'schemathesis.cli', 'run', spec, '--url', api.url, '-H', `Authorization: Bearer ${TOKEN}`, '--checks', 'not_a_server_error,response_schema_conformance,status_code_conformance', '-n', '25', '--seed', '1', '--phases', 'examples,fuzzing', '--workers', '2', '--no-color',
           // The suite runs two test files at once on two cores: allow slow answers, and do not fail on
           // Hypothesis's own data-generation health checks (they time the generator, not the API).
-          '--request-timeout', '60', '--suppress-health-check', 'filter_too_much,too_slow'], {
+          '--request-timeout', '60', '--suppress-health-check', 'filter_too_much,too_slow',
+          // The dev server is shared with the rest of the suite, and the fuzzer finds live ids through
+          // GET /test/environments: it must not remove other tests' environments or run commands in
+          // them. Those two operations are covered by rest-api.test.ts instead.
+          '--exclude-method', 'DELETE', '--exclude-path', '/test/environments/{id}/run'], {
           env: { PYTHONPATH: schemathesis },
           reject: false,
           all: true,
@@ -52,12 +56,13 @@ describe('the REST API under schemathesis', () => {
         const summary = /(\d+) generated, (\d+) passed/.exec(run.all ?? '');
         expect(run.exitCode, run.all).toBe(0);
         expect(summary, run.all).not.toBeNull();
-        expect(Number(summary![1])).toBeGreaterThan(200);
+        expect(Number(summary![1])).toBeGreaterThan(150);
         expect(summary![2]).toBe(summary![1]);
-        expect(run.all).toContain('Selected: 17/17');
+        console.info(`schemathesis: ${summary![0]}, ${/Tested: \d+/.exec(run.all ?? '')?.[0] ?? ''}`);
+        expect(run.all).toContain('Selected: 15/17');
         // An operation whose every generated input is filtered out (Hypothesis could not satisfy its
         // patterns in the budget) counts as not tested; nearly all must be.
-        expect(Number(/Tested: (\d+)/.exec(run.all ?? '')?.[1])).toBeGreaterThanOrEqual(15);
+        expect(Number(/Tested: (\d+)/.exec(run.all ?? '')?.[1])).toBeGreaterThanOrEqual(13);
       } finally {
         await api.stop();
       }

@@ -11,7 +11,7 @@ import { TESTENV_LABEL } from '../../model/labels.js';
 import { cleanupSignal, runUpdate, startSignal, testenvStateQuery, type EnvState, type RunRequest, type RunResult } from '../../model/testenv.js';
 import { dockerClient } from '../../docker/client.js';
 import { webUiLink, type ApiContext } from '../context.js';
-import { FailedError, NotFoundError, rootMessage } from '../errors.js';
+import { FailedError, NotFoundError, rootMessage, UnavailableError } from '../errors.js';
 import { poll, submit } from '../run.js';
 import { suggestionFix } from '../../config/suggest.js';
 import { reapEnvironments } from './reaper.js';
@@ -26,6 +26,28 @@ export interface Environment {
   workflowId: string;
   webUi?: string;
   handle: WorkflowHandle;
+}
+
+/** How long a state query may take: a workflow whose worker is gone answers no query at all. */
+const QUERY_BUDGET_MS = 5_000;
+
+/** The environment's state, or undefined when no worker answers within the budget. */
+export async function queryState(handle: WorkflowHandle): Promise<EnvState | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), QUERY_BUDGET_MS)));
+  try {
+    return await Promise.race([handle.query(testenvStateQuery).catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Refuses work that needs the environment's worker when none polls its task queue (it would wait for one). */
+async function assertWorker(ctx: ApiContext, id: string, taskQueue: string): Promise<void> {
+  const namespace = ctx.client.options.namespace;
+  const described = await ctx.client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
+  if ((described.pollers?.length ?? 0) > 0) return;
+  throw new UnavailableError(`no worker polls the task queue "${taskQueue}" of environment ${id}`, `start one: provisioning worker --task-queue ${taskQueue}`);
 }
 
 /**
@@ -71,7 +93,7 @@ export interface EnvironmentStatus {
 }
 
 /** An environment that exists (its workflow is known); with `open`, a closed one is refused. */
-export async function findEnvironment(ctx: ApiContext, id: string, { open = false }: { open?: boolean } = {}): Promise<Environment & { status: string }> {
+export async function findEnvironment(ctx: ApiContext, id: string, { open = false, worker = false }: { open?: boolean; worker?: boolean } = {}): Promise<Environment & { status: string }> {
   if (!ENV_ID.test(id)) throw new UsageError(`"${id}" is not a test environment id`, 'ids look like webserver-3fa2c1; list them with "provisioning test env list"');
   const workflowId = testenvWorkflowId(id);
   const handle = ctx.client.workflow.getHandle(workflowId);
@@ -80,6 +102,7 @@ export async function findEnvironment(ctx: ApiContext, id: string, { open = fals
     const description = await handle.describe();
     if (description.type !== 'testEnvironment') throw new UsageError(`workflow ${workflowId} is not a test environment`, 'list environments with "provisioning test env list"');
     status = description.status.name;
+    if (worker && status === 'RUNNING') await assertWorker(ctx, id, description.taskQueue);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no test environment "${id}"`, 'list them with "provisioning test env list"');
     throw err;
@@ -102,13 +125,13 @@ export async function closedState(env: Pick<Environment, 'handle'>): Promise<{ s
 /** State of a running environment, or the last state of a closed one. */
 export async function environmentStatus(ctx: ApiContext, id: string): Promise<EnvironmentStatus & Environment> {
   const env = await findEnvironment(ctx, id);
-  const state = env.status === 'RUNNING' ? await env.handle.query(testenvStateQuery) : (await closedState(env)).state;
+  const state = env.status === 'RUNNING' ? await queryState(env.handle) : (await closedState(env)).state;
   return { ...env, ...(state ? { state } : {}) };
 }
 
 /** Starts an environment created without auto_start; follow it until it is ready. */
 export async function startEnvironment(ctx: ApiContext, id: string): Promise<Environment> {
-  const env = await findEnvironment(ctx, id, { open: true });
+  const env = await findEnvironment(ctx, id, { open: true, worker: true });
   await env.handle.signal(startSignal);
   return env;
 }
@@ -129,9 +152,9 @@ function runError(err: unknown, id: string): Error {
 
 /** Runs the taskservs' tests (or a command) on the environment's nodes; a failed test is a FailedError. */
 export async function runTests(ctx: ApiContext, id: string, request: RunRequest = {}): Promise<RunResult> {
-  const env = await findEnvironment(ctx, id, { open: true });
+  const env = await findEnvironment(ctx, id, { open: true, worker: true });
   if (request.nodes) {
-    const known = (await env.handle.query(testenvStateQuery)).nodes.map((n) => n.name);
+    const known = ((await queryState(env.handle))?.nodes ?? []).map((n) => n.name);
     for (const n of request.nodes) if (!known.includes(n)) throw new UsageError(`environment ${id} has no node "${n}"`, suggestionFix(n, known, 'node'));
   }
   let result: RunResult;
@@ -166,7 +189,7 @@ async function leftBehind(id: string): Promise<{ containers: number; networks: n
  * workflow (terminated, timed out) ran no cleanup: the reaper removes what it left.
  */
 export async function cleanupEnvironment(ctx: ApiContext, id: string, { wait = true }: { wait?: boolean } = {}): Promise<CleanupOutcome> {
-  const env = await findEnvironment(ctx, id);
+  const env = await findEnvironment(ctx, id, { worker: true });
   if (env.status !== 'RUNNING') {
     const left = await leftBehind(id);
     if (left.containers + left.networks === 0) return { id, status: env.status, alreadyCleanedUp: true };
@@ -196,7 +219,7 @@ export async function listEnvironments(ctx: ApiContext, { all = false, limit = 5
   const rows: EnvironmentRow[] = [];
   for await (const w of ctx.client.workflow.list({ query })) {
     const id = w.workflowId.replace(/^testenv\//, '');
-    const state = w.status.name === 'RUNNING' ? await ctx.client.workflow.getHandle(w.workflowId).query(testenvStateQuery).catch(() => undefined) : undefined;
+    const state = w.status.name === 'RUNNING' ? await queryState(ctx.client.workflow.getHandle(w.workflowId)) : undefined;
     rows.push({ id, status: w.status.name, startTime: w.startTime.toISOString(), ...(state ? { phase: state.phase, type: state.type, subject: state.subject, nodes: state.nodes.map((n) => n.name), expiresAt: new Date(state.expiresAt).toISOString() } : {}) });
     if (rows.length >= limit) break;
   }
