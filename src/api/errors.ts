@@ -87,6 +87,19 @@ export function errorKind(err: unknown): ApiErrorKind | undefined {
   return undefined;
 }
 
+/**
+ * A result, or the full result a FailedError carries (`ok: false`): for front ends that show a
+ * failed run's result rather than an error. Other errors pass through.
+ */
+export async function settled<R>(work: Promise<R>): Promise<{ value: R; ok: boolean }> {
+  try {
+    return { value: await work, ok: true };
+  } catch (err) {
+    if (!(err instanceof FailedError) || err.result === undefined) throw err;
+    return { value: err.result as R, ok: false };
+  }
+}
+
 /** The innermost message of a chain of causes (Temporal wraps an activity's error twice). */
 export function rootMessage(err: unknown): string {
   let e: unknown = err;

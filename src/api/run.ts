@@ -157,3 +157,17 @@ export function workflowFailed<R>(workflowType: string, workflowId: string, err:
 }
 
 export { rootMessage };
+
+/** The value, or undefined when it does not come within `ms` (a workflow whose worker is gone answers no query). */
+export async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([work.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** QUERY_BUDGET_MS: how long a progress or state query may take. */
+export const QUERY_BUDGET_MS = 5_000;

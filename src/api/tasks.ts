@@ -3,7 +3,7 @@
  * status, times, progress, and the result or the failure. Lists filter by operation, status
  * and target, newest first, a page at a time with a cursor.
  */
-import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { UsageError } from '../config/errors.js';
 import { progressQuery } from '../model/platform.js';
 import { OPERATION, TARGETS } from '../model/search-attributes.js';
@@ -12,6 +12,7 @@ import { supervisorStateQuery } from '../model/supervisor.js';
 import { testenvStateQuery } from '../model/testenv.js';
 import { webUiLink, type ApiContext } from './context.js';
 import { NotFoundError, rootMessage } from './errors.js';
+import { QUERY_BUDGET_MS, within } from './run.js';
 import { listQuery, type WorkflowStatusFilter } from './workflows.js';
 
 export interface Task {
@@ -83,19 +84,10 @@ export async function listTasks(ctx: ApiContext, filter: TaskFilter = {}): Promi
   return { tasks, ...(tasks.length === limit && last ? { next: Buffer.from(last.startTime).toString('base64url') } : {}) };
 }
 
-/** The progress a running workflow of this type answers, if it has a progress query. */
-export async function progressOf(client: Client, handle: WorkflowHandle, type: string): Promise<unknown> {
-  void client;
+/** The progress a running workflow of this type answers, if it has a progress query (and answers in time). */
+export async function progressOf(handle: WorkflowHandle, type: string): Promise<unknown> {
   const query = { platformStart: progressQuery, platformStop: progressQuery, platformRestart: progressQuery, serverCreate: serverCreateProgressQuery, clusterCreate: serverCreateProgressQuery, testEnvironment: testenvStateQuery, serviceSupervisor: supervisorStateQuery }[type];
-  if (!query) return undefined;
-  // A workflow whose worker is gone answers no query: its task is shown without progress.
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 5_000)));
-  try {
-    return await Promise.race([handle.query(query as typeof progressQuery).catch(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return query ? within(handle.query(query as typeof progressQuery), QUERY_BUDGET_MS) : undefined;
 }
 
 export async function getTask(ctx: ApiContext, id: string): Promise<Task> {
@@ -110,7 +102,7 @@ export async function getTask(ctx: ApiContext, id: string): Promise<Task> {
   const status = d.status.name;
   let outcome: Pick<Task, 'progress' | 'result' | 'failure'> = {};
   if (status === 'RUNNING') {
-    const progress = await progressOf(ctx.client, handle, d.type);
+    const progress = await progressOf(handle, d.type);
     outcome = progress !== undefined ? { progress } : {};
   } else if (status === 'COMPLETED') {
     outcome = { result: await handle.result() };

@@ -5,8 +5,9 @@ import { OPERATION, TARGETS } from '../model/search-attributes.js';
 import { webUiLink, type ApiContext } from './context.js';
 import { NotFoundError } from './errors.js';
 
-export const WORKFLOW_STATUSES = ['running', 'completed', 'failed', 'canceled', 'terminated', 'timed-out', 'continued-as-new'] as const;
-export type WorkflowStatusFilter = (typeof WORKFLOW_STATUSES)[number];
+import { WORKFLOW_STATUSES, type WorkflowStatusFilter } from '../model/workflow-status.js';
+
+export { WORKFLOW_STATUSES, type WorkflowStatusFilter };
 
 const STATUS_QUERY: Record<WorkflowStatusFilter, string> = {
   running: 'Running',

@@ -2,7 +2,7 @@
  * Runs a platform operation through the client API and follows it: live progress on a
  * terminal, plain lines otherwise, the result (or JSON) at the end.
  */
-import { FailedError } from '../api/errors.js';
+import { outcomeOf } from './outcome.js';
 import { operatePlatform, type PlatformOperationInput } from '../api/platform.js';
 import type { PlatformOperation, PlatformProgress, PlatformResult } from '../model/platform.js';
 import { printJson, type Io } from './io.js';
@@ -30,14 +30,7 @@ export async function runPlatformOperation(io: Io, run: PlatformRun): Promise<Pl
     (run.json ? io.err : io.out)(intro);
     const view = run.json ? undefined : io.isTTY ? new LiveView(io) : new LineView(io);
     if (view) for await (const progress of started.progress()) view.update(progress);
-    let outcome: PlatformResult;
-    try {
-      outcome = await started.result();
-    } catch (err) {
-      if (!(err instanceof FailedError) || !err.result) throw err;
-      outcome = err.result as PlatformResult;
-      io.exitCode = 1;
-    }
+    const outcome = await outcomeOf(io, started.result());
     view?.finish();
     if (run.json) printJson(io, { workflowId, runId, ...outcome });
     else io.out(renderResult(outcome));

@@ -88,8 +88,7 @@ export function webUiLink(env: Io['env'], settings: ConnectSettings, workflowId:
 
 /** The client API's context for a connection the CLI made. */
 export function apiContext(io: Io, connected: Connected, opts: TemporalOptions): ApiContext {
-  const webUi = webUiBase(io.env, connected.settings);
-  return { client: connected.client, taskQueue: opts.taskQueue, ...(webUi ? { webUi } : {}) };
+  return apiContextFor(io, connected.client, connected.settings, opts);
 }
 
 /** Runs `fn` with the client API's context over a fresh connection, and closes it. */

@@ -1,6 +1,6 @@
 /** Request and response schemas of the REST API (zod: validation, and the OpenAPI document). */
 import { z } from 'zod';
-import { WORKFLOW_STATUSES } from '../api/workflows.js';
+import { WORKFLOW_STATUSES } from '../model/workflow-status.js';
 
 const name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and "-", at most 63 characters');
 

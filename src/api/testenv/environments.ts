@@ -12,7 +12,7 @@ import { cleanupSignal, runUpdate, startSignal, testenvStateQuery, type EnvState
 import { dockerClient } from '../../docker/client.js';
 import { webUiLink, type ApiContext } from '../context.js';
 import { FailedError, NotFoundError, rootMessage, UnavailableError } from '../errors.js';
-import { poll, submit } from '../run.js';
+import { poll, QUERY_BUDGET_MS, submit, within } from '../run.js';
 import { suggestionFix } from '../../config/suggest.js';
 import { reapEnvironments } from './reaper.js';
 
@@ -28,18 +28,9 @@ export interface Environment {
   handle: WorkflowHandle;
 }
 
-/** How long a state query may take: a workflow whose worker is gone answers no query at all. */
-const QUERY_BUDGET_MS = 5_000;
-
 /** The environment's state, or undefined when no worker answers within the budget. */
-export async function queryState(handle: WorkflowHandle): Promise<EnvState | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), QUERY_BUDGET_MS)));
-  try {
-    return await Promise.race([handle.query(testenvStateQuery).catch(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function queryState(handle: WorkflowHandle): Promise<EnvState | undefined> {
+  return within(handle.query(testenvStateQuery), QUERY_BUDGET_MS);
 }
 
 /** Refuses work that needs the environment's worker when none polls its task queue (it would wait for one). */

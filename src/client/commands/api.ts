@@ -25,6 +25,11 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
+/** A server without a token may listen on a loopback address only. */
+export function assertAuthOrLoopback(host: string, token: string | undefined, what: string): void {
+  if (!token && !LOOPBACK.has(host)) throw new UsageError(`${what} on ${host}: an API without a token may listen on a loopback address only`, 'listen on 127.0.0.1, or give it a token ($PROVISIONING_API_TOKEN or --token-file)');
+}
+
 export function registerApiCommand(program: Command, io: Io): void {
   addTemporalOptions(
     program
@@ -43,7 +48,7 @@ export function registerApiCommand(program: Command, io: Io): void {
     const { loadToken } = await import('../../http/auth.js');
     const token = opts.auth ? await loadToken(opts.tokenFile, io.env) : undefined;
     if (opts.auth && !token) throw new UsageError('no API token: every endpoint but /health needs one', 'set PROVISIONING_API_TOKEN or pass --token-file FILE (or --no-auth on a loopback address)');
-    if (!opts.auth && !LOOPBACK.has(host)) throw new UsageError(`--no-auth on ${host}: an API without a token may listen on a loopback address only`, 'listen on 127.0.0.1, or give it a token');
+    assertAuthOrLoopback(host, token, '--no-auth');
     const rateLimit = opts.rateLimit === undefined ? undefined : Number(opts.rateLimit);
     if (rateLimit !== undefined && !(Number.isInteger(rateLimit) && rateLimit > 0)) throw new UsageError(`--rate-limit "${opts.rateLimit}" is not a positive whole number`, 'e.g. --rate-limit 600');
     const [{ buildApp }, { connectClient, connectSettings }, { registryFor }, { apiContextFor }] = await Promise.all([import('../../http/app.js'), import('../../temporal/connection.js'), import('../registry.js'), import('../temporal-options.js')]);

@@ -9,7 +9,6 @@ import { DEFAULT_TASK_QUEUE, LOG_LEVELS } from '../../model/worker-defaults.js';
 import { provisioningHome } from '../../config/home.js';
 import type { ConnectSettings } from '../../temporal/connection.js';
 import type { DevServer } from '../../temporal/dev-server.js';
-import { UsageError } from '../../config/errors.js';
 import { removeDevState, writeDevState } from '../../temporal/dev-state.js';
 import { commandLine, isAlive } from '../../util/process.js';
 import type { Io } from '../io.js';
@@ -113,10 +112,10 @@ async function runWorker(server: DevServer, taskQueue: string, io: Io, apiListen
 
 /** The REST API next to the dev worker: token from $PROVISIONING_API_TOKEN, else no auth on loopback only. */
 async function startApi(listen: string, settings: ConnectSettings, taskQueue: string, io: Io) {
-  const [{ parseListen }, { loadToken }, { buildApp }, { connectClient }, { apiContextFor }] = await Promise.all([import('./api.js'), import('../../http/auth.js'), import('../../http/app.js'), import('../../temporal/connection.js'), import('../temporal-options.js')]);
+  const [{ assertAuthOrLoopback, parseListen }, { loadToken }, { buildApp }, { connectClient }, { apiContextFor }] = await Promise.all([import('./api.js'), import('../../http/auth.js'), import('../../http/app.js'), import('../../temporal/connection.js'), import('../temporal-options.js')]);
   const { host, port } = parseListen(listen);
   const token = await loadToken(undefined, io.env);
-  if (!token && !['127.0.0.1', 'localhost', '::1'].includes(host)) throw new UsageError(`--api ${listen}: an API without a token may listen on a loopback address only`, 'set PROVISIONING_API_TOKEN, or listen on 127.0.0.1');
+  assertAuthOrLoopback(host, token, `--api ${listen}`);
   const registry = io.env.PROVISIONING_REGISTRY;
   const app = await buildApp({
     connect: async () => apiContextFor(io, await connectClient(settings), settings, { taskQueue }),

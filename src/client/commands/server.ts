@@ -11,12 +11,12 @@ import { loadEnvCatalog } from '../../config/testenv.js';
 import type { ServerCreateView } from '../../api/servers.js';
 import type { ServerCreateResult, ServerProgress } from '../../model/servers.js';
 import { printJson, type Io } from '../io.js';
+import { outcomeOf } from '../outcome.js';
 import { renderTable } from '../render/table.js';
 import { addTemporalOptions, apiContext, connect, type TemporalOptions } from '../temporal-options.js';
 import { platformName } from './platform.js';
 
 const serversApi = () => import('../../api/servers.js');
-const errors = () => import('../../api/errors.js');
 
 interface ServerOptions extends TemporalOptions {
   settings?: string;
@@ -59,18 +59,6 @@ function printChanges(io: Io, view: ServerCreateView, seen: Map<string, string>)
     const line = server.detail ? serverLine(server.detail) : `… ${server.hostname}: ${server.state}`;
     if (seen.get(server.hostname) !== line) io.out(`${new Date().toISOString().slice(11, 19)} ${line}`);
     seen.set(server.hostname, line);
-  }
-}
-
-/** The result, or the full result a FailedError carries (exit code 1). */
-async function outcomeOf<R>(io: Io, result: Promise<R>): Promise<R> {
-  try {
-    return await result;
-  } catch (err) {
-    const { FailedError } = await errors();
-    if (!(err instanceof FailedError) || err.result === undefined) throw err;
-    io.exitCode = 1;
-    return err.result as R;
   }
 }
 

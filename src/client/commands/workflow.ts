@@ -4,10 +4,9 @@ import { printJson, type Io } from '../io.js';
 import { parsePositiveInt } from '../options.js';
 import { renderTable } from '../render/table.js';
 import { addTemporalOptions, withApi, type TemporalOptions } from '../temporal-options.js';
-import type { WorkflowStatusFilter } from '../../api/workflows.js';
+import { WORKFLOW_STATUSES as STATUSES, type WorkflowStatusFilter } from '../../model/workflow-status.js';
 
 const workflows = () => import('../../api/workflows.js');
-const STATUSES: WorkflowStatusFilter[] = ['running', 'completed', 'failed', 'canceled', 'terminated', 'timed-out', 'continued-as-new'];
 
 export function registerWorkflowCommands(program: Command, io: Io): void {
   const workflow = program.command('workflow');

@@ -44,10 +44,9 @@ export function taskRoutes(shared: Shared): FastifyPluginCallbackZod {
 
     app.get('/tasks/:id/events', { schema: { summary: 'Live progress as Server-Sent Events until the task closes; resumable with Last-Event-ID', params: z.object({ id: z.string().min(1).max(400) }), querystring: eventsQuery, produces: ['text/event-stream'], response: { ...errorResponses, 200: z.string().describe('text/event-stream: events "progress" and a last "done", each with the task as data') } } }, async (request, reply) => {
       const ctx = await shared.api();
-      const first = await getTask(ctx, request.params.id); // a 404 before the stream starts
+      await getTask(ctx, request.params.id); // a 404 before the stream starts
       const after = Number(request.headers['last-event-id'] ?? 0) || 0;
       await sendEvents(request, reply, async function* (signal) {
-        void first;
         for await (const e of taskEvents(ctx, request.params.id, { after, intervalMs: request.query.interval_ms, signal })) yield { id: e.id, event: e.kind, data: e.task };
       });
     });

@@ -1,7 +1,7 @@
 /** The seeds' test-environment endpoints: create, list, get, run, delete, logs (JSON, or SSE with follow). */
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { FailedError } from '../../api/errors.js';
+import { settled } from '../../api/errors.js';
 import { cleanupEnvironment, closedState, createEnvironment, environmentLogs, environmentStatus, followEnvironment, followEnvironmentLogs, listEnvironments, planEnvironment, runTests } from '../../api/testenv/index.js';
 import { loadEnvCatalog } from '../../config/testenv.js';
 import type { EnvState, RunResult } from '../../model/testenv.js';
@@ -43,13 +43,8 @@ export function testenvRoutes(shared: Shared): FastifyPluginCallbackZod {
     });
 
     app.post('/test/environments/:id/run', { schema: { summary: 'Run the taskservs\' tests, or a command, on the nodes; format=junit answers a JUnit XML report', params: environmentParams, querystring: runQuery, body: runBody, response: { ...errorResponses, 200: loose } } }, async (request, reply) => {
-      let result: RunResult;
-      try {
-        result = await runTests(await shared.api(), request.params.id, request.body);
-      } catch (err) {
-        if (!(err instanceof FailedError) || !err.result) throw err;
-        result = err.result as RunResult; // failed tests are a result
-      }
+      // Failed tests are a result, not an error.
+      const { value: result } = await settled<RunResult>(runTests(await shared.api(), request.params.id, request.body));
       if (request.query.format === 'junit') {
         // Bypasses the JSON serializer: the report is XML.
         reply.hijack();

@@ -5,6 +5,7 @@ import { parseDuration } from '../../../config/testenv-schema.js';
 import { REAPER_SCHEDULE_ID } from '../../../model/ids.js';
 import type { RunResult } from '../../../model/testenv.js';
 import { printJson, type Io } from '../../io.js';
+import { outcomeOf } from '../../outcome.js';
 import { parsePositiveInt } from '../../options.js';
 import { renderTable } from '../../render/table.js';
 import { runLines, stamp, summary } from '../../render/testenv.js';
@@ -81,15 +82,7 @@ export function registerEnvCommands(env: Command, io: Io): void {
   ).action((id: string, command: string[], opts: TemporalOptions & { node?: string[]; junit?: string; json?: boolean }) => {
     checkNodes(opts.node);
     return withApi(io, opts, async (ctx) => {
-      const { FailedError } = await import('../../../api/errors.js');
-      let result: RunResult;
-      try {
-        result = await (await environments()).runTests(ctx, id, { ...(opts.node ? { nodes: opts.node } : {}), ...(command.length > 0 ? { command } : {}) });
-      } catch (err) {
-        if (!(err instanceof FailedError) || !err.result) throw err;
-        result = err.result as RunResult;
-        io.exitCode = 1;
-      }
+      const result: RunResult = await outcomeOf(io, (await environments()).runTests(ctx, id, { ...(opts.node ? { nodes: opts.node } : {}), ...(command.length > 0 ? { command } : {}) }));
       if (opts.junit) await writeJunit(io, opts.junit, `testenv.${id}`, result);
       if (opts.json) return printJson(io, { id, ...result });
       io.out(runLines(result));
