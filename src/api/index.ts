@@ -12,6 +12,7 @@ export * from './platform.js';
 export * from './services.js';
 export * from './servers.js';
 export * from './workflows.js';
+export * from './workers.js';
 export * from './testenv/index.js';
 export { localHealth, localStatus, platformStatus, readiness, requiredFor, validateServices, withSupervision, type LocalHealth, type LocalStatus, type SupervisedStatus } from './local.js';
 export { listServers, type ServerContainer } from './inventory.js';

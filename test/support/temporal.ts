@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import * as activities from '../../src/activities/index.js';
+import { untilWorkerPolls } from '../../src/api/workers.js';
 
 export function uniqueId(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -14,7 +15,11 @@ export async function testClient(): Promise<{ client: Client; close: () => Promi
   return { client: new Client({ connection, namespace: inject('temporalNamespace') }), close: () => connection.close() };
 }
 
-/** Runs `fn` while a worker with the project's workflows and activities polls a fresh task queue. */
+/**
+ * Runs `fn` while a worker with the project's workflows and activities polls a fresh task
+ * queue; `fn` starts once the server lists the worker's poller (what /health and test
+ * environments check).
+ */
 export async function withWorker<T>(fn: (taskQueue: string) => Promise<T>, options: { activities?: object } = {}): Promise<T> {
   const taskQueue = uniqueId('test');
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
@@ -26,7 +31,15 @@ export async function withWorker<T>(fn: (taskQueue: string) => Promise<T>, optio
       workflowBundle: { codePath: inject('workflowBundlePath') },
       activities: options.activities ?? activities,
     });
-    return await worker.runUntil(fn(taskQueue));
+    return await worker.runUntil(async () => {
+      const { client, close } = await testClient();
+      try {
+        if (!(await untilWorkerPolls({ client }, { taskQueue }))) throw new Error(`the test worker on ${taskQueue} never appeared as a poller`);
+      } finally {
+        await close();
+      }
+      return fn(taskQueue);
+    });
   } finally {
     await connection.close();
   }

@@ -13,6 +13,7 @@ import { dockerClient } from '../../docker/client.js';
 import { webUiLink, type ApiContext } from '../context.js';
 import { FailedError, NotFoundError, rootMessage, UnavailableError } from '../errors.js';
 import { poll, QUERY_BUDGET_MS, submit, within } from '../run.js';
+import { workerPollers } from '../workers.js';
 import { suggestionFix } from '../../config/suggest.js';
 import { reapEnvironments } from './reaper.js';
 
@@ -35,9 +36,7 @@ export function queryState(handle: WorkflowHandle): Promise<EnvState | undefined
 
 /** Refuses work that needs the environment's worker when none polls its task queue (it would wait for one). */
 async function assertWorker(ctx: ApiContext, id: string, taskQueue: string): Promise<void> {
-  const namespace = ctx.client.options.namespace;
-  const described = await ctx.client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
-  if ((described.pollers?.length ?? 0) > 0) return;
+  if ((await workerPollers(ctx, taskQueue)) > 0) return;
   throw new UnavailableError(`no worker polls the task queue "${taskQueue}" of environment ${id}`, `start one: provisioning worker --task-queue ${taskQueue}`);
 }
 

@@ -3,6 +3,7 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { getTask, listTasks, taskEvents } from '../../api/tasks.js';
 import { taskQueueOf } from '../../api/context.js';
+import { workerPollers } from '../../api/workers.js';
 import { sendEvents, type Shared } from '../context.js';
 import { errorResponses } from '../errors.js';
 import { eventsQuery, taskListQuery, taskSchema } from '../schemas.js';
@@ -25,8 +26,7 @@ export function taskRoutes(shared: Shared): FastifyPluginCallbackZod {
         await ctx.client.workflowService.describeNamespace({ namespace });
         temporal = { ok: true, namespace };
         const taskQueue = taskQueueOf(ctx);
-        const described = await ctx.client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
-        const pollers = described.pollers?.length ?? 0;
+        const pollers = await workerPollers(ctx, taskQueue);
         workers = { ok: pollers > 0, taskQueue, pollers };
       } catch (err) {
         temporal = { ok: false, error: (err as Error).message.split('\n')[0]! };
