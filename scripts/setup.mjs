@@ -4,12 +4,15 @@
  * machine, and nothing else. One line per step; a second run changes nothing and says so.
  *
  *   1. Debian packages   docker.io (only when no Docker daemon answers and dockerd is absent),
- *                        busybox-static, docker-compose, the example platform's daemons
+ *                        busybox-static, docker-compose, postgresql, the example platform's daemons
  *   2. Docker daemon     started when none answers
  *   3. npm dependencies  `npm ci` from the committed lockfile (fails if it would change it)
  *   4. build             dist/ and the prebuilt workflow bundle
  *   5. Temporal CLI      found (TEMPORAL_CLI_PATH, PATH, the user cache) or installed into the cache
- *   6. example platform  its local base image, once Docker answers
+ *   6. schemathesis      the REST API's fuzzer (PyPI) into the user cache
+ *   7. Temporal server   the server and temporal-sql-tool built from the Go module proxy into the
+ *                        user cache (about 5 minutes on 2 cores, once), for the tests on PostgreSQL
+ *   8. example platform  its local base image, once Docker answers
  *
  * Root is needed only for the apt step and for starting dockerd, and only when they have
  * work to do. Where a step cannot run here (no apt, no root, macOS) it prints the exact
@@ -18,7 +21,7 @@
  */
 import { spawnSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,8 +44,8 @@ if (args.includes('-h') || args.includes('--help')) {
   process.stdout.write(
     'usage: npm run setup\n\nInstalls and starts what the project and its tests need on a Debian or Ubuntu machine:\n' +
       'the Docker engine (when no daemon answers), busybox-static, docker-compose, the example platform\'s\n' +
-      'packages, the Temporal CLI (into ${XDG_CACHE_HOME:-~/.cache}/provisioning/bin), the npm dependencies\n' +
-      'and the build. Idempotent. Needs root (or sudo without a password) only for the apt steps it runs.\n',
+      'packages, postgresql, the Temporal CLI (into ${XDG_CACHE_HOME:-~/.cache}/provisioning/bin), schemathesis,\n' +
+      'the Temporal server built from the Go module proxy, the npm dependencies and the build. Idempotent. Needs root (or sudo without a password) only for the apt steps it runs.\n',
   );
   process.exit(0);
 }
@@ -118,11 +121,18 @@ function isStaticBusybox() {
   return ['/bin/busybox', '/usr/bin/busybox'].some((file) => existsSync(file) && !run('ldd', [file]).stdout.includes('=>'));
 }
 
+function postgresInstalled() {
+  const root = '/usr/lib/postgresql';
+  return (existsSync(root) && readdirSync(root).some((d) => existsSync(path.join(root, d, 'bin', 'initdb')))) || Boolean(which('initdb'));
+}
+
 function missingPackages() {
   const missing = [];
   if (!dockerAnswers() && !which('dockerd')) missing.push('docker.io');
   if (!isStaticBusybox()) missing.push('busybox-static');
   if (!which('docker-compose') && !(which('docker') && run('docker', ['compose', 'version']).ok)) missing.push('docker-compose');
+  // The production-shape Temporal of the tests runs on a private PostgreSQL instance.
+  if (!postgresInstalled()) missing.push('postgresql');
   // The example platform's own list, so the one apt step installs everything at once.
   const example = run('bash', [path.join(root, 'examples/platform/install-deps.sh'), '--missing']);
   if (!example.ok) throw new SetupError(`examples/platform/install-deps.sh --missing failed: ${example.stderr.trim()}`, 'run it by hand to see why', EXIT_FAILED);
@@ -284,6 +294,38 @@ function schemathesis() {
   did('schemathesis', `installed ${SCHEMATHESIS_VERSION} into ${dir}`);
 }
 
+// --- The production-shape Temporal: server and temporal-sql-tool from the Go module proxy ---
+
+/** Pinned in package.json (config.temporalServer), where src/temporal/server-binaries.ts reads it too. */
+const TEMPORAL_SERVER_VERSION = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).config.temporalServer;
+
+function temporalServer() {
+  const dir = path.join(cacheDir(), 'temporal-server', TEMPORAL_SERVER_VERSION);
+  const stamp = path.join(dir, '.provisioning-setup');
+  if (existsSync(stamp)) return step('Temporal server', `ok (${TEMPORAL_SERVER_VERSION}, ${dir})`);
+  if (!which('go')) {
+    throw new SetupError(`the Temporal server ${TEMPORAL_SERVER_VERSION} is built with Go, and there is no "go" on PATH`, 'install Go 1.21 or newer (https://go.dev/dl; it fetches the toolchain the server needs itself), then run "npm run setup" again');
+  }
+  step('Temporal server', `building ${TEMPORAL_SERVER_VERSION} and temporal-sql-tool from the Go module proxy into ${dir} (about 5 minutes the first time) ...`);
+  const partial = `${dir}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(path.join(partial, 'bin'), { recursive: true });
+  const goEnv = { ...env, CGO_ENABLED: '0', GOBIN: path.join(partial, 'bin'), GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: env.GOTOOLCHAIN || 'auto' };
+  runLoud('go install the Temporal server', 'go', ['install', `go.temporal.io/server/cmd/server@${TEMPORAL_SERVER_VERSION}`, `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`], { env: goEnv });
+  renameSync(path.join(partial, 'bin', 'server'), path.join(partial, 'bin', 'temporal-server'));
+  renameSync(path.join(partial, 'bin', 'sql'), path.join(partial, 'bin', 'temporal-sql-tool'));
+  // The schema and the dynamic-config template come from the module's own folder.
+  const modCache = run('go', ['env', 'GOMODCACHE'], { env: goEnv }).stdout.trim();
+  const module = path.join(modCache, 'go.temporal.io', `server@${TEMPORAL_SERVER_VERSION}`);
+  cpSync(path.join(module, 'schema', 'postgresql', 'v12'), path.join(partial, 'schema', 'postgresql', 'v12'), { recursive: true });
+  cpSync(path.join(module, 'config', 'dynamicconfig', 'development-sql.yaml'), path.join(partial, 'config', 'dynamicconfig', 'development-sql.yaml'));
+  run('chmod', ['-R', 'u+w', partial]); // the module cache is read-only; so are copies of it
+  writeFileSync(path.join(partial, '.provisioning-setup'), `${TEMPORAL_SERVER_VERSION}\n`);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(partial, dir);
+  did('Temporal server', `built ${TEMPORAL_SERVER_VERSION} into ${dir}`);
+}
+
 function examplePlatform() {
   const check = run('bash', [path.join(root, 'examples/platform/install-deps.sh'), '--check']);
   if (check.ok) return step('example platform', 'ok (packages and base image present)');
@@ -298,6 +340,7 @@ try {
   build();
   temporalCli();
   schemathesis();
+  temporalServer();
   examplePlatform();
   process.stdout.write(changed === 0 ? 'Nothing to do: everything was already set up.\n' : 'Set-up done. Next: npm test, or npx provisioning dev\n');
 } catch (err) {

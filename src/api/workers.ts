@@ -4,20 +4,21 @@
  */
 import { taskQueueOf, type ApiContext } from './context.js';
 
-/** How many workers poll the workflow side of the task queue right now. */
-export async function workerPollers(ctx: ApiContext, taskQueue = taskQueueOf(ctx)): Promise<number> {
-  const described = await ctx.client.workflowService.describeTaskQueue({ namespace: ctx.client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
-  return described.pollers?.length ?? 0;
+/** The identities of the workers that poll the task queue right now (workflow side, or activity side). */
+export async function workerPollers(ctx: ApiContext, taskQueue = taskQueueOf(ctx), side: 'workflow' | 'activity' = 'workflow'): Promise<string[]> {
+  const described = await ctx.client.workflowService.describeTaskQueue({ namespace: ctx.client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: side === 'workflow' ? 1 : 2 });
+  return (described.pollers ?? []).map((p) => p.identity ?? '');
 }
 
 /**
- * Resolves true once a worker polls the task queue (the server lists a poller after its first
- * poll arrives), false when `timeoutMs` passes first.
+ * Resolves true once a worker (the one with `identity`, when given) polls the task queue — the
+ * server lists a poller after its first poll arrives — false when `timeoutMs` passes first.
  */
-export async function untilWorkerPolls(ctx: ApiContext, { taskQueue = taskQueueOf(ctx), timeoutMs = 30_000, intervalMs = 100 }: { taskQueue?: string; timeoutMs?: number; intervalMs?: number } = {}): Promise<boolean> {
+export async function untilWorkerPolls(ctx: ApiContext, { taskQueue = taskQueueOf(ctx), identity, timeoutMs = 30_000, intervalMs = 100 }: { taskQueue?: string; identity?: string; timeoutMs?: number; intervalMs?: number } = {}): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if ((await workerPollers(ctx, taskQueue)) > 0) return true;
+    const pollers = await workerPollers(ctx, taskQueue);
+    if (identity ? pollers.includes(identity) : pollers.length > 0) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, intervalMs));
   }

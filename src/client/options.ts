@@ -1,5 +1,6 @@
 /** Option parsers shared by commands: each bad value is a usage error (exit 2) that says what to write. */
 import { InvalidArgumentError } from 'commander';
+import { HOST_NAME } from '../model/worker-defaults.js';
 
 export function parsePort(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
@@ -17,4 +18,9 @@ export function parsePositiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a number greater than 0.`);
   return n;
+}
+
+export function parseHost(value: string): string {
+  if (!HOST_NAME.test(value)) throw new InvalidArgumentError(`"${value}" is not a host name; use lower-case letters, digits, "." and "-" (at most 63), e.g. build-01.`);
+  return value;
 }

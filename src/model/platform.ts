@@ -1,8 +1,9 @@
 /** Inputs, progress and results of the platform workflows, and their activities' inputs and results. Pure; the CLI reads them too. */
 import { defineQuery } from '@temporalio/workflow';
 import type { DeploymentMode, Registry, ServiceDefinition } from '../config/registry-schema.js';
+import type { HostChoice, HostRequest } from './worker-defaults.js';
 
-export interface PlatformInput {
+export interface PlatformInput extends HostRequest {
   registry: Registry;
   /** Services to act on (start adds their dependencies); default: start = auto_start services, stop = all. */
   services?: string[];
@@ -14,6 +15,8 @@ export interface PlatformInput {
   graceSeconds?: number;
   /** Platform name: the scope of supervisor workflow ids (default "default"). */
   platform?: string;
+  /** The host a parent run chose (a server create's required services run there). */
+  hostChoice?: HostChoice;
 }
 
 export type ServiceState =

@@ -3,8 +3,9 @@ import { defineQuery } from '@temporalio/workflow';
 import type { Registry } from '../config/registry-schema.js';
 import type { ServerSpec, Settings } from '../config/settings-schema.js';
 import { startupOrder } from '../graph/order.js';
+import type { HostRequest } from './worker-defaults.js';
 
-export interface ServerCreateInput {
+export interface ServerCreateInput extends HostRequest {
   settings: Settings;
   /** Hostnames to create; all servers of the settings when absent. */
   servers?: string[];

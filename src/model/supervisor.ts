@@ -2,6 +2,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ServiceDefinition } from '../config/registry-schema.js';
 import type { ServiceInput } from './platform.js';
+import type { HostChoice } from './worker-defaults.js';
 
 export interface HealthCheckRecord {
   /** Epoch ms when the check ran. */
@@ -50,6 +51,8 @@ export interface SupervisorInput {
   watchBudgetSeconds?: number;
   /** State carried across continue-as-new. */
   state?: SupervisorState;
+  /** The host whose workers watch and restart the service (its platform's); the shared queue without one. */
+  hostChoice?: HostChoice;
 }
 
 export interface RestartOutcome {

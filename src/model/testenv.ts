@@ -71,6 +71,8 @@ export interface EnvState {
   type: EnvironmentPlan['type'];
   subject: string;
   phase: EnvPhase;
+  /** The host whose workers (and Docker engine) run the environment. */
+  host?: string;
   network: { name: string; subnet?: string; gateway?: string };
   nodes: NodeView[];
   autoCleanup: boolean;

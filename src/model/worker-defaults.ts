@@ -4,3 +4,46 @@ export const DEFAULT_TASK_QUEUE = 'provisioning';
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
 export type WorkerLogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Host queues. Every worker polls the shared task queue (workflows and activities that may
+ * run anywhere) and its host's queue `<task queue>@<host>` (activities only). Work that needs
+ * one machine — a platform's processes, a test environment's containers, a server's Docker
+ * engine — picks a host at its start and sends those activities to that host's queue.
+ */
+export const HOST_NAME = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
+
+export function hostQueue(taskQueue: string, host: string): string {
+  return `${taskQueue}@${host}`;
+}
+
+/** A machine's host name as a host-queue name: lower case, anything else becomes '-'. */
+export function normalizeHost(name: string): string {
+  const host = name.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[.-]+|[.-]+$/g, '').slice(0, 63);
+  return host || 'localhost';
+}
+
+/** How long a host-bound activity waits for its host's worker before it fails naming the host. */
+export const DEFAULT_HOST_WAIT_SECONDS = 60;
+
+/** Defaults of `provisioning worker`: the SDK's slot counts, scaled down for one Docker engine. */
+export const WORKER_DEFAULTS = { maxActivities: 50, maxWorkflowTasks: 20, shutdownGraceSeconds: 30 } as const;
+
+export interface HostClaim {
+  host: string;
+}
+
+/** What a platform, server or test-environment run is told about its host (all optional). */
+export interface HostRequest {
+  /** Run the host-bound activities on this host's workers; default: the host of the worker that takes the run. */
+  host?: string;
+  /** How long a host-bound activity waits for a worker of its host (default 60 s). */
+  hostWaitSeconds?: number;
+}
+
+/** The host a run chose, as recorded in its workflow. */
+export interface HostChoice {
+  host: string;
+  taskQueue: string;
+  waitSeconds: number;
+}

@@ -23,3 +23,15 @@ export async function isPortFree(port: number, host = '127.0.0.1'): Promise<bool
     server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
+
+/**
+ * A free port in [low, high): for servers that store their port in a 16-bit signed column
+ * (Temporal's cluster membership), where the OS's ephemeral range is too high.
+ */
+export async function freePortIn(low: number, high: number, host = '127.0.0.1', taken: ReadonlySet<number> = new Set()): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (!taken.has(port) && (await isPortFree(port, host))) return port;
+  }
+  throw new Error(`no free port between ${low} and ${high} on ${host}`);
+}

@@ -12,8 +12,17 @@ export const PREBUILT_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', im
 /** True when this module runs compiled from dist/ (not from the TypeScript sources). */
 const compiled = import.meta.url.endsWith('.js');
 
-/** The prebuilt bundle of this build, when running from dist/ and it exists. */
-export function prebuiltBundle(): { codePath: string } | undefined {
+/**
+ * The bundle to load: $PROVISIONING_WORKFLOW_BUNDLE when set (one bundle built once for many
+ * worker processes, as the tests and benchmarks do), else this build's prebuilt one when
+ * running from dist/.
+ */
+export function prebuiltBundle(env: NodeJS.ProcessEnv = process.env): { codePath: string } | undefined {
+  const given = env.PROVISIONING_WORKFLOW_BUNDLE;
+  if (given) {
+    if (!existsSync(given)) throw new Error(`PROVISIONING_WORKFLOW_BUNDLE=${given}: no such file; unset it, or build one (npm run build writes dist/workflow-bundle.js)`);
+    return { codePath: given };
+  }
   return compiled && existsSync(PREBUILT_BUNDLE) ? { codePath: PREBUILT_BUNDLE } : undefined;
 }
 

@@ -1,10 +1,14 @@
 /**
- * The worker: one process that registers the project's workflows and activities on a
- * task queue. Used by `provisioning worker`, `provisioning dev` and the tests.
+ * The worker: one process that polls two task queues — the shared one (the project's
+ * workflows, and activities that may run anywhere) and its host's queue `<queue>@<host>`
+ * (the activities that must run on this machine: processes, containers, the Docker engine).
+ * Used by `provisioning worker`, `provisioning dev`, the benchmarks and the tests.
  */
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundleOption } from '@temporalio/worker';
+import os from 'node:os';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type State, type WorkflowBundleOption } from '@temporalio/worker';
 import * as activities from '../activities/index.js';
-import { DEFAULT_TASK_QUEUE } from '../model/worker-defaults.js';
+import { hostActivities } from '../activities/host.js';
+import { DEFAULT_TASK_QUEUE, hostQueue, normalizeHost, WORKER_DEFAULTS } from '../model/worker-defaults.js';
 import type { ConnectSettings } from '../temporal/connection.js';
 import { prebuiltBundle, resolveTsExtensions, workflowsPath } from './bundle.js';
 
@@ -21,17 +25,92 @@ export interface ProvisioningWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue?: string;
+  /** The host this worker stands for (its host queue); default: this machine's host name. */
+  host?: string;
+  /** Shown in history as the worker of each task; default `<pid>@<host name>`. */
+  identity?: string;
+  /** Activities run at once (both queues together share nothing: each gets this many). */
+  maxActivities?: number;
+  /** Workflow tasks run at once. */
+  maxWorkflowTasks?: number;
+  /** On shutdown (SIGTERM, Ctrl-C), running activities get this long to finish before they are cancelled and retried elsewhere. */
+  shutdownGraceSeconds?: number;
   /** A bundle to use; else the build's prebuilt one, else bundled from source. */
   workflowBundle?: WorkflowBundleOption;
+  /** Activities to register instead of the project's (tests inject faults this way). */
+  activities?: object;
 }
 
-export async function createWorker(options: ProvisioningWorkerOptions): Promise<Worker> {
+export interface ProvisioningWorker {
+  readonly taskQueue: string;
+  readonly host: string;
+  readonly hostQueue: string;
+  readonly identity: string;
+  /** Polls both queues until shutdown (or a signal the SDK's runtime handles); rejects when either worker fails. */
+  run(): Promise<void>;
+  /** Runs `fn` while polling, then shuts down and waits for the workers to drain. */
+  runUntil<R>(fn: () => Promise<R>): Promise<R>;
+  shutdown(): void;
+  getState(): State;
+}
+
+export function defaultHost(): string {
+  return normalizeHost(process.env.PROVISIONING_HOST ?? os.hostname());
+}
+
+export async function createWorker(options: ProvisioningWorkerOptions): Promise<ProvisioningWorker> {
   const bundle = options.workflowBundle ?? prebuiltBundle();
-  return Worker.create({
+  const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+  const host = options.host ?? defaultHost();
+  const identity = options.identity ?? `${process.pid}@${os.hostname()}`;
+  const acts = { ...(options.activities ?? activities), ...hostActivities(host) };
+  const common = {
     connection: options.connection,
     namespace: options.namespace,
-    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    activities,
+    identity,
+    maxConcurrentActivityTaskExecutions: options.maxActivities ?? WORKER_DEFAULTS.maxActivities,
+    shutdownGraceTime: `${options.shutdownGraceSeconds ?? WORKER_DEFAULTS.shutdownGraceSeconds} s`,
+  };
+  const shared = await Worker.create({
+    ...common,
+    taskQueue,
+    activities: acts,
+    maxConcurrentWorkflowTaskExecutions: options.maxWorkflowTasks ?? WORKER_DEFAULTS.maxWorkflowTasks,
     ...(bundle ? { workflowBundle: bundle } : { workflowsPath: workflowsPath(), bundlerOptions: { webpackConfigHook: resolveTsExtensions } }),
   });
+  const local = await Worker.create({ ...common, taskQueue: hostQueue(taskQueue, host), activities: acts });
+  const workers = [shared, local];
+  const shutdown = () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  const run = async () => {
+    // Either worker failing stops the other: a half-polling worker would take work it cannot finish.
+    const runs = workers.map((w) =>
+      w.run().catch((err: unknown) => {
+        shutdown();
+        throw err;
+      }),
+    );
+    const settled = await Promise.allSettled(runs);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+  return {
+    taskQueue,
+    host,
+    hostQueue: hostQueue(taskQueue, host),
+    identity,
+    run,
+    shutdown,
+    getState: () => shared.getState(),
+    async runUntil<R>(fn: () => Promise<R>): Promise<R> {
+      const running = run();
+      try {
+        return await Promise.race([fn(), running.then(() => Promise.reject(new Error('the worker stopped before its work was done')))]);
+      } finally {
+        shutdown();
+        await running.catch(() => undefined);
+      }
+    },
+  };
 }

@@ -14,6 +14,7 @@ import {
   proxyActivities,
   setHandler,
   startChild,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
 import { failureMessage } from '../model/failure.js';
@@ -32,15 +33,31 @@ import {
 } from '../model/platform.js';
 import { serviceSupervisor } from './supervisor.js';
 import { supervisorId } from '../model/ids.js';
+import type { HostChoice } from '../model/worker-defaults.js';
+import { chooseHost, hostBound } from './hosts.js';
 
 
 const DEFAULT_GRACE_SECONDS = 10;
 
-const acts = proxyActivities<typeof activities>({
+const ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '500 ms', maximumAttempts: 3, nonRetryableErrorTypes: ['ServiceConfigError'] },
-});
+};
+
+/** Activities that may run on any worker (they talk to Temporal, not to the host). */
+const anywhere = proxyActivities<typeof activities>(ACTIVITY_OPTIONS);
+
+/** A run's host and the activities bound to it (the services' processes and containers live there). */
+interface OnHost {
+  acts: ReturnType<typeof hostBound>;
+  host: HostChoice | undefined;
+}
+
+async function onHost(input: PlatformInput): Promise<OnHost> {
+  const host = await chooseHost(input);
+  return { acts: hostBound(ACTIVITY_OPTIONS, host), host };
+}
 
 /** Per-service progress, readable at any time through the `progress` query. */
 class Tracker {
@@ -79,11 +96,11 @@ export function startTargets(registry: Registry, requested?: readonly string[]):
 }
 
 /** Supervision outlives the start: an abandoned child per service, one at a time (its id is the lock). */
-async function superviseService(service: ServiceDefinition, home: string, platform: string): Promise<void> {
+async function superviseService(service: ServiceDefinition, home: string, platform: string, host: HostChoice | undefined): Promise<void> {
   try {
     await startChild(serviceSupervisor, {
       workflowId: supervisorId(platform, service.name),
-      args: [{ service, home, platform }],
+      args: [{ service, home, platform, ...(host ? { hostChoice: host } : {}) }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
   } catch (err) {
@@ -91,7 +108,7 @@ async function superviseService(service: ServiceDefinition, home: string, platfo
   }
 }
 
-async function startOne(service: ServiceDefinition, home: string, tracker: Tracker, platform: string): Promise<void> {
+async function startOne(service: ServiceDefinition, home: string, tracker: Tracker, platform: string, { acts, host }: OnHost): Promise<void> {
   const name = service.name;
   tracker.set(name, { state: 'starting', waitingOn: [] });
   const extraSeconds = service.startup.start_timeout;
@@ -115,11 +132,12 @@ async function startOne(service: ServiceDefinition, home: string, tracker: Track
     healthyAt: healthy.healthyAt,
     healthyMs: healthy.healthyAt - started.startedAt,
   });
-  if (service.startup.restart_on_failure) await superviseService(service, home, platform);
+  if (service.startup.restart_on_failure) await superviseService(service, home, platform, host);
 }
 
-async function startPhase(input: PlatformInput, targets: string[], tracker: Tracker): Promise<PlatformResult | undefined> {
+async function startPhase(input: PlatformInput, targets: string[], tracker: Tracker, run: OnHost): Promise<PlatformResult | undefined> {
   const { registry, home } = input;
+  const { acts } = run;
   tracker.phase = 'preflight';
   const services = targets.map((n) => registry.services[n]!);
   const pre = await acts.preflight.executeWithOptions(
@@ -144,7 +162,7 @@ async function startPhase(input: PlatformInput, targets: string[], tracker: Trac
         return blocker;
       }
       try {
-        await startOne(registry.services[name]!, home, tracker, input.platform ?? 'default');
+        await startOne(registry.services[name]!, home, tracker, input.platform ?? 'default', run);
         return undefined;
       } catch (err) {
         if (isCancellation(err)) {
@@ -171,7 +189,7 @@ function stopRefusals(registry: Registry, targets: string[], running: Set<string
     .filter((r) => r.dependents.length > 0);
 }
 
-async function stopPhase(input: PlatformInput, requested: string[] | undefined, tracker: Tracker): Promise<PlatformResult | undefined> {
+async function stopPhase(input: PlatformInput, requested: string[] | undefined, tracker: Tracker, { acts }: OnHost): Promise<PlatformResult | undefined> {
   const { registry, home } = input;
   const all = Object.values(registry.services);
   const statuses = await acts.serviceStatuses.executeWithOptions(
@@ -201,7 +219,7 @@ async function stopPhase(input: PlatformInput, requested: string[] | undefined, 
       tracker.set(name, { state: 'stopping', waitingOn: [] });
       try {
         // A deliberate stop must never be healed: end the supervisor first.
-        await acts.endSupervisor.executeWithOptions(
+        await anywhere.endSupervisor.executeWithOptions(
           { summary: `end supervision of ${name}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
           [{ workflowId: supervisorId(input.platform ?? 'default', name) }],
         );
@@ -223,22 +241,23 @@ export async function platformStart(input: PlatformInput): Promise<PlatformResul
   const tracker = new Tracker('start');
   serviceNamesOrFail(input.registry, input.services ?? []);
   const targets = startTargets(input.registry, input.services);
-  return (await startPhase(input, targets, tracker)) ?? tracker.result();
+  return (await startPhase(input, targets, tracker, await onHost(input))) ?? tracker.result();
 }
 
 export async function platformStop(input: PlatformInput): Promise<PlatformResult> {
   const tracker = new Tracker('stop');
   serviceNamesOrFail(input.registry, input.services ?? []);
-  return (await stopPhase(input, input.services, tracker)) ?? tracker.result();
+  return (await stopPhase(input, input.services, tracker, await onHost(input))) ?? tracker.result();
 }
 
 /** Stop, then start the same set: the requested services, or every running one. */
 export async function platformRestart(input: PlatformInput): Promise<PlatformResult> {
   const tracker = new Tracker('restart');
   serviceNamesOrFail(input.registry, input.services ?? []);
-  const stopped = await stopPhase(input, input.services, tracker);
+  const run = await onHost(input);
+  const stopped = await stopPhase(input, input.services, tracker, run);
   if (stopped) return stopped;
   const restartSet = [...tracker.services.values()].filter((s) => s.state === 'stopped').map((s) => s.name);
   const targets = startTargets(input.registry, input.services && input.services.length > 0 ? input.services : restartSet);
-  return (await startPhase(input, targets, tracker)) ?? tracker.result();
+  return (await startPhase(input, targets, tracker, run)) ?? tracker.result();
 }

@@ -5,9 +5,10 @@
  * Check mode returns the plan and changes nothing. With on_failure = rollback a failed
  * server is deleted. Also serverDelete, taskservCreate and clusterCreate.
  */
-import { ApplicationFailure, executeChild, isCancellation, patched, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, isCancellation, patched, setHandler, sleep, workflowInfo , type ActivityOptions } from '@temporalio/workflow';
 import type { PlatformResult } from '../model/platform.js';
-import type * as activities from '../activities/index.js';
+import type { HostChoice, HostRequest } from '../model/worker-defaults.js';
+import { chooseHost, hostBound } from './hosts.js';
 import { failureMessage } from '../model/failure.js';
 import type { ServerSpec, Settings } from '../config/settings-schema.js';
 import { platformStart } from './platform.js';
@@ -15,11 +16,21 @@ import { selectServers, serverCreateProgressQuery, serverProgressQuery, taskserv
 import { platformWorkflowId, serverWorkflowId } from '../model/ids.js';
 
 
-const acts = proxyActivities<typeof activities>({
+const ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 s', maximumAttempts: 5, nonRetryableErrorTypes: ['ServerConfigError', 'TaskservFailed', 'TaskservConfigError', 'ServerNotReady'] },
-});
+};
+
+type Acts = ReturnType<typeof hostBound>;
+
+/** Servers are made through the chosen host's workers (a docker provider's engine is there). */
+async function onHost(input: HostRequest & { hostChoice?: HostChoice }): Promise<{ acts: Acts; host: HostChoice | undefined }> {
+  const host = await chooseHost(input);
+  return { acts: hostBound(ACTIVITY_OPTIONS, host), host };
+}
+
+const inherit = (host: HostChoice | undefined) => (host ? { hostChoice: host } : {});
 
 
 /** Runs `fn` over `items`, at most `limit` at a time, in order of the list. */
@@ -38,13 +49,15 @@ const BUSY_PLATFORM_ATTEMPTS = 200;
 
 const settingsContext = (s: Settings) => ({ infra: s.infra, source: s.source, network: s.network, providers: s.providers, catalog: s.catalog });
 
-export interface ServerProvisionInput {
+export interface ServerProvisionInput extends HostRequest {
   settings: Settings;
   hostname: string;
   /** Only these taskservs (and their dependencies); all of the server's when absent. */
   taskservs?: string[];
   /** Fail when the server does not exist instead of creating it (taskserv create). */
   mustExist?: boolean;
+  /** The parent's host: a server create's servers are all made on its host. */
+  hostChoice?: HostChoice;
 }
 
 /** One server: create (or find), wait until ready, install and check its taskservs in order. */
@@ -57,6 +70,7 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
   setHandler(serverProgressQuery, () => progress);
   const base = { settings: settingsContext(settings), server };
   const taskserv = (name: string) => progress.taskservs.find((t) => t.name === name)!;
+  const { acts } = await onHost(input);
   let created = false;
   try {
     if (input.mustExist && !(await acts.serverExists(base))) {
@@ -101,7 +115,7 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
   return progress;
 }
 
-async function requiredServices(input: ServerCreateInput): Promise<RequiredService[]> {
+async function requiredServices(input: ServerCreateInput, acts: Acts): Promise<RequiredService[]> {
   if (!input.registry || !input.home) return [];
   const required = Object.values(input.registry.services).filter((s) => s.required_for.includes('server'));
   if (required.length === 0) return [];
@@ -110,7 +124,7 @@ async function requiredServices(input: ServerCreateInput): Promise<RequiredServi
 }
 
 /** Starts the required services that are down through the platform workflow, or fails naming them. */
-async function ensureRequired(input: ServerCreateInput, required: RequiredService[]): Promise<void> {
+async function ensureRequired(input: ServerCreateInput, required: RequiredService[], host: HostChoice | undefined): Promise<void> {
   const down = required.filter((r) => !r.running);
   if (down.length === 0) return;
   const manual = down.filter((r) => !r.autoStart);
@@ -128,7 +142,7 @@ async function ensureRequired(input: ServerCreateInput, required: RequiredServic
       // operation on the platform (a `provisioning platform start` of the same services, say).
       result = await executeChild(platformStart, {
         workflowId: platformWorkflowId(platform),
-        args: [{ registry: input.registry!, home: input.home!, services: down.map((r) => r.name), platform }],
+        args: [{ registry: input.registry!, home: input.home!, services: down.map((r) => r.name), platform, ...inherit(host) }],
       });
       break;
     } catch (err) {
@@ -145,7 +159,7 @@ async function ensureRequired(input: ServerCreateInput, required: RequiredServic
   }
 }
 
-async function provisionAll(settings: Settings, servers: ServerSpec[], view: ServerCreateProgress, results: Map<string, ServerProgress>, taskservs?: string[]) {
+async function provisionAll({ acts, host }: { acts: Acts; host: HostChoice | undefined }, settings: Settings, servers: ServerSpec[], view: ServerCreateProgress, results: Map<string, ServerProgress>, taskservs?: string[]) {
   if (servers.length === 0) return;
   await acts.prepareInfra.executeWithOptions({ summary: `prepare the ${settings.infra} network`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ServerConfigError'] } }, [{ settings: settingsContext(settings), servers }]);
   await inPool(servers, settings.parallelism, async (server) => {
@@ -153,7 +167,7 @@ async function provisionAll(settings: Settings, servers: ServerSpec[], view: Ser
     entry.state = 'creating';
     const result = await executeChild(serverProvision, {
       workflowId: entry.workflowId,
-      args: [{ settings, hostname: server.hostname, ...(taskservs ? { taskservs } : {}) }],
+      args: [{ settings, hostname: server.hostname, ...(taskservs ? { taskservs } : {}), ...inherit(host) }],
     });
     entry.state = result.state;
     results.set(server.hostname, result);
@@ -175,7 +189,9 @@ export async function serverCreate(input: ServerCreateInput): Promise<ServerCrea
   const { settings } = input;
   const servers = selectServers(settings, input.servers);
   const view = progressView(settings, servers, 'required-services');
-  const required = await requiredServices(input);
+  const run = await onHost(input);
+  const { acts } = run;
+  const required = await requiredServices(input, acts);
   if (input.checkMode) {
     view.phase = 'planning';
     const plan = await Promise.all(
@@ -189,10 +205,10 @@ export async function serverCreate(input: ServerCreateInput): Promise<ServerCrea
     view.phase = 'done';
     return { infra: settings.infra, checkMode: true, ok: true, plan: { servers: plan, requiredServices: required }, servers: [] };
   }
-  await ensureRequired(input, required);
+  await ensureRequired(input, required, run.host);
   view.phase = 'creating';
   const results = new Map<string, ServerProgress>();
-  await provisionAll(settings, servers, view, results);
+  await provisionAll(run, settings, servers, view, results);
   view.phase = 'done';
   const list = servers.map((s) => results.get(s.hostname)!);
   return { infra: settings.infra, checkMode: false, ok: list.every((s) => s.state === 'ready'), servers: list };
@@ -203,12 +219,13 @@ export async function clusterCreate(input: ServerCreateInput): Promise<ServerCre
   const { settings } = input;
   const servers = selectServers(settings, input.servers);
   const view = progressView(settings, servers, 'creating');
-  await ensureRequired(input, await requiredServices(input));
+  const run = await onHost(input);
+  await ensureRequired(input, await requiredServices(input, run.acts), run.host);
   const results = new Map<string, ServerProgress>();
   const controlPlanes = servers.filter((s) => s.role === 'control-plane');
-  await provisionAll(settings, controlPlanes, view, results);
+  await provisionAll(run, settings, controlPlanes, view, results);
   if (controlPlanes.every((s) => results.get(s.hostname)!.state === 'ready')) {
-    await provisionAll(settings, servers.filter((s) => s.role !== 'control-plane'), view, results);
+    await provisionAll(run, settings, servers.filter((s) => s.role !== 'control-plane'), view, results);
   }
   view.phase = 'done';
   const list = servers.map((s) => results.get(s.hostname) ?? { hostname: s.hostname, state: 'failed' as const, order: [], taskservs: [], error: 'not created: a control-plane node failed' });
@@ -216,15 +233,16 @@ export async function clusterCreate(input: ServerCreateInput): Promise<ServerCre
 }
 
 /** Installs one taskserv, and whichever of its dependencies are missing, on an existing server. */
-export async function taskservCreate(input: { settings: Settings; hostname: string; taskserv: string }): Promise<ServerProgress> {
+export async function taskservCreate(input: { settings: Settings; hostname: string; taskserv: string } & HostRequest): Promise<ServerProgress> {
   return executeChild(serverProvision, {
     workflowId: `${serverWorkflowId(input.settings.infra, input.hostname)}/taskserv/${input.taskserv}/${workflowInfo().runId}`,
-    args: [{ settings: input.settings, hostname: input.hostname, taskservs: [input.taskserv], mustExist: true }],
+    args: [{ settings: input.settings, hostname: input.hostname, taskservs: [input.taskserv], mustExist: true, ...(input.host ? { host: input.host } : {}), ...(input.hostWaitSeconds ? { hostWaitSeconds: input.hostWaitSeconds } : {}) }],
   });
 }
 
-export async function serverDelete(input: { settings: Settings; servers?: string[] }): Promise<Array<{ hostname: string; deleted: boolean }>> {
+export async function serverDelete(input: { settings: Settings; servers?: string[] } & HostRequest): Promise<Array<{ hostname: string; deleted: boolean }>> {
   const servers = selectServers(input.settings, input.servers);
+  const { acts } = await onHost(input);
   const results: Array<{ hostname: string; deleted: boolean }> = [];
   await inPool(servers, input.settings.parallelism, async (server) => {
     const result = await acts.deleteServer.executeWithOptions({ summary: `delete server ${server.hostname}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s' }, [{ settings: settingsContext(input.settings), server }]);

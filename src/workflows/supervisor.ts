@@ -13,11 +13,11 @@ import {
   condition,
   isCancellation,
   continueAsNew,
-  proxyActivities,
   setHandler,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
-import type * as activities from '../activities/index.js';
+import { hostBound } from './hosts.js';
 import { failureMessage } from '../model/failure.js';
 import {
   initialState,
@@ -40,14 +40,16 @@ const DEFAULT_HISTORY_LIMIT = 2_000;
 /** A watch reports back at least this often, so the recorded checks stay recent. */
 const DEFAULT_WATCH_BUDGET_SECONDS = 300;
 
-const acts = proxyActivities<typeof activities>({
+const ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ServiceConfigError'] },
-});
+};
 
 export async function serviceSupervisor(input: SupervisorInput): Promise<SupervisorState> {
   const { service, home } = input;
+  // Watches and restarts run where the platform runs the service (its host's workers).
+  const acts = hostBound(ACTIVITY_OPTIONS, input.hostChoice);
   const state: SupervisorState = input.state ? { ...input.state, generation: input.state.generation + 1 } : initialState(service.name);
   const intervalMs = (input.intervalSeconds ?? service.health_check.interval) * 1000;
   const restartEnabled = input.restart ?? service.startup.restart_on_failure;

@@ -19,25 +19,30 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
+import type { HostRequest } from '../model/worker-defaults.js';
+import { chooseHost, hostBound } from './hosts.js';
 import { failureMessage } from '../model/failure.js';
 import type { EnvironmentPlan, EnvNode } from '../config/testenv-schema.js';
 import { acceptsRuns, cleanupSignal, initialState, installWaves, runUpdate, startSignal, testenvStateQuery, type EnvState, type NodeView, type RunRequest, type TestResult } from '../model/testenv.js';
 
 
 /** Activities that create resources are waited for on cancel, so cleanup sees what they made. */
-const setup = proxyActivities<typeof activities>({
+const SETUP_OPTIONS = {
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '10 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1 s', maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TaskservFailed', 'TestEnvNodeGone', 'TestEnvNodeFailed', 'TestEnvPoolExhausted'] },
-});
+};
 
-const cleanupActs = proxyActivities<typeof activities>({
+const CLEANUP_OPTIONS = {
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '1 s', maximumInterval: '30 s' },
-});
+};
 
-export interface TestEnvironmentInput {
+/** The reaper runs on any worker. */
+const anywhere = proxyActivities<typeof activities>(CLEANUP_OPTIONS);
+
+export interface TestEnvironmentInput extends HostRequest {
   plan: EnvironmentPlan;
 }
 
@@ -53,7 +58,8 @@ async function allSettled<T>(work: Array<Promise<T>>): Promise<T[]> {
 const now = (): number => new Date().getTime();
 
 
-export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<EnvState> {
+export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvState> {
+  const { plan } = input;
   const state = initialState(plan, now());
   let cleanupRequested = false;
   let startRequested = plan.autoStart;
@@ -67,6 +73,10 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
     if (settingUp) setupScope.cancel();
   });
   setHandler(startSignal, () => void (startRequested = true));
+  // The environment's containers live on one Docker engine: every activity goes to its host's
+  // workers, bound below once the host is chosen (handlers are set first: an update that finds
+  // no handler at the end of the first activation is rejected).
+  const on = {} as { setup: ReturnType<typeof hostBound>; cleanup: ReturnType<typeof hostBound> };
   const node = (name: string) => state.nodes.find((n) => n.name === name)!;
   // Every phase or node change is stamped, so a follower that polls sees them in the order they happened.
   const tick = () => (state.seq = (state.seq ?? 0) + 1);
@@ -94,7 +104,7 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
         // Every node's tests finish (or fail) before the run ends; a node whose tests could not run is a failed test.
         const settled = await Promise.allSettled(
           chosen.map((n) =>
-            setup.runEnvTests.executeWithOptions(
+            on.setup.runEnvTests.executeWithOptions(
               { summary: `tests on ${n.name}`, startToCloseTimeout: '30 minutes', retry: { maximumAttempts: 1 } },
               [{ plan: scriptPlan, node: n, request }],
             ),
@@ -128,7 +138,7 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
     setNode(view, { state: 'installing', installStartedAt: now() });
     view.taskservs.forEach((t) => (t.state = 'installing'));
     try {
-      const outcome = await setup.installEnvNode.executeWithOptions(
+      const outcome = await on.setup.installEnvNode.executeWithOptions(
         { summary: `install ${n.order.join(', ') || 'nothing'} on ${n.name}`, startToCloseTimeout: '60 minutes', retry: { maximumAttempts: 1 } },
         [{ plan: scriptPlan, node: n }],
       );
@@ -148,7 +158,7 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
   /** Network, containers, start, installs: everything up to ready. */
   const setUp = async (): Promise<void> => {
     setPhase('creating-network');
-    const network = await setup.createEnvNetwork.executeWithOptions(
+    const network = await on.setup.createEnvNetwork.executeWithOptions(
       { summary: `create network ${plan.network.name}`, startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TestEnvPoolExhausted'] } },
       [{ plan: { id: plan.id, network: plan.network }, expiresAt: state.expiresAt }],
     );
@@ -157,7 +167,7 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
     setPhase('creating-containers');
     await allSettled(
       plan.nodes.map(async (n) => {
-        await setup.createEnvNode.executeWithOptions(
+        await on.setup.createEnvNode.executeWithOptions(
           { summary: `create container ${n.container}`, startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError'] } },
           [{ plan: { id: plan.id }, node: n, expiresAt: state.expiresAt }],
         );
@@ -171,7 +181,7 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
     }
     if (startRequested && !cleanupRequested) {
       setPhase('starting');
-      const addresses = await setup.startEnvNodes.executeWithOptions(
+      const addresses = await on.setup.startEnvNodes.executeWithOptions(
         { summary: `start ${plan.nodes.length} containers`, startToCloseTimeout: '5 minutes' },
         [{ plan: { id: plan.id }, nodes: plan.nodes.map((n) => n.container) }],
       );
@@ -182,6 +192,11 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
       setPhase('ready');
     }
   };
+
+  // Not cancellable: whatever happens next, cleanup knows where the environment lives.
+  const host = await CancellationScope.nonCancellable(() => chooseHost(input));
+  if (host) state.host = host.host;
+  Object.assign(on, { setup: hostBound(SETUP_OPTIONS, host), cleanup: hostBound(CLEANUP_OPTIONS, host) });
 
   // The TTL also bounds the set-up: an install that outlives it is interrupted and removed.
   let ttlDuringSetup = false;
@@ -219,7 +234,7 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
 
   setPhase('cleaning-up');
   // Runs whatever happened above, including cancellation of this workflow.
-  state.removed = await CancellationScope.nonCancellable(() => cleanupActs.removeEnvironment.executeWithOptions({ summary: `remove environment ${plan.id}` }, [{ id: plan.id }]));
+  state.removed = await CancellationScope.nonCancellable(() => on.cleanup.removeEnvironment.executeWithOptions({ summary: `remove environment ${plan.id}` }, [{ id: plan.id }]));
   setPhase(failure && !isCancellation(failure) ? 'failed' : 'cleaned');
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   if (failure && isCancellation(failure)) throw failure as Error;
@@ -229,5 +244,5 @@ export async function testEnvironment({ plan }: TestEnvironmentInput): Promise<E
 
 /** The reaper, run by the testenv-reaper schedule and `provisioning test env reap`. */
 export async function reapTestEnvironmentsWorkflow(): Promise<Awaited<ReturnType<typeof activities.reapTestEnvironments>>> {
-  return cleanupActs.reapTestEnvironments.executeWithOptions({ summary: 'reap test environments of closed workflows', startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry: { maximumAttempts: 3 } }, []);
+  return anywhere.reapTestEnvironments.executeWithOptions({ summary: 'reap test environments of closed workflows', startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry: { maximumAttempts: 3 } }, []);
 }

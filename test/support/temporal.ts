@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import * as activities from '../../src/activities/index.js';
+import { createWorker } from '../../src/worker/worker.js';
 import { untilWorkerPolls } from '../../src/api/workers.js';
 
 export function uniqueId(prefix: string): string {
@@ -20,21 +20,21 @@ export async function testClient(): Promise<{ client: Client; close: () => Promi
  * queue; `fn` starts once the server lists the worker's poller (what /health and test
  * environments check).
  */
-export async function withWorker<T>(fn: (taskQueue: string) => Promise<T>, options: { activities?: object } = {}): Promise<T> {
+export async function withWorker<T>(fn: (taskQueue: string) => Promise<T>, options: { activities?: object; host?: string; identity?: string } = {}): Promise<T> {
   const taskQueue = uniqueId('test');
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   try {
-    const worker = await Worker.create({
+    const worker = await createWorker({
       connection,
       namespace: inject('temporalNamespace'),
       taskQueue,
       workflowBundle: { codePath: inject('workflowBundlePath') },
-      activities: options.activities ?? activities,
+      ...options,
     });
     return await worker.runUntil(async () => {
       const { client, close } = await testClient();
       try {
-        if (!(await untilWorkerPolls({ client }, { taskQueue }))) throw new Error(`the test worker on ${taskQueue} never appeared as a poller`);
+        if (!(await untilWorkerPolls({ client }, { taskQueue, identity: worker.identity }))) throw new Error(`the test worker on ${taskQueue} never appeared as a poller`);
       } finally {
         await close();
       }

@@ -36,7 +36,7 @@ export function queryState(handle: WorkflowHandle): Promise<EnvState | undefined
 
 /** Refuses work that needs the environment's worker when none polls its task queue (it would wait for one). */
 async function assertWorker(ctx: ApiContext, id: string, taskQueue: string): Promise<void> {
-  if ((await workerPollers(ctx, taskQueue)) > 0) return;
+  if ((await workerPollers(ctx, taskQueue)).length > 0) return;
   throw new UnavailableError(`no worker polls the task queue "${taskQueue}" of environment ${id}`, `start one: provisioning worker --task-queue ${taskQueue}`);
 }
 

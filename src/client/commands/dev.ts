@@ -79,7 +79,7 @@ async function runWorker(server: DevServer, taskQueue: string, io: Io, apiListen
   const { connectWorker, createWorker } = await import('../../worker/worker.js');
   const { connectClient, connectSettings } = await import('../../temporal/connection.js');
   const { ensureReaperSchedule, REAPER_SCHEDULE_ID } = await import('../../api/testenv/reaper.js');
-  const { untilWorkerPolls } = await import('../../api/workers.js');
+  const { runAnnounced } = await import('../worker-run.js');
   const settings = connectSettings({ address: server.address, namespace: server.namespace });
   const connection = await connectWorker(settings);
   try {
@@ -90,27 +90,19 @@ async function runWorker(server: DevServer, taskQueue: string, io: Io, apiListen
       .then(() => `Schedule ${REAPER_SCHEDULE_ID}: reaps leftover test environments every 10 minutes`)
       .catch((err: Error) => `Schedule ${REAPER_SCHEDULE_ID} not installed: ${err.message}`);
     let api: Awaited<ReturnType<typeof startApi>> | undefined;
-    let running: Promise<void> | undefined;
     try {
       api = apiListen ? await startApi(apiListen, settings, taskQueue, io) : undefined;
-      running = worker.run();
-      // Ready means ready: the banner comes once the server lists the worker's poller, so a
-      // client (or the REST API's /health) that acts on it finds the worker there.
-      const polling = await Promise.race([untilWorkerPolls({ client }, { taskQueue }), running.then(() => false)]);
-      io.out(
+      await runAnnounced(worker, client, (polling) => io.out(
         [
           `Temporal dev server: ${server.address} (namespace ${server.namespace})`,
           ...(api ? [`REST API: ${api.address} (docs ${api.address}/docs)${api.auth ? '' : ', no auth (loopback)'}`] : []),
           server.uiUrl ? `Web UI: ${server.uiUrl}` : 'Web UI: off (--headless)',
-          polling ? `Worker: polling task queue "${taskQueue}"` : `Worker: started, but the server lists no poller on "${taskQueue}" yet`,
+          polling ? `Worker: polling task queues "${taskQueue}" and "${worker.hostQueue}"` : `Worker: started, but the server lists no poller on "${taskQueue}" yet`,
           reaper,
           'Press Ctrl-C to stop.',
         ].join('\n'),
-      );
-      await running;
+      ));
     } finally {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running?.catch(() => undefined);
       await api?.app.close();
       await client.connection.close();
     }

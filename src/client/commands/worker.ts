@@ -1,6 +1,7 @@
 /** `provisioning worker`: a worker alone, for a Temporal server that runs elsewhere. */
 import { Option, type Command } from 'commander';
-import { DEFAULT_TASK_QUEUE, LOG_LEVELS } from '../../model/worker-defaults.js';
+import { DEFAULT_TASK_QUEUE, LOG_LEVELS, WORKER_DEFAULTS } from '../../model/worker-defaults.js';
+import { parseHost, parsePositiveInt } from '../options.js';
 import type { ConnectSettings } from '../../temporal/connection.js';
 import type { Io } from '../io.js';
 
@@ -10,7 +11,13 @@ interface WorkerOptions {
   profile?: string;
   taskQueue: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  host?: string;
+  identity?: string;
+  maxActivities: number;
+  maxWorkflowTasks: number;
+  shutdownGrace: number;
 }
+
 
 export function registerWorkerCommand(program: Command, io: Io): void {
   program
@@ -19,14 +26,20 @@ export function registerWorkerCommand(program: Command, io: Io): void {
     .option('--namespace <name>', 'namespace (default: $TEMPORAL_NAMESPACE, profile, "default")')
     .option('--profile <name>', 'envconfig profile from the Temporal config file ($TEMPORAL_CONFIG_FILE)')
     .option('--task-queue <name>', 'task queue to poll', DEFAULT_TASK_QUEUE)
+    .option('--host <name>', 'the host this worker stands for: it also polls "<task queue>@<host>" for work bound to this machine (default: $PROVISIONING_HOST, else the host name)', parseHost)
+    .option('--identity <id>', 'the worker identity shown in history (default: <pid>@<host name>)')
+    .option('--max-activities <n>', 'activities run at once, per queue', parsePositiveInt, WORKER_DEFAULTS.maxActivities)
+    .option('--max-workflow-tasks <n>', 'workflow tasks run at once', parsePositiveInt, WORKER_DEFAULTS.maxWorkflowTasks)
+    .option('--shutdown-grace <seconds>', 'on SIGTERM or Ctrl-C, running activities get this long to finish; then they are cancelled and retried on another worker', parsePositiveInt, WORKER_DEFAULTS.shutdownGraceSeconds)
     .addOption(new Option('--log-level <level>', 'worker log level').choices(LOG_LEVELS).default('WARN'))
     .addHelpText(
       'after',
-      '\nTLS and API keys come from the standard variables (TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH, ...) or a profile.\n\nExamples:\n  provisioning worker\n  TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=platform provisioning worker\n  TEMPORAL_API_KEY=... provisioning worker --address my-ns.a1b2c.tmprl.cloud:7233 --namespace my-ns.a1b2c',
+      '\nEvery worker polls the shared task queue (workflows, and activities that may run anywhere) and its host\'s queue "<task queue>@<host>": a platform\'s processes, a test environment\'s containers and a server\'s Docker engine stay on the host chosen when the run started. Run several workers on one host for capacity (same --host), one per machine for placement.\n\nTLS and API keys come from the standard variables (TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH, ...) or a profile.\n\nExamples:\n  provisioning worker\n  provisioning worker --host build-01 --identity build-01-a --max-activities 20\n  TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=platform provisioning worker\n  TEMPORAL_API_KEY=... provisioning worker --address my-ns.a1b2c.tmprl.cloud:7233 --namespace my-ns.a1b2c',
     )
     .action(async (opts: WorkerOptions) => {
       const { connectWorker, createWorker, installWorkerLogging } = await import('../../worker/worker.js');
-      const { connectSettings } = await import('../../temporal/connection.js');
+      const { connectClient, connectSettings } = await import('../../temporal/connection.js');
+      const { runAnnounced } = await import('../worker-run.js');
       installWorkerLogging(opts.logLevel);
       const settings = connectSettings({ ...opts });
       let connection;
@@ -37,9 +50,29 @@ export function registerWorkerCommand(program: Command, io: Io): void {
       }
       try {
         await registerSearchAttributes(settings, io);
-        const worker = await createWorker({ connection, namespace: settings.namespace, taskQueue: opts.taskQueue });
-        io.out(`Worker polling task queue "${opts.taskQueue}" at ${settings.address} (namespace ${settings.namespace}). Ctrl-C stops it.`);
-        await worker.run();
+        const worker = await createWorker({
+          connection,
+          namespace: settings.namespace,
+          taskQueue: opts.taskQueue,
+          ...(opts.host ? { host: opts.host } : {}),
+          ...(opts.identity ? { identity: opts.identity } : {}),
+          maxActivities: opts.maxActivities,
+          maxWorkflowTasks: opts.maxWorkflowTasks,
+          shutdownGraceSeconds: opts.shutdownGrace,
+        });
+        const client = await connectClient(settings);
+        try {
+          await runAnnounced(worker, client, (polling) =>
+            io.out(
+              polling
+                ? `Worker polling task queues "${opts.taskQueue}" and "${worker.hostQueue}" (host ${worker.host}, identity ${worker.identity}) at ${settings.address} (namespace ${settings.namespace}). Ctrl-C stops it.`
+                : `Worker ${worker.identity} started, but ${settings.address} lists it as no poller of "${opts.taskQueue}" yet.`,
+            ),
+          );
+        } finally {
+          await client.connection.close();
+        }
+        io.out(`Worker ${worker.identity} stopped.`);
       } finally {
         await connection.close();
       }

@@ -26,7 +26,7 @@ export function taskRoutes(shared: Shared): FastifyPluginCallbackZod {
         await ctx.client.workflowService.describeNamespace({ namespace });
         temporal = { ok: true, namespace };
         const taskQueue = taskQueueOf(ctx);
-        const pollers = await workerPollers(ctx, taskQueue);
+        const pollers = (await workerPollers(ctx, taskQueue)).length;
         workers = { ok: pollers > 0, taskQueue, pollers };
       } catch (err) {
         temporal = { ok: false, error: (err as Error).message.split('\n')[0]! };
