@@ -192,7 +192,7 @@ describe.runIf(dockerAvailable)('on a production-shape Temporal (PostgreSQL, thr
   it('keeps every host-bound activity of a platform on its host, and fails naming the host when its worker is gone', async () => {
     const taskQueue = uniqueId('routing');
     const hosts = ['host-a', 'host-b'];
-    const workers = [];
+    const workers: Awaited<ReturnType<TemporalCluster["startWorker"]>>[] = [];
     for (const host of hosts) workers.push(await cluster.startWorker({ host, identity: `routing-${host}`, args: ['--task-queue', taskQueue] }));
     const p = await platform([{ name: 'db' }, { name: 'api', deps: ['db'] }]);
     for (const requested of [undefined, 'host-b']) {
@@ -219,7 +219,10 @@ describe.runIf(dockerAvailable)('on a production-shape Temporal (PostgreSQL, thr
     }
     await workers[0]!.kill('SIGKILL');
     const gone = await startPlatform(p, ['api'], { host: 'host-a', hostWaitSeconds: 3 }, taskQueue);
-    const error = await gone.result().catch((e: unknown) => e);
+    const error: unknown = await gone.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(WorkflowFailedError);
     const cause = (error as WorkflowFailedError).cause;
     expect(cause?.message).toMatch(/^host host-a: no worker took "pre-flight 2 services" within 3 s \(task queue routing-[0-9a-f]+@host-a\); start one there: provisioning worker --host host-a$/);
