@@ -9,7 +9,7 @@ import { OK_STATES, progressQuery, type PlatformInput, type PlatformOperation, t
 import type { ApiContext } from './context.js';
 import { FailedError } from './errors.js';
 import { followRun, submit, workflowFailed, type Run } from './run.js';
-import { assertPlatformName, assertServices } from './validate.js';
+import { assertHost, assertPlatformName, assertServices } from './validate.js';
 
 export { nothingToStart } from './platform-plan.js';
 
@@ -25,6 +25,8 @@ export interface PlatformOperationInput {
   home: string;
   /** Default "default". */
   platform?: string;
+  /** The host whose workers run the services (default: the host of the worker that takes the run). */
+  host?: string;
 }
 
 export type PlatformRun = Run<PlatformProgress, PlatformResult>;
@@ -59,6 +61,7 @@ export async function operatePlatform(ctx: ApiContext, operation: PlatformOperat
     home: input.home,
     platform,
     ...(input.graceSeconds !== undefined ? { graceSeconds: input.graceSeconds } : {}),
+    ...(input.host !== undefined ? { host: assertHost(input.host) } : {}),
   };
   const handle = await submit(ctx, {
     workflowType: PLATFORM_WORKFLOW[operation],

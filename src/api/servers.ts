@@ -14,7 +14,7 @@ import { serverCreateProgressQuery, serverProgressQuery, type ServerCreateInput,
 import type { ApiContext } from './context.js';
 import { FailedError } from './errors.js';
 import { followRun, resultOf, submit, workflowFailed, type Run } from './run.js';
-import { assertPlatformName, assertServers } from './validate.js';
+import { assertHost, assertPlatformName, assertServers } from './validate.js';
 
 export interface ServerCreateRequest {
   settings: Settings;
@@ -26,6 +26,8 @@ export interface ServerCreateRequest {
   registry?: Registry;
   home?: string;
   platform?: string;
+  /** The host whose workers (and Docker engine) make the servers (default: the host of the worker that takes the run). */
+  host?: string;
 }
 
 /** The parent's view with each server's own progress where its child workflow answers. */
@@ -77,6 +79,7 @@ async function createRun(ctx: ApiContext, type: 'serverCreate' | 'clusterCreate'
     settings,
     servers,
     checkMode: Boolean(request.check),
+    ...(request.host !== undefined ? { host: assertHost(request.host) } : {}),
     ...(request.registry ? { registry: request.registry, home: request.home ?? '', platform: request.platform ?? 'default' } : {}),
   };
   const handle = await submit(ctx, {

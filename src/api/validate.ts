@@ -4,6 +4,14 @@ import { dnsLabelProblem } from '../config/fields.js';
 import type { Registry } from '../config/registry-schema.js';
 import type { Settings } from '../config/settings-schema.js';
 import { suggestionFix } from '../config/suggest.js';
+import { HOST_NAME_FIX, hostProblem } from '../model/worker-defaults.js';
+
+/** A valid host name, returned; else a usage error. */
+export function assertHost(host: string): string {
+  const problem = hostProblem(host);
+  if (problem) throw new UsageError(`invalid host: ${problem}`, HOST_NAME_FIX);
+  return host;
+}
 
 export function assertPlatformName(name: string): void {
   const problem = dnsLabelProblem(name);

@@ -1,6 +1,6 @@
 /** Option parsers shared by commands: each bad value is a usage error (exit 2) that says what to write. */
 import { InvalidArgumentError } from 'commander';
-import { HOST_NAME } from '../model/worker-defaults.js';
+import { HOST_NAME_FIX, hostProblem } from '../model/worker-defaults.js';
 
 export function parsePort(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
@@ -21,6 +21,7 @@ export function parsePositiveNumber(value: string): number {
 }
 
 export function parseHost(value: string): string {
-  if (!HOST_NAME.test(value)) throw new InvalidArgumentError(`"${value}" is not a host name; use lower-case letters, digits, "." and "-" (at most 63), e.g. build-01.`);
+  const problem = hostProblem(value);
+  if (problem) throw new InvalidArgumentError(`${problem}; ${HOST_NAME_FIX}.`);
   return value;
 }

@@ -13,6 +13,13 @@ export type WorkerLogLevel = (typeof LOG_LEVELS)[number];
  */
 export const HOST_NAME = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
 
+/** What is wrong with a host name, if anything (pure: callers turn it into their own error). */
+export function hostProblem(host: string): string | undefined {
+  return HOST_NAME.test(host) ? undefined : `"${host}" is not a host name`;
+}
+
+export const HOST_NAME_FIX = 'use lower-case letters, digits, "." and "-" (at most 63), e.g. build-01';
+
 export function hostQueue(taskQueue: string, host: string): string {
   return `${taskQueue}@${host}`;
 }

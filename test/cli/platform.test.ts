@@ -140,3 +140,18 @@ describe('platform start from the command line', () => {
     expect(unknown.code).toBe(2);
   });
 });
+
+describe('host and worker flags refuse bad values (exit 2, nothing submitted or started)', () => {
+  it.each([
+    { argv: ['platform', 'start', 'db', '--host', 'Build_01'], message: '"Build_01" is not a host name; use lower-case letters, digits' },
+    { argv: ['server', 'create', '--host', '-x-'], message: '"-x-" is not a host name' },
+    { argv: ['test', 'quick', 'base', '--host', 'a b'], message: '"a b" is not a host name' },
+    { argv: ['worker', '--host', 'UPPER'], message: '"UPPER" is not a host name' },
+    { argv: ['worker', '--max-activities', '0'], message: '"0" is not a positive whole number' },
+    { argv: ['worker', '--shutdown-grace', 'soon'], message: '"soon" is not a positive whole number' },
+  ])('$argv', async ({ argv, message }) => {
+    const result = await cli([...argv, '--address', '127.0.0.1:1']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+});

@@ -14,6 +14,7 @@ import { webUiLink, type ApiContext } from '../context.js';
 import { FailedError, NotFoundError, rootMessage, UnavailableError } from '../errors.js';
 import { poll, QUERY_BUDGET_MS, submit, within } from '../run.js';
 import { workerPollers } from '../workers.js';
+import { assertHost } from '../validate.js';
 import { suggestionFix } from '../../config/suggest.js';
 import { reapEnvironments } from './reaper.js';
 
@@ -60,11 +61,11 @@ export async function* followEnvironment(env: Pick<Environment, 'handle'>, until
 }
 
 /** Starts the environment's workflow. A taken id is bad input: ids are never reused. */
-export async function createEnvironment(ctx: ApiContext, plan: EnvironmentPlan, operation = 'testenv'): Promise<Environment> {
+export async function createEnvironment(ctx: ApiContext, plan: EnvironmentPlan, operation = 'testenv', { host }: { host?: string } = {}): Promise<Environment> {
   const handle = await submit(ctx, {
     workflowType: 'testEnvironment',
     workflowId: plan.workflowId,
-    args: [{ plan }],
+    args: [{ plan, ...(host !== undefined ? { host: assertHost(host) } : {}) }],
     operation,
     targets: [plan.subject, ...plan.nodes.map((n) => n.name)],
     subject: `environment ${plan.id}`,

@@ -28,8 +28,8 @@ export interface QuickRun extends Environment {
 }
 
 /** Starts the environment; result() runs the tests and removes it (unless `keep`). Aborting `signal` cancels it. */
-export async function quickTest(ctx: ApiContext, plan: EnvironmentPlan, { keep = false, signal }: { keep?: boolean; signal?: AbortSignal } = {}): Promise<QuickRun> {
-  const env = await createEnvironment(ctx, plan, 'testenv-quick');
+export async function quickTest(ctx: ApiContext, plan: EnvironmentPlan, { keep = false, signal, host }: { keep?: boolean; signal?: AbortSignal; host?: string } = {}): Promise<QuickRun> {
+  const env = await createEnvironment(ctx, plan, 'testenv-quick', host !== undefined ? { host } : {});
   const cancel = () => void env.handle.cancel().catch(() => undefined);
   if (signal?.aborted) cancel(); // the abort came while the start was on its way
   else signal?.addEventListener('abort', cancel, { once: true });

@@ -7,7 +7,7 @@ import type { Registry } from '../../config/registry-schema.js';
 import type { PlatformOperation } from '../../model/platform.js';
 import { printJson, type Io } from '../io.js';
 import type { LocalStatus, SupervisedStatus } from '../../api/local.js';
-import { parsePositiveInt, parsePositiveNumber } from '../options.js';
+import { parseHost, parsePositiveInt, parsePositiveNumber } from '../options.js';
 import { assertServices, registryFor } from '../registry.js';
 import { addTemporalOptions, connect, type TemporalOptions } from '../temporal-options.js';
 
@@ -23,6 +23,7 @@ interface OperationOptions extends TemporalOptions {
   wait: boolean;
   platform?: string;
   grace?: number;
+  host?: string;
 }
 
 export function platformName(io: Io, flag: string | undefined): string {
@@ -40,7 +41,8 @@ export function operationCommand(command: Command): Command {
       .option('--no-wait', 'submit the workflow and return at once')
       .option('--grace <seconds>', 'seconds between SIGTERM (or docker stop) and SIGKILL', parsePositiveNumber)
       .option('--platform <name>', 'platform name, the workflow id is platform/<name> (default: $PROVISIONING_PLATFORM or "default")')
-      .option('--registry <file>', REGISTRY_HELP),
+      .option('--registry <file>', REGISTRY_HELP)
+      .option('--host <name>', 'run the services on this host\'s workers (default: the host of the worker that takes the run)', parseHost),
   );
 }
 
@@ -64,6 +66,7 @@ export async function runOperation(io: Io, operation: PlatformOperation, service
     services,
     force: Boolean(opts.force),
     ...(opts.grace !== undefined ? { graceSeconds: opts.grace } : {}),
+    ...(opts.host !== undefined ? { host: opts.host } : {}),
     home: provisioningHome(io.env),
     wait: opts.wait,
     json: Boolean(opts.json),

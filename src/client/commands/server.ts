@@ -14,6 +14,7 @@ import { printJson, type Io } from '../io.js';
 import { outcomeOf } from '../outcome.js';
 import { renderTable } from '../render/table.js';
 import { addTemporalOptions, apiContext, connect, type TemporalOptions } from '../temporal-options.js';
+import { parseHost } from '../options.js';
 import { platformName } from './platform.js';
 
 const serversApi = () => import('../../api/servers.js');
@@ -26,6 +27,7 @@ interface ServerOptions extends TemporalOptions {
   json?: boolean;
   registry?: string;
   platform?: string;
+  host?: string;
 }
 
 export async function settingsFor(io: Io, opts: { settings?: string; infra?: string }): Promise<Settings> {
@@ -67,7 +69,7 @@ async function runServerWorkflow(io: Io, type: 'serverCreate' | 'clusterCreate',
   const api = await serversApi();
   await api.checkServerCreate({ settings, servers, check: Boolean(opts.check) });
   const registry = await optionalRegistry(io, opts.registry);
-  const request = { settings, servers, check: Boolean(opts.check), ...(registry ? { registry, home: provisioningHome(io.env), platform: platformName(io, opts.platform) } : {}) };
+  const request = { settings, servers, check: Boolean(opts.check), ...(opts.host !== undefined ? { host: opts.host } : {}), ...(registry ? { registry, home: provisioningHome(io.env), platform: platformName(io, opts.platform) } : {}) };
   const connected = await connect(io, opts);
   try {
     const run = await (type === 'clusterCreate' ? api.createCluster : api.createServers)(apiContext(io, connected, opts), request);
@@ -112,6 +114,7 @@ export function registerServerCommands(program: Command, io: Io): void {
       .option('--check', 'check mode: print the plan (what exists, taskserv order, required services) and change nothing')
       .option('--registry <file>', 'service registry, to ensure the services the "server" operation requires')
       .option('--platform <name>', 'platform of those services (default: $PROVISIONING_PLATFORM or "default")')
+      .option('--host <name>', 'make the servers through this host\'s workers (its Docker engine, for the docker provider; default: the host of the worker that takes the run)', parseHost)
       .addHelpText('after', '\nExit codes: 0 all servers ready, 1 a server failed, 2 bad input (nothing created).\n\nExamples:\n  provisioning server create --settings examples/infra/settings.yaml --check\n  provisioning server create web-01 --infra demo --settings examples/infra/settings.yaml\n  provisioning server create --settings examples/infra/settings.yaml --json'),
   ).action((servers: string[], opts: ServerOptions) => runServerWorkflow(io, 'serverCreate', servers, opts));
 

@@ -18,7 +18,7 @@ async function createAndWait(io: Io, raw: unknown, opts: CreateOptions, subject:
   const connected = await connect(io, opts);
   try {
     const api = await environments();
-    const env = await api.createEnvironment(apiContext(io, connected, opts), plan);
+    const env = await api.createEnvironment(apiContext(io, connected, opts), plan, 'testenv', opts.host !== undefined ? { host: opts.host } : {});
     io.err(`Environment ${plan.id}: workflow ${plan.workflowId}${env.webUi ? `\nWeb UI: ${env.webUi}` : ''}`);
     if (!opts.wait) return void (opts.json ? printJson(io, { id: plan.id, workflowId: plan.workflowId }) : io.out(plan.id));
     const seen = new Map<string, string>();

@@ -8,12 +8,13 @@ import { DEFAULT_BASE_IMAGE, parseDuration, type EnvironmentPlan } from '../../.
 import { loadEnvCatalog } from '../../../config/testenv.js';
 import type { RunResult } from '../../../model/testenv.js';
 import type { Io } from '../../io.js';
-import { parsePositiveInt } from '../../options.js';
+import { parseHost, parsePositiveInt } from '../../options.js';
 import { renderJunit } from '../../render/junit.js';
 import { addTemporalOptions, type TemporalOptions } from '../../temporal-options.js';
 
 export interface CreateOptions extends TemporalOptions {
   id?: string;
+  host?: string;
   catalog?: string;
   baseImage?: string;
   cpu?: number;
@@ -34,6 +35,7 @@ export function addCreateOptions(command: Command, { quick = false } = {}): Comm
     .option('--id <id>', 'environment id (default: generated); the workflow is testenv/<id>')
     .option('--ttl <duration>', 'remove the environment after this long, e.g. 30m, 2h (default: 2h)')
     .option('--infra <name>', 'infra the environment belongs to (a label)')
+    .option('--host <name>', 'make the containers on this host\'s workers and Docker engine (default: the host of the worker that takes the run)', parseHost)
     .option('--json', 'print JSON');
   if (!quick) {
     command

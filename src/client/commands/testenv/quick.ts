@@ -30,7 +30,7 @@ export function registerQuickCommand(test: Command, io: Io): void {
     process.once('SIGINT', onSigint);
     try {
       const { quickTest } = await import('../../../api/testenv/quick.js');
-      const run = await quickTest(apiContext(io, connected, opts), plan, { keep: Boolean(opts.keep), signal: abort.signal });
+      const run = await quickTest(apiContext(io, connected, opts), plan, { keep: Boolean(opts.keep), signal: abort.signal, ...(opts.host !== undefined ? { host: opts.host } : {}) });
       io.err(`Environment ${plan.id}: workflow ${plan.workflowId}${run.webUi ? `\nWeb UI: ${run.webUi}` : ''}`);
       const progress = opts.json
         ? undefined
