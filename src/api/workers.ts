@@ -4,10 +4,19 @@
  */
 import { taskQueueOf, type ApiContext } from './context.js';
 
-/** The identities of the workers that poll the task queue right now (workflow side, or activity side). */
+/** Read partitions a server splits a task queue into by default (matching.numTaskqueueReadPartitions). */
+const PARTITIONS = 4;
+
+/**
+ * The identities of the workers that poll the task queue right now (workflow side, or activity
+ * side). A server lists a poller on the partition it polled, and describing a queue reads its
+ * root partition only, so the other default partitions (`/_sys/<queue>/<n>`) are read too.
+ */
 export async function workerPollers(ctx: ApiContext, taskQueue = taskQueueOf(ctx), side: 'workflow' | 'activity' = 'workflow'): Promise<string[]> {
-  const described = await ctx.client.workflowService.describeTaskQueue({ namespace: ctx.client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: side === 'workflow' ? 1 : 2 });
-  return (described.pollers ?? []).map((p) => p.identity ?? '');
+  const describe = (name: string) => ctx.client.workflowService.describeTaskQueue({ namespace: ctx.client.options.namespace, taskQueue: { name }, taskQueueType: side === 'workflow' ? 1 : 2 });
+  const root = await describe(taskQueue);
+  const others = await Promise.all(Array.from({ length: PARTITIONS - 1 }, (_, i) => describe(`/_sys/${taskQueue}/${i + 1}`).catch(() => undefined)));
+  return [...new Set([root, ...others].flatMap((d) => (d?.pollers ?? []).map((p) => p.identity ?? '')))];
 }
 
 /**

@@ -128,6 +128,37 @@ async function untilServing(address: string, namespace: string | undefined, time
 /** A protobuf Duration; protobufjs encodes a plain number for its int64 seconds. */
 const retention = (seconds: number) => ({ seconds: seconds as unknown as NonNullable<import('@temporalio/proto').google.protobuf.IDuration['seconds']> });
 
+/** One `provisioning worker` process; resolves once it says it polls (the server lists it). */
+export async function startWorkerProcess(w: { address: string; namespace: string; taskQueue: string; identity: string; host?: string; env?: Record<string, string>; args?: string[] }): Promise<ClusterWorker> {
+  const child = execa('node', [bin, 'worker', '--address', w.address, '--namespace', w.namespace, '--task-queue', w.taskQueue, '--identity', w.identity, ...(w.host ? ['--host', w.host] : []), ...(w.args ?? [])], {
+    env: w.env ?? {},
+    reject: false,
+    all: true,
+    cleanup: true,
+  });
+  let output = '';
+  child.all.on('data', (d: Buffer) => void (output = (output + d.toString()).slice(-100_000)));
+  const worker: ClusterWorker = {
+    identity: w.identity,
+    host: w.host ?? '',
+    pid: child.pid!,
+    output: () => output,
+    async kill(signal = 'SIGKILL') {
+      if (child.exitCode === null) child.kill(signal);
+      await child;
+    },
+  };
+  const deadline = Date.now() + 120_000;
+  while (!output.includes('Worker polling')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await worker.kill();
+      throw new Error(`worker ${w.identity} did not start:\n${output}`);
+    }
+    await sleep(100);
+  }
+  return worker;
+}
+
 export async function startCluster(options: ClusterOptions = {}): Promise<TemporalCluster> {
   const tools = serverBinaries();
   const namespace = options.namespace ?? 'default';
@@ -195,31 +226,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Tempor
     const startWorker: TemporalCluster['startWorker'] = async (w = {}) => {
       const n = workers.length + 1;
       const host = w.host ?? hosts[(n - 1) % Math.max(1, hosts.length)];
-      const identity = w.identity ?? `cluster-worker-${n}${host ? `@${host}` : ''}`;
-      const child = execa('node', [bin, 'worker', '--address', address, '--namespace', namespace, '--task-queue', taskQueue, '--identity', identity, ...(host ? ['--host', host] : []), ...(options.workerArgs ?? []), ...(w.args ?? [])], {
+      const worker = await startWorkerProcess({
+        address,
+        namespace,
+        taskQueue,
+        identity: w.identity ?? `cluster-worker-${n}${host ? `@${host}` : ''}`,
+        ...(host ? { host } : {}),
         env: { ...options.workerEnv, ...w.env },
-        reject: false,
-        all: true,
-        cleanup: true,
+        args: [...(options.workerArgs ?? []), ...(w.args ?? [])],
       });
-      let output = '';
-      child.all.on('data', (d: Buffer) => void (output = (output + d.toString()).slice(-100_000)));
-      const worker: ClusterWorker = {
-        identity,
-        host: host ?? '',
-        pid: child.pid!,
-        output: () => output,
-        async kill(signal = 'SIGKILL') {
-          if (child.exitCode === null) child.kill(signal);
-          await child;
-        },
-      };
       closers.push(() => worker.kill('SIGKILL'));
-      const deadline = Date.now() + 120_000;
-      while (!output.includes('Worker polling')) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker ${identity} did not start:\n${output}`);
-        await sleep(100);
-      }
       workers.push(worker);
       return worker;
     };

@@ -12,9 +12,19 @@ import { DEFAULT_TASK_QUEUE, hostQueue, normalizeHost, WORKER_DEFAULTS } from '.
 import type { ConnectSettings } from '../temporal/connection.js';
 import { prebuiltBundle, resolveTsExtensions, workflowsPath } from './bundle.js';
 
+/** The host queue's worker registers no workflows on purpose; the SDK warns about that once per start. */
+const EXPECTED = 'No workflows registered, not polling for workflow tasks';
+
+/** The SDK's logger without the host worker's expected warning. */
+export class QuietLogger extends DefaultLogger {
+  override log(level: LogLevel, message: string, meta?: Record<string, unknown>): void {
+    if (message !== EXPECTED) super.log(level, message, meta);
+  }
+}
+
 /** Sets the SDK's log level for this process; call before the first connection or worker. */
 export function installWorkerLogging(level: LogLevel): void {
-  Runtime.install({ logger: new DefaultLogger(level) });
+  Runtime.install({ logger: new QuietLogger(level) });
 }
 
 export async function connectWorker(settings: ConnectSettings): Promise<NativeConnection> {

@@ -404,8 +404,9 @@ describe.runIf(dockerAvailable)('the shipped example requests and topology', () 
       const [kv, jobs] = ['kv-01', 'jobs-01'].map((n) => state.nodes.find((x) => x.name === n)!);
       expect(jobs!.installStartedAt).toBeGreaterThanOrEqual(kv!.readyAt);
       expect((await cli(['test', 'env', 'run', id, ...t])).code).toBe(0);
+      // auto_cleanup removes it after the run: on the worker, so while the worker runs.
+      for (let i = 0; i < 150 && (await envResources(id)).containers.length + (await envResources(id)).networks.length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     });
-    for (let i = 0; i < 150 && (await envResources(id)).containers.length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await envResources(id)).toEqual({ containers: [], networks: [] });
   });
 });

@@ -1,8 +1,9 @@
 /** Worker logs at WARN in tests: state changes and bundling at INFO drown the test output. */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { QuietLogger } from '../../src/worker/worker.js';
 
 try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new QuietLogger('WARN') });
 } catch {
   // Installed already by an earlier test file in this process.
 }
