@@ -127,4 +127,30 @@ describe('platform durability', () => {
       }
     });
   });
+
+  it('a worker stopped with SIGTERM lets its running activity finish within the grace time, exits 0, and the next worker completes the start', async () => {
+    const platform = await chain(2);
+    const taskQueue = uniqueId('sigterm');
+    const { client, close } = await testClient();
+    try {
+      const first = await workerProcess(taskQueue, (kill) => kills.push(kill), ['--shutdown-grace', '20']);
+      const handle = await client.workflow.start(platformStart, { taskQueue, workflowId: uniqueId('platform-sigterm'), args: [{ registry: platform.registry, home: platform.home, services: ['c'] }] });
+      await until(() => handle.query<PlatformProgress>('progress'), (p) => stateOf(p, 'a') === 'waiting-healthy');
+      first.process.kill('SIGTERM');
+      const exited = await first.process;
+      expect(exited.exitCode).toBe(0);
+      expect(exited.all).toContain('stopped.');
+      // The health wait it was running finished instead of being abandoned: a is healthy in history.
+      const { events } = await handle.fetchHistory();
+      const completed = (events ?? []).filter((e) => e.activityTaskCompletedEventAttributes).length;
+      expect(completed).toBeGreaterThanOrEqual(4); // claimHost, pre-flight, start a, and the wait for a that ran during the shutdown
+      await workerProcess(taskQueue, (kill) => kills.push(kill));
+      const result: PlatformResult = await handle.result();
+      expect(result.ok).toBe(true);
+      const running = await runningServices(platform.home);
+      expect(Object.fromEntries([...running].map(([name, pids]) => [name, pids.length]))).toEqual({ a: 1, b: 1, c: 1 });
+    } finally {
+      await close();
+    }
+  });
 });
