@@ -1,6 +1,7 @@
 /** Request and response schemas of the REST API (zod: validation, and the OpenAPI document). */
 import { z } from 'zod';
 import { WORKFLOW_STATUSES } from '../model/workflow-status.js';
+import { HOST_NAME, HOST_NAME_FIX } from '../model/worker-defaults.js';
 
 const name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and "-", at most 63 characters');
 
@@ -34,6 +35,9 @@ export const taskListQuery = z.object({
 
 export const eventsQuery = z.object({ interval_ms: z.coerce.number().int().min(50).max(10_000).default(250) });
 
+/** The host whose workers run the work (provisioning worker --host); default: the host of the worker that takes it. */
+const hostField = z.string().regex(HOST_NAME, `a host name: ${HOST_NAME_FIX}`).optional();
+
 /** `settings`: the document itself, or a path inside the server's settings root. */
 const settingsField = z.union([z.string().min(1).max(4096), z.record(z.string(), z.unknown())]);
 
@@ -42,6 +46,7 @@ export const serversCreateBody = z.object({
   settings: settingsField,
   servers: z.array(name).max(1000).default([]),
   check_mode: z.boolean().default(false),
+  host: hostField,
   wait: z.boolean().default(false),
 });
 
@@ -58,6 +63,7 @@ export const platformBody = z.object({
   force: z.boolean().default(false),
   grace: z.number().positive().max(3600).optional(),
   platform: name.default('default'),
+  host: hostField,
   wait: z.boolean().default(false),
 });
 
@@ -70,6 +76,7 @@ export const environmentCreateBody = z
     ttl: z.union([z.number(), z.string()]).optional(),
     infra: z.string().optional(),
     id: z.string().max(40).optional(),
+    host: hostField,
     wait: z.boolean().default(true),
   })
   .meta({ id: 'EnvironmentRequest' });

@@ -170,6 +170,10 @@ describe.runIf(dockerAvailable)('on a production-shape Temporal (PostgreSQL, thr
       expect(ready.phase).toBe('ready');
       await cleanedUp(plans[i]!.id, env);
     }
+    // The work spread over the fleet with no code change: the environments' activities ran on several workers.
+    const identities = new Set<string>();
+    for (const env of envs) for (const e of (await env.fetchHistory()).events ?? []) if (e.activityTaskStartedEventAttributes?.identity) identities.add(e.activityTaskStartedEventAttributes.identity);
+    expect(identities.size).toBeGreaterThanOrEqual(2);
     // A supervisor whose watch ran on the lost worker goes on on another: kill s1, it is restarted.
     const supervisor = client.workflow.getHandle(supervisorId(platformName, 's1'));
     const before = await until(() => supervisor.query<SupervisorState>('supervisorState'), (s) => s.status === 'healthy', 'supervision of s1');

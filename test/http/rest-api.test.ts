@@ -91,10 +91,10 @@ describe('provisioning api', () => {
       expect(missing.status).toBe(404);
       expect(await json(missing)).toMatchObject({ error: 'no task "server-create/no-such"' });
 
-      const bad = await api.fetch('/workflows/servers/create', { json: { settings: 'settings.yaml', servers: ['Web_01'], wait: 'yes' } });
+      const bad = await api.fetch('/workflows/servers/create', { json: { settings: 'settings.yaml', servers: ['Web_01'], wait: 'yes', host: 'Build_01' } });
       expect(bad.status).toBe(400);
       const body = await json<{ problems: Array<{ path: string }> }>(bad);
-      expect(body.problems.map((p) => p.path).sort()).toEqual(['body.servers[0]', 'body.wait']);
+      expect(body.problems.map((p) => p.path).sort()).toEqual(['body.host', 'body.servers[0]', 'body.wait']);
 
       const inline = await api.fetch('/workflows/servers/create', { json: { settings: { infra: 'x', catalog: 'taskservs', servers: [{ hostname: 'a', plan: { cpu_millicores: -1 } }] } } });
       expect(inline.status).toBe(400);

@@ -19,10 +19,10 @@ export function platformRoutes(shared: Shared): FastifyPluginCallbackZod {
     for (const operation of ['start', 'stop', 'restart'] as const) {
       app.post(`/platform/${operation}`, { schema: { summary: `${operation} services (default: ${operation === 'start' ? 'the auto_start ones' : 'all running'}) in dependency order`, body: platformBody, response: { ...errorResponses, 200: taskSchema, 202: submittedSchema } } }, (request, reply) =>
         shared.once(request, reply, async () => {
-          const { services, force, grace, platform, wait } = request.body;
+          const { services, force, grace, platform, host, wait } = request.body;
           const reg = await registry();
           const ctx = await shared.api();
-          const run = await operatePlatform(ctx, operation, { registry: reg, services, force, home: shared.options.home, platform, ...(grace !== undefined ? { graceSeconds: grace } : {}) });
+          const run = await operatePlatform(ctx, operation, { registry: reg, services, force, home: shared.options.home, platform, ...(grace !== undefined ? { graceSeconds: grace } : {}), ...(host ? { host } : {}) });
           return submitted(ctx, run, wait);
         }),
       );

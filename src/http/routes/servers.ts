@@ -46,10 +46,10 @@ export function serverRoutes(shared: Shared): FastifyPluginCallbackZod {
     ] as const) {
       app.post(url, { schema: { summary, body: serversCreateBody, response: responses } }, (request, reply) =>
         shared.once(request, reply, async () => {
-          const { infra, settings, servers, check_mode, wait } = request.body;
+          const { infra, settings, servers, check_mode, host, wait } = request.body;
           const loaded = await requestSettings(shared, settings, infra);
           const ctx = await shared.api();
-          return submitted(ctx, await create(ctx, { settings: loaded, servers, check: check_mode }), wait);
+          return submitted(ctx, await create(ctx, { settings: loaded, servers, check: check_mode, ...(host ? { host } : {}) }), wait);
         }),
       );
     }

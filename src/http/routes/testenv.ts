@@ -17,13 +17,13 @@ export function testenvRoutes(shared: Shared): FastifyPluginCallbackZod {
   return (app, _options, done) => {
     app.post('/test/environments/create', { schema: { summary: 'Create a test environment (the seeds\' request); with wait (the default) answers once it is ready', body: environmentCreateBody, response: { ...errorResponses, 201: loose, 202: loose } } }, (request, reply) =>
       shared.once(request, reply, async () => {
-        const { wait, id, ...rest } = request.body;
+        const { wait, id, host, ...rest } = request.body;
         const config = rest.config;
         const subject = [config.taskserv, config.server_name, config.cluster_type].find((v): v is string => typeof v === 'string' && /^[a-z0-9-]+$/.test(v)) ?? 'env';
         const catalog = await loadEnvCatalog(shared.options.catalog, shared.options.env, shared.options.settingsRoot);
         const { plan, notes } = await planEnvironment({ request: rest, catalog, subject, source: 'request body', ...(id ? { id } : {}) });
         const ctx = await shared.api();
-        const env = await createEnvironment(ctx, plan);
+        const env = await createEnvironment(ctx, plan, 'testenv', host ? { host } : {});
         const location = `/test/environments/${env.id}`;
         if (!wait) return { status: 202, body: { id: env.id, task_id: env.workflowId, status: 'creating', location, notes }, headers: { location } };
         let state: EnvState | undefined;
