@@ -7,7 +7,7 @@ import { dockerClient } from '../../src/docker/client.js';
 import { cli, scratchDir } from '../support/cli.js';
 import { dockerAvailable } from '../support/docker.js';
 import { testClient, uniqueId, withWorker } from '../support/temporal.js';
-import { envResources, exampleCatalog, forceRemove } from '../support/testenv.js';
+import { envResources, exampleCatalog, forceRemove, untilRemoved } from '../support/testenv.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -307,9 +307,9 @@ describe.runIf(dockerAvailable)('test env', () => {
       expect(ran.code).toBe(0);
       expect(ran.stdout).toContain('✅ a2 webclient');
       expect(ran.stdout).not.toContain(' a1 ');
+      // auto_cleanup removes it after the run: on the worker, so while the worker runs.
+      expect(await untilRemoved(id)).toEqual({ containers: [], networks: [] });
     });
-    for (let i = 0; i < 150 && (await envResources(id)).containers.length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(await envResources(id)).toEqual({ containers: [], networks: [] });
   });
 
   it('cleanup of a terminated environment removes what it left; reap removes leftovers; reap --schedule installs the schedule', async () => {
@@ -389,9 +389,8 @@ describe.runIf(dockerAvailable)('the shipped example requests and topology', () 
       const ran = await cli(['test', 'env', 'run', id, '--json', ...t]);
       expect(ran.code, ran.stdout).toBe(0);
       await cli(['test', 'env', 'cleanup', id, ...t]);
+      expect(await untilRemoved(id)).toEqual({ containers: [], networks: [] });
     });
-    for (let i = 0; i < 150 && (await envResources(id)).containers.length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(await envResources(id)).toEqual({ containers: [], networks: [] });
   });
 
   it('test env cluster --file examples/testenv/topology.toml installs the control plane first', async () => {
@@ -405,8 +404,7 @@ describe.runIf(dockerAvailable)('the shipped example requests and topology', () 
       expect(jobs!.installStartedAt).toBeGreaterThanOrEqual(kv!.readyAt);
       expect((await cli(['test', 'env', 'run', id, ...t])).code).toBe(0);
       // auto_cleanup removes it after the run: on the worker, so while the worker runs.
-      for (let i = 0; i < 150 && (await envResources(id)).containers.length + (await envResources(id)).networks.length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await untilRemoved(id)).toEqual({ containers: [], networks: [] });
     });
-    expect(await envResources(id)).toEqual({ containers: [], networks: [] });
   });
 });

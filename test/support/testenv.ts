@@ -49,3 +49,16 @@ export async function waitFor(handle: WorkflowHandle, done: (s: EnvState) => boo
 }
 
 export const phase = (p: EnvPhase) => (s: EnvState) => s.phase === p;
+
+/**
+ * Waits (up to 30 s) until the environment's containers and network are gone: removal is an
+ * activity, so call it while a worker still runs.
+ */
+export async function untilRemoved(id: string): Promise<{ containers: string[]; networks: string[] }> {
+  let left = await envResources(id);
+  for (let i = 0; i < 300 && left.containers.length + left.networks.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = await envResources(id);
+  }
+  return left;
+}
