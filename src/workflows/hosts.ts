@@ -7,18 +7,19 @@
  * Histories recorded before host queues existed replay without the choice (patch
  * HOST_QUEUES): their activities stay on the shared queue.
  */
-import { ActivityFailure, ApplicationFailure, patched, proxyActivities, TimeoutFailure, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, proxyLocalActivities, TimeoutFailure, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
 import type { HostActivities } from '../activities/host.js';
 import { DEFAULT_HOST_WAIT_SECONDS, hostQueue, type HostChoice, type HostRequest } from '../model/worker-defaults.js';
 
 export const HOST_QUEUES = 'host-queues';
 
-const claim = proxyActivities<HostActivities>({ startToCloseTimeout: '30 s', retry: { maximumAttempts: 5 } });
+/** A local activity: it runs in the worker that runs this workflow task (its host is the answer), with no round trip through the server, and is recorded as a marker. */
+const claim = proxyLocalActivities<HostActivities>({ startToCloseTimeout: '10 s', retry: { maximumAttempts: 5 } });
 
 /**
- * This run's host: the one the input names, else the host of whichever worker takes the
- * claim. Undefined when replaying a history from before host queues. `inherited` is a choice
+ * This run's host: the one the input names, else the host of the worker that runs this
+ * first workflow task. Undefined when replaying a history from before host queues. `inherited` is a choice
  * made by a parent run (children keep their parent's host).
  */
 export async function chooseHost(request: HostRequest & { hostChoice?: HostChoice }): Promise<HostChoice | undefined> {

@@ -39,6 +39,14 @@ const CLEANUP_OPTIONS = {
   retry: { initialInterval: '1 s', maximumInterval: '30 s' },
 };
 
+/**
+ * Test runs are not retried (a test need not be idempotent), so their heartbeat timeout must
+ * outlast a Temporal server restart (heartbeats cannot be recorded meanwhile). Installs are
+ * (taskservs are idempotent, as server create assumes; a failing script is TaskservFailed and
+ * never retried): a lost worker or a server restart re-runs them on another attempt.
+ */
+const NOT_RETRIED_HEARTBEAT = '60 seconds';
+
 /** The reaper runs on any worker. */
 const anywhere = proxyActivities<typeof activities>(CLEANUP_OPTIONS);
 
@@ -105,7 +113,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
         const settled = await Promise.allSettled(
           chosen.map((n) =>
             on.setup.runEnvTests.executeWithOptions(
-              { summary: `tests on ${n.name}`, startToCloseTimeout: '30 minutes', retry: { maximumAttempts: 1 } },
+              { summary: `tests on ${n.name}`, startToCloseTimeout: '30 minutes', heartbeatTimeout: NOT_RETRIED_HEARTBEAT, retry: { maximumAttempts: 1 } },
               [{ plan: scriptPlan, node: n, request }],
             ),
           ),
@@ -139,7 +147,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
     view.taskservs.forEach((t) => (t.state = 'installing'));
     try {
       const outcome = await on.setup.installEnvNode.executeWithOptions(
-        { summary: `install ${n.order.join(', ') || 'nothing'} on ${n.name}`, startToCloseTimeout: '60 minutes', retry: { maximumAttempts: 1 } },
+        { summary: `install ${n.order.join(', ') || 'nothing'} on ${n.name}`, startToCloseTimeout: '60 minutes', heartbeatTimeout: '30 seconds', retry: { maximumAttempts: 3 } },
         [{ plan: scriptPlan, node: n }],
       );
       for (const t of outcome.taskservs) Object.assign(view.taskservs.find((v) => v.name === t.name)!, { state: 'installed', durationMs: t.durationMs, output: t.output });

@@ -144,7 +144,7 @@ describe.runIf(dockerAvailable)('on a production-shape Temporal (PostgreSQL, thr
     await cluster.startServer();
     await expectStartedOnce(p, (await handle.result()) as PlatformResult, names);
     const ready = await until(envState(env.handle), (s) => s.phase === 'ready' || s.phase === 'failed', 'the environment ready');
-    expect(ready.phase).toBe('ready');
+    expect(ready.phase, ready.error).toBe('ready');
     expect(ready.nodes.map((n) => n.state)).toEqual(['ready', 'ready', 'ready']);
     // One container per node: nothing was created twice.
     expect((await envResources(env.id)).containers.sort()).toEqual(ready.nodes.map((n) => n.container).sort());
@@ -196,7 +196,7 @@ describe.runIf(dockerAvailable)('on a production-shape Temporal (PostgreSQL, thr
   it('keeps every host-bound activity of a platform on its host, and fails naming the host when its worker is gone', async () => {
     const taskQueue = uniqueId('routing');
     const hosts = ['host-a', 'host-b'];
-    const workers: Awaited<ReturnType<TemporalCluster["startWorker"]>>[] = [];
+    const workers: Array<Awaited<ReturnType<TemporalCluster['startWorker']>>> = [];
     for (const host of hosts) workers.push(await cluster.startWorker({ host, identity: `routing-${host}`, args: ['--task-queue', taskQueue] }));
     const p = await platform([{ name: 'db' }, { name: 'api', deps: ['db'] }]);
     for (const requested of [undefined, 'host-b']) {
@@ -211,12 +211,14 @@ describe.runIf(dockerAvailable)('on a production-shape Temporal (PostgreSQL, thr
         const st = e.activityTaskStartedEventAttributes;
         if (st) ran.push({ ...scheduled.get(Number(st.scheduledEventId))!, identity: st.identity! });
       }
-      const claim = ran.find((r) => r.type === 'claimHost');
-      const host = requested ?? hosts.find((h) => claim?.identity === `routing-${h}`)!;
-      // A run given a host claims none; one without is bound to the host of the worker that claimed it.
-      if (requested) expect(claim).toBeUndefined();
-      else expect(host).toBeDefined();
-      const bound = ran.filter((r) => r.type !== 'claimHost');
+      // Without a host the run claims the host of the worker that ran its first workflow task (a
+      // local activity, recorded as a marker); with one it claims nothing.
+      const firstTask = (events ?? []).find((e) => e.workflowTaskStartedEventAttributes)!.workflowTaskStartedEventAttributes!.identity;
+      const claims = (events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
+      const host = requested ?? hosts.find((h) => firstTask === `routing-${h}`)!;
+      expect(host).toBeDefined();
+      expect(claims).toBe(requested ? 0 : 1);
+      const bound = ran;
       expect(bound.map((r) => r.type)).toEqual(expect.arrayContaining(['preflight', 'startService', 'waitHealthy']));
       for (const r of bound) expect(r, `${r.type}`).toMatchObject({ queue: hostQueue(taskQueue, host), identity: `routing-${host}` });
       await client.workflow.start('platformStop', { taskQueue, workflowId: uniqueId('stop'), args: [{ registry: p.registry, home: p.home, host }] }).then((h) => h.result());
