@@ -142,8 +142,9 @@ describe('platform durability', () => {
       expect(exited.all).toContain('stopped.');
       // The health wait it was running finished instead of being abandoned: a is healthy in history.
       const { events } = await handle.fetchHistory();
-      const completed = (events ?? []).filter((e) => e.activityTaskCompletedEventAttributes).length;
-      expect(completed).toBeGreaterThanOrEqual(4); // claimHost, pre-flight, start a, and the wait for a that ran during the shutdown
+      const types = new Map((events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [Number(e.eventId), e.activityTaskScheduledEventAttributes!.activityType!.name!]));
+      const completed = (events ?? []).filter((e) => e.activityTaskCompletedEventAttributes).map((e) => types.get(Number(e.activityTaskCompletedEventAttributes!.scheduledEventId)));
+      expect(completed).toEqual(['preflight', 'startService', 'waitHealthy']);
       await workerProcess(taskQueue, (kill) => kills.push(kill));
       const result: PlatformResult = await handle.result();
       expect(result.ok).toBe(true);
