@@ -15,6 +15,7 @@ import { Connection } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
 import { DEFAULT_TASK_QUEUE } from '../model/worker-defaults.js';
 import { freePortIn } from '../util/net.js';
+import { watchOutput } from '../util/process.js';
 import { startPostgres, type Postgres } from './postgres.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { serverBinaries, type ServerBinaries } from './server-binaries.js';
@@ -136,25 +137,22 @@ export async function startWorkerProcess(w: { address: string; namespace: string
     all: true,
     cleanup: true,
   });
-  let output = '';
-  child.all.on('data', (d: Buffer) => void (output = (output + d.toString()).slice(-100_000)));
+  const watched = watchOutput(child, 100_000);
   const worker: ClusterWorker = {
     identity: w.identity,
     host: w.host ?? '',
     pid: child.pid!,
-    output: () => output,
+    output: watched.output,
     async kill(signal = 'SIGKILL') {
       if (child.exitCode === null) child.kill(signal);
       await child;
     },
   };
-  const deadline = Date.now() + 120_000;
-  while (!output.includes('Worker polling')) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await worker.kill();
-      throw new Error(`worker ${w.identity} did not start:\n${output}`);
-    }
-    await sleep(100);
+  try {
+    await watched.until('Worker polling', `worker ${w.identity}`, 120_000);
+  } catch (err) {
+    await worker.kill();
+    throw err;
   }
   return worker;
 }
@@ -189,12 +187,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Tempor
     const address = `127.0.0.1:${ports.frontendGrpc}`;
 
     let server: ResultPromise | undefined;
-    let serverOutput = '';
+    // One log across restarts: each start's output is appended.
+    let serverLogs: Array<() => string> = [];
+    const serverOutput = () => serverLogs.map((o) => o()).join('');
     const startServer = async () => {
       const child = execa(tools.server, ['--root', root, '--config', 'config', '--env', 'provisioning', '--allow-no-auth', 'start'], { cwd: root, reject: false, all: true, cleanup: true });
-      child.all.on('data', (d: Buffer) => void (serverOutput = (serverOutput + d.toString()).slice(-200_000)));
+      const watched = watchOutput(child);
+      serverLogs = [...serverLogs, watched.output];
       server = child;
-      await untilServing(address, undefined, 90_000, () => (child.exitCode !== null ? `the Temporal server exited with ${child.exitCode}:\n${serverOutput.slice(-3000)}` : undefined));
+      await untilServing(address, undefined, 90_000, () => (child.exitCode !== null ? `the Temporal server exited with ${child.exitCode}:\n${watched.output().slice(-3000)}` : undefined));
     };
     const killServer = async () => {
       const child = server;
@@ -204,7 +205,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Tempor
       await child;
     };
     closers.push(async () => {
-      await writeFile(serverLog, serverOutput).catch(() => undefined);
+      await writeFile(serverLog, serverOutput()).catch(() => undefined);
       await killServer();
     });
     await startServer();

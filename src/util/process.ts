@@ -22,3 +22,26 @@ export async function commandLine(pid: number): Promise<string | undefined> {
     return ps.exitCode === 0 ? ps.stdout.trim() || undefined : undefined;
   }
 }
+
+/** A child process's combined output as it arrives, and a wait for a line of it. */
+export interface WatchedOutput {
+  output: () => string;
+  /** Resolves once the output contains `text`; throws with the output when the child exits first or `timeoutMs` passes. */
+  until: (text: string, what: string, timeoutMs: number) => Promise<void>;
+}
+
+/** Watches `child.all` (execa with `all: true`), keeping the last `keep` characters. */
+export function watchOutput(child: { all?: NodeJS.ReadableStream | null; exitCode: number | null }, keep = 200_000): WatchedOutput {
+  let text = '';
+  child.all?.on('data', (chunk: Buffer) => void (text = (text + chunk.toString()).slice(-keep)));
+  return {
+    output: () => text,
+    until: async (wanted, what, timeoutMs) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!text.includes(wanted)) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${what} ${child.exitCode !== null ? `exited with ${child.exitCode}` : `did not come up within ${timeoutMs / 1000} s`}:\n${text}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+}

@@ -39,7 +39,7 @@ export interface ProvisioningWorkerOptions {
   host?: string;
   /** Shown in history as the worker of each task; default `<pid>@<host name>`. */
   identity?: string;
-  /** Activities run at once (both queues together share nothing: each gets this many). */
+  /** Activities run at once, per queue (the shared one and the host's). */
   maxActivities?: number;
   /** Workflow tasks run at once. */
   maxWorkflowTasks?: number;

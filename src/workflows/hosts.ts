@@ -48,6 +48,18 @@ export function hostBound(options: ActivityOptions, host: HostChoice | undefined
   });
 }
 
+/** A run's host and the project's activities bound to it. */
+export interface OnHost {
+  acts: Acts;
+  host: HostChoice | undefined;
+}
+
+/** Chooses the run's host (chooseHost) and binds the activities with `options` to it (hostBound). */
+export async function onHost(options: ActivityOptions, request: HostRequest & { hostChoice?: HostChoice }): Promise<OnHost> {
+  const host = await chooseHost(request);
+  return { acts: hostBound(options, host), host };
+}
+
 /** A schedule-to-start timeout means no worker of the host polled its queue in time. */
 export function hostUnavailable(err: unknown, host: HostChoice, what: string): ApplicationFailure | undefined {
   if (!(err instanceof ActivityFailure) || !(err.cause instanceof TimeoutFailure) || err.cause.timeoutType !== 'SCHEDULE_TO_START') return undefined;

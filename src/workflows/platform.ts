@@ -34,7 +34,7 @@ import {
 import { serviceSupervisor } from './supervisor.js';
 import { supervisorId } from '../model/ids.js';
 import type { HostChoice } from '../model/worker-defaults.js';
-import { chooseHost, hostBound } from './hosts.js';
+import { onHost, type OnHost } from './hosts.js';
 
 
 const DEFAULT_GRACE_SECONDS = 10;
@@ -48,16 +48,8 @@ const ACTIVITY_OPTIONS: ActivityOptions = {
 /** Activities that may run on any worker (they talk to Temporal, not to the host). */
 const anywhere = proxyActivities<typeof activities>(ACTIVITY_OPTIONS);
 
-/** A run's host and the activities bound to it (the services' processes and containers live there). */
-interface OnHost {
-  acts: ReturnType<typeof hostBound>;
-  host: HostChoice | undefined;
-}
-
-async function onHost(input: PlatformInput): Promise<OnHost> {
-  const host = await chooseHost(input);
-  return { acts: hostBound(ACTIVITY_OPTIONS, host), host };
-}
+/** A run's host-bound activities: the services' processes and containers live on its host. */
+const onHostOf = (input: PlatformInput) => onHost(ACTIVITY_OPTIONS, input);
 
 /** Per-service progress, readable at any time through the `progress` query. */
 class Tracker {
@@ -241,20 +233,20 @@ export async function platformStart(input: PlatformInput): Promise<PlatformResul
   const tracker = new Tracker('start');
   serviceNamesOrFail(input.registry, input.services ?? []);
   const targets = startTargets(input.registry, input.services);
-  return (await startPhase(input, targets, tracker, await onHost(input))) ?? tracker.result();
+  return (await startPhase(input, targets, tracker, await onHostOf(input))) ?? tracker.result();
 }
 
 export async function platformStop(input: PlatformInput): Promise<PlatformResult> {
   const tracker = new Tracker('stop');
   serviceNamesOrFail(input.registry, input.services ?? []);
-  return (await stopPhase(input, input.services, tracker, await onHost(input))) ?? tracker.result();
+  return (await stopPhase(input, input.services, tracker, await onHostOf(input))) ?? tracker.result();
 }
 
 /** Stop, then start the same set: the requested services, or every running one. */
 export async function platformRestart(input: PlatformInput): Promise<PlatformResult> {
   const tracker = new Tracker('restart');
   serviceNamesOrFail(input.registry, input.services ?? []);
-  const run = await onHost(input);
+  const run = await onHostOf(input);
   const stopped = await stopPhase(input, input.services, tracker, run);
   if (stopped) return stopped;
   const restartSet = [...tracker.services.values()].filter((s) => s.state === 'stopped').map((s) => s.name);

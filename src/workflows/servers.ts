@@ -8,7 +8,7 @@
 import { ApplicationFailure, executeChild, isCancellation, patched, setHandler, sleep, workflowInfo , type ActivityOptions } from '@temporalio/workflow';
 import type { PlatformResult } from '../model/platform.js';
 import type { HostChoice, HostRequest } from '../model/worker-defaults.js';
-import { chooseHost, hostBound } from './hosts.js';
+import { onHost, type OnHost } from './hosts.js';
 import { failureMessage } from '../model/failure.js';
 import type { ServerSpec, Settings } from '../config/settings-schema.js';
 import { platformStart } from './platform.js';
@@ -22,13 +22,10 @@ const ACTIVITY_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '1 s', maximumAttempts: 5, nonRetryableErrorTypes: ['ServerConfigError', 'TaskservFailed', 'TaskservConfigError', 'ServerNotReady'] },
 };
 
-type Acts = ReturnType<typeof hostBound>;
+type Acts = OnHost['acts'];
 
 /** Servers are made through the chosen host's workers (a docker provider's engine is there). */
-async function onHost(input: HostRequest & { hostChoice?: HostChoice }): Promise<{ acts: Acts; host: HostChoice | undefined }> {
-  const host = await chooseHost(input);
-  return { acts: hostBound(ACTIVITY_OPTIONS, host), host };
-}
+const onHostOf = (input: HostRequest & { hostChoice?: HostChoice }) => onHost(ACTIVITY_OPTIONS, input);
 
 const inherit = (host: HostChoice | undefined) => (host ? { hostChoice: host } : {});
 
@@ -70,7 +67,7 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
   setHandler(serverProgressQuery, () => progress);
   const base = { settings: settingsContext(settings), server };
   const taskserv = (name: string) => progress.taskservs.find((t) => t.name === name)!;
-  const { acts } = await onHost(input);
+  const { acts } = await onHostOf(input);
   let created = false;
   try {
     if (input.mustExist && !(await acts.serverExists(base))) {
@@ -159,7 +156,7 @@ async function ensureRequired(input: ServerCreateInput, required: RequiredServic
   }
 }
 
-async function provisionAll({ acts, host }: { acts: Acts; host: HostChoice | undefined }, settings: Settings, servers: ServerSpec[], view: ServerCreateProgress, results: Map<string, ServerProgress>, taskservs?: string[]) {
+async function provisionAll({ acts, host }: OnHost, settings: Settings, servers: ServerSpec[], view: ServerCreateProgress, results: Map<string, ServerProgress>, taskservs?: string[]) {
   if (servers.length === 0) return;
   await acts.prepareInfra.executeWithOptions({ summary: `prepare the ${settings.infra} network`, startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ServerConfigError'] } }, [{ settings: settingsContext(settings), servers }]);
   await inPool(servers, settings.parallelism, async (server) => {
@@ -189,7 +186,7 @@ export async function serverCreate(input: ServerCreateInput): Promise<ServerCrea
   const { settings } = input;
   const servers = selectServers(settings, input.servers);
   const view = progressView(settings, servers, 'required-services');
-  const run = await onHost(input);
+  const run = await onHostOf(input);
   const { acts } = run;
   const required = await requiredServices(input, acts);
   if (input.checkMode) {
@@ -219,7 +216,7 @@ export async function clusterCreate(input: ServerCreateInput): Promise<ServerCre
   const { settings } = input;
   const servers = selectServers(settings, input.servers);
   const view = progressView(settings, servers, 'creating');
-  const run = await onHost(input);
+  const run = await onHostOf(input);
   await ensureRequired(input, await requiredServices(input, run.acts), run.host);
   const results = new Map<string, ServerProgress>();
   const controlPlanes = servers.filter((s) => s.role === 'control-plane');
@@ -242,7 +239,7 @@ export async function taskservCreate(input: { settings: Settings; hostname: stri
 
 export async function serverDelete(input: { settings: Settings; servers?: string[] } & HostRequest): Promise<Array<{ hostname: string; deleted: boolean }>> {
   const servers = selectServers(input.settings, input.servers);
-  const { acts } = await onHost(input);
+  const { acts } = await onHostOf(input);
   const results: Array<{ hostname: string; deleted: boolean }> = [];
   await inPool(servers, input.settings.parallelism, async (server) => {
     const result = await acts.deleteServer.executeWithOptions({ summary: `delete server ${server.hostname}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s' }, [{ settings: settingsContext(input.settings), server }]);

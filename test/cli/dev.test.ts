@@ -14,6 +14,7 @@ import { isAlive } from '../../src/util/process.js';
 import { planStartup } from '../../src/workflows/index.js';
 import { cli, scratchDir, writeRegistry, service } from '../support/cli.js';
 import { uniqueId } from '../support/temporal.js';
+import { watchOutput } from '../../src/util/process.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -23,14 +24,9 @@ async function startDev(home: string, port: number, uiPort: number, env: Record<
     reject: false,
     all: true,
   });
-  let text = '';
-  child.all.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const deadline = Date.now() + 120_000;
-  while (!text.includes('Press Ctrl-C to stop.')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`dev did not come up:\n${text}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, output: () => text };
+  const watched = watchOutput(child);
+  await watched.until('Press Ctrl-C to stop.', 'provisioning dev', 120_000);
+  return { child, output: watched.output };
 }
 
 async function stopDev(child: ResultPromise): Promise<number | undefined> {

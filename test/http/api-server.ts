@@ -3,6 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { inject } from 'vitest';
 import { freePort } from '../../src/util/net.js';
+import { watchOutput } from '../../src/util/process.js';
 
 const bin = path.resolve(import.meta.dirname, '../../bin/provisioning.js');
 export const TOKEN = 'test-token-0123456789abcdef';
@@ -21,17 +22,12 @@ export async function apiServer(args: string[], { env = {}, token = TOKEN }: { e
     reject: false,
     all: true,
   });
-  let output = '';
-  child.all.on('data', (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('REST API on')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`api server did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const watched = watchOutput(child);
+  await watched.until('REST API on', 'provisioning api', 60_000);
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
-    output: () => output,
+    output: watched.output,
     fetch: (p, init = {}) => {
       const { json, auth, ...rest } = init;
       const headers = new Headers(rest.headers);

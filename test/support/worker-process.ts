@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { inject } from 'vitest';
+import { watchOutput } from '../../src/util/process.js';
 
 const bin = path.resolve(import.meta.dirname, '../../bin/provisioning.js');
 
@@ -20,12 +21,6 @@ export async function workerProcess(taskQueue: string, onCleanup: (kill: () => P
     child.kill('SIGKILL');
     await child;
   });
-  let output = '';
-  child.all.on('data', (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('Worker polling')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await watchOutput(child).until('Worker polling', 'provisioning worker', 60_000);
   return { process: child };
 }

@@ -13,7 +13,7 @@ import { dockerClient } from '../../docker/client.js';
 import { webUiLink, type ApiContext } from '../context.js';
 import { FailedError, NotFoundError, rootMessage, UnavailableError } from '../errors.js';
 import { poll, QUERY_BUDGET_MS, submit, within } from '../run.js';
-import { workerPollers } from '../workers.js';
+import { anyPoller, workerPollers } from '../workers.js';
 import { assertHost } from '../validate.js';
 import { suggestionFix } from '../../config/suggest.js';
 import { reapEnvironments } from './reaper.js';
@@ -37,7 +37,7 @@ export function queryState(handle: WorkflowHandle): Promise<EnvState | undefined
 
 /** Refuses work that needs the environment's worker when none polls its task queue (it would wait for one). */
 async function assertWorker(ctx: ApiContext, id: string, taskQueue: string): Promise<void> {
-  if ((await workerPollers(ctx, taskQueue)).length > 0) return;
+  if (anyPoller(await workerPollers(ctx, taskQueue, { enough: anyPoller }))) return;
   throw new UnavailableError(`no worker polls the task queue "${taskQueue}" of environment ${id}`, `start one: provisioning worker --task-queue ${taskQueue}`);
 }
 

@@ -3,7 +3,7 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { getTask, listTasks, taskEvents } from '../../api/tasks.js';
 import { taskQueueOf } from '../../api/context.js';
-import { workerPollers } from '../../api/workers.js';
+import { anyPoller, workerPollers } from '../../api/workers.js';
 import { sendEvents, type Shared } from '../context.js';
 import { errorResponses } from '../errors.js';
 import { eventsQuery, taskListQuery, taskSchema } from '../schemas.js';
@@ -26,7 +26,7 @@ export function taskRoutes(shared: Shared): FastifyPluginCallbackZod {
         await ctx.client.workflowService.describeNamespace({ namespace });
         temporal = { ok: true, namespace };
         const taskQueue = taskQueueOf(ctx);
-        const pollers = (await workerPollers(ctx, taskQueue)).length;
+        const pollers = (await workerPollers(ctx, taskQueue, { enough: anyPoller })).length;
         workers = { ok: pollers > 0, taskQueue, pollers };
       } catch (err) {
         temporal = { ok: false, error: (err as Error).message.split('\n')[0]! };
