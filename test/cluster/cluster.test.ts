@@ -197,7 +197,8 @@ describe.runIf(dockerAvailable)('on a production-shape Temporal (PostgreSQL, thr
     const taskQueue = uniqueId('routing');
     const hosts = ['host-a', 'host-b'];
     const workers: Array<Awaited<ReturnType<TemporalCluster['startWorker']>>> = [];
-    for (const host of hosts) workers.push(await cluster.startWorker({ host, identity: `routing-${host}`, args: ['--task-queue', taskQueue] }));
+    // Two workers standing for two machines: own host names, identities and PROVISIONING_HOMEs.
+    for (const host of hosts) workers.push(await cluster.startWorker({ host, identity: `routing-${host}`, env: { PROVISIONING_HOME: path.join(scratch.dir, host) }, args: ['--task-queue', taskQueue] }));
     const p = await platform([{ name: 'db' }, { name: 'api', deps: ['db'] }]);
     for (const requested of [undefined, 'host-b']) {
       const handle = await startPlatform(p, ['api'], requested ? { host: requested } : {}, taskQueue);
