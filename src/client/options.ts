@@ -14,6 +14,11 @@ export function parsePositiveInt(value: string): number {
   return Number(value);
 }
 
+export function parseNonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a whole number (0 or more).`);
+  return Number(value);
+}
+
 export function parsePositiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a number greater than 0.`);

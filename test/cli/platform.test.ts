@@ -149,6 +149,7 @@ describe('host and worker flags refuse bad values (exit 2, nothing submitted or 
     { argv: ['worker', '--host', 'UPPER'], message: '"UPPER" is not a host name' },
     { argv: ['worker', '--max-activities', '0'], message: '"0" is not a positive whole number' },
     { argv: ['worker', '--shutdown-grace', 'soon'], message: '"soon" is not a positive whole number' },
+    { argv: ['worker', '--wait-for-temporal', '1.5'], message: '"1.5" is not a whole number (0 or more)' },
   ])('$argv', async ({ argv, message }) => {
     const result = await cli([...argv, '--address', '127.0.0.1:1']);
     expect(result.code).toBe(2);

@@ -1,7 +1,8 @@
 /** `provisioning worker`: a worker alone, for a Temporal server that runs elsewhere. */
+import os from 'node:os';
 import { Option, type Command } from 'commander';
-import { DEFAULT_TASK_QUEUE, LOG_LEVELS, WORKER_DEFAULTS } from '../../model/worker-defaults.js';
-import { parseHost, parsePositiveInt } from '../options.js';
+import { DEFAULT_TASK_QUEUE, LOG_LEVELS, WORKER_DEFAULTS, hostQueue } from '../../model/worker-defaults.js';
+import { parseHost, parseNonNegativeInt, parsePositiveInt } from '../options.js';
 import type { ConnectSettings } from '../../temporal/connection.js';
 import type { Io } from '../io.js';
 
@@ -16,7 +17,11 @@ interface WorkerOptions {
   maxActivities: number;
   maxWorkflowTasks: number;
   shutdownGrace: number;
+  waitForTemporal: number;
+  check?: boolean;
 }
+
+const RETRY_SECONDS = 5;
 
 
 export function registerWorkerCommand(program: Command, io: Io): void {
@@ -31,6 +36,8 @@ export function registerWorkerCommand(program: Command, io: Io): void {
     .option('--max-activities <n>', 'activities run at once, per queue', parsePositiveInt, WORKER_DEFAULTS.maxActivities)
     .option('--max-workflow-tasks <n>', 'workflow tasks run at once', parsePositiveInt, WORKER_DEFAULTS.maxWorkflowTasks)
     .option('--shutdown-grace <seconds>', 'on SIGTERM or Ctrl-C, running activities get this long to finish; then they are cancelled and retried on another worker', parsePositiveInt, WORKER_DEFAULTS.shutdownGraceSeconds)
+    .option('--wait-for-temporal <seconds>', `when Temporal does not answer at start, keep trying this long (a line every ${RETRY_SECONDS} s names the problem); 0 fails at once`, parseNonNegativeInt, 0)
+    .option('--check', 'do not run a worker: exit 0 when a worker of this host polls its host queue, else 1 with the reason (a container health check)')
     .addOption(new Option('--log-level <level>', 'worker log level').choices(LOG_LEVELS).default('WARN'))
     .addHelpText(
       'after',
@@ -42,11 +49,19 @@ export function registerWorkerCommand(program: Command, io: Io): void {
       const { runAnnounced } = await import('../worker-run.js');
       installWorkerLogging(opts.logLevel);
       const settings = connectSettings({ ...opts });
+      if (opts.check) return checkWorker(settings, opts, io);
+      const unreachable = (err: unknown) => `cannot reach Temporal at ${settings.address}: ${(err as Error).message.split('\n')[0]}`;
+      const deadline = Date.now() + opts.waitForTemporal * 1000;
       let connection;
-      try {
-        connection = await connectWorker(settings);
-      } catch (err) {
-        throw new Error(`cannot reach Temporal at ${settings.address}: ${(err as Error).message}. Start one with "provisioning dev", or set TEMPORAL_ADDRESS.`);
+      for (;;) {
+        try {
+          connection = await connectWorker(settings);
+          break;
+        } catch (err) {
+          if (Date.now() + RETRY_SECONDS * 1000 > deadline) throw new Error(`${unreachable(err)}. Start one with "provisioning dev", or set TEMPORAL_ADDRESS.`);
+          io.err(`${unreachable(err)}; trying again in ${RETRY_SECONDS} s`);
+          await new Promise((r) => setTimeout(r, RETRY_SECONDS * 1000));
+        }
       }
       try {
         await registerSearchAttributes(settings, io);
@@ -77,6 +92,33 @@ export function registerWorkerCommand(program: Command, io: Io): void {
         await connection.close();
       }
     });
+}
+
+/**
+ * The health check of a worker container: a worker of this machine (identity `--identity`, or
+ * the default `<pid>@<host name>`) polls the host's queue — so it is connected, registered and
+ * taking work. The host queue carries activities only.
+ */
+async function checkWorker(settings: ConnectSettings, opts: WorkerOptions, io: Io): Promise<void> {
+  const { connectClient } = await import('../../temporal/connection.js');
+  const { workerPollers } = await import('../../api/workers.js');
+  const { defaultHost } = await import('../../worker/worker.js');
+  const queue = hostQueue(opts.taskQueue, opts.host ?? defaultHost());
+  const ours = (identity: string) => (opts.identity ? identity === opts.identity : identity.endsWith(`@${os.hostname()}`));
+  let client;
+  try {
+    client = await connectClient(settings, { connectTimeoutMs: 5_000 });
+  } catch (err) {
+    throw new Error(`unhealthy: cannot reach Temporal at ${settings.address}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  try {
+    const pollers = (await workerPollers({ client, taskQueue: opts.taskQueue }, queue, { side: 'activity', enough: (ids) => ids.some(ours) })).filter(ours);
+    const who = opts.identity ? `worker ${opts.identity}` : `worker of ${os.hostname()}`;
+    if (pollers.length === 0) throw new Error(`unhealthy: no ${who} polls "${queue}" at ${settings.address} (namespace ${settings.namespace})`);
+    io.out(`healthy: ${pollers.join(', ')} polls "${queue}" at ${settings.address}`);
+  } finally {
+    await client.connection.close();
+  }
 }
 
 /** A worker makes its namespace ready for the CLI's starts; where the server forbids it, it says how. */
