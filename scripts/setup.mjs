@@ -13,6 +13,10 @@
  *   7. Temporal server   the server and temporal-sql-tool built from the Go module proxy into the
  *                        user cache (about 5 minutes on 2 cores, once), for the tests on PostgreSQL
  *   8. example platform  its local base image, once Docker answers
+ *   9. compose images    local stand-ins for the images docker-compose.yaml names (no registry
+ *                        is reachable on the test machines): a debootstrapped Debian base, then
+ *                        PostgreSQL, the Temporal server, admin tools, UI and Node on it
+ *                        (scripts/standins.mjs; about 6 minutes the first time)
  *
  * Root is needed only for the apt step and for starting dockerd, and only when they have
  * work to do. Where a step cannot run here (no apt, no root, macOS) it prints the exact
@@ -43,9 +47,9 @@ const args = process.argv.slice(2);
 if (args.includes('-h') || args.includes('--help')) {
   process.stdout.write(
     'usage: npm run setup\n\nInstalls and starts what the project and its tests need on a Debian or Ubuntu machine:\n' +
-      'the Docker engine (when no daemon answers), busybox-static, docker-compose, the example platform\'s\n' +
+      'the Docker engine (when no daemon answers), busybox-static, docker-compose, debootstrap, the example platform\'s\n' +
       'packages, postgresql, the Temporal CLI (into ${XDG_CACHE_HOME:-~/.cache}/provisioning/bin), schemathesis,\n' +
-      'the Temporal server built from the Go module proxy, the npm dependencies and the build. Idempotent. Needs root (or sudo without a password) only for the apt steps it runs.\n',
+      'the Temporal server built from the Go module proxy, the compose deployment\'s stand-in images, the npm dependencies and the build. Idempotent. Needs root (or sudo without a password) only for the apt steps it runs.\n',
   );
   process.exit(0);
 }
@@ -131,6 +135,8 @@ function missingPackages() {
   if (!dockerAnswers() && !which('dockerd')) missing.push('docker.io');
   if (!isStaticBusybox()) missing.push('busybox-static');
   if (!which('docker-compose') && !(which('docker') && run('docker', ['compose', 'version']).ok)) missing.push('docker-compose');
+  // The compose stand-ins' Debian base is made with debootstrap.
+  if (!which('debootstrap')) missing.push('debootstrap');
   // The production-shape Temporal of the tests runs on a private PostgreSQL instance.
   if (!postgresInstalled()) missing.push('postgresql');
   // The example platform's own list, so the one apt step installs everything at once.
@@ -245,7 +251,7 @@ function installDependencies() {
 }
 
 function build() {
-  const inputs = [...listFiles(path.join(root, 'src')), path.join(root, 'tsconfig.json'), path.join(root, 'tsconfig.build.json'), path.join(root, 'package-lock.json')];
+  const inputs = [...listFiles(path.join(root, 'src')), path.join(root, 'tsconfig.json'), path.join(root, 'tsconfig.build.json'), path.join(root, 'package-lock.json'), path.join(root, 'scripts', 'build-cli.mjs'), path.join(root, 'scripts', 'build-workflow-bundle.mjs')];
   const stamp = path.join(root, 'dist', '.provisioning-setup');
   const want = hashFiles(inputs);
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want && existsSync(path.join(root, 'dist', 'workflow-bundle.js'))) {
@@ -333,6 +339,21 @@ function examplePlatform() {
   did('example platform', 'built the provisioning-base:busybox image');
 }
 
+// --- 9. The compose deployment's stand-in images --------------------------------------
+
+async function composeImages() {
+  const { ensureStandins } = await import('./standins.mjs');
+  let built;
+  try {
+    built = ensureStandins({ runLoud, say: (line) => step('compose images', line), asRoot: rootPrefix() });
+  } catch (err) {
+    if (err instanceof SetupError) throw err;
+    throw new SetupError(`the compose stand-in images could not be built: ${err.message}`, `fix the cause (full output in ${path.join(cacheDir(), 'setup.log')}), then run "npm run setup" again`, EXIT_FAILED);
+  }
+  if (built.length === 0) return step('compose images', 'ok (stand-ins present)');
+  did('compose images', `built ${built.join(', ')}`);
+}
+
 try {
   installPackages();
   await startDocker();
@@ -342,6 +363,7 @@ try {
   schemathesis();
   temporalServer();
   examplePlatform();
+  await composeImages();
   process.stdout.write(changed === 0 ? 'Nothing to do: everything was already set up.\n' : 'Set-up done. Next: npm test, or npx provisioning dev\n');
 } catch (err) {
   if (!(err instanceof SetupError)) throw err;
