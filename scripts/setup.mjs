@@ -136,7 +136,7 @@ function missingPackages() {
   if (!isStaticBusybox()) missing.push('busybox-static');
   if (!which('docker-compose') && !(which('docker') && run('docker', ['compose', 'version']).ok)) missing.push('docker-compose');
   // The compose stand-ins' Debian base is made with debootstrap.
-  if (!which('debootstrap')) missing.push('debootstrap');
+  if (!existsSync('/usr/sbin/debootstrap') && !which('debootstrap')) missing.push('debootstrap');
   // The production-shape Temporal of the tests runs on a private PostgreSQL instance.
   if (!postgresInstalled()) missing.push('postgresql');
   // The example platform's own list, so the one apt step installs everything at once.

@@ -146,7 +146,9 @@ export function ensureStandins({ runLoud, say, env = process.env, asRoot = [] })
     mkdirSync(path.dirname(rootfs), { recursive: true });
     const mirror = env.PROVISIONING_DEBIAN_MIRROR || 'http://deb.debian.org/debian';
     say(`debootstrap ${DEBIAN_SUITE} (minbase) from ${mirror} for ${minbase} (a few minutes, once) ...`);
-    runLoud('debootstrap', ...asRootArgv('debootstrap', ['--variant=minbase', '--include=ca-certificates,netcat-openbsd,procps,wget', DEBIAN_SUITE, rootfs, mirror]));
+    // An administrator's tool: /usr/sbin is not on every user's PATH.
+    const debootstrap = existsSync('/usr/sbin/debootstrap') ? '/usr/sbin/debootstrap' : 'debootstrap';
+    runLoud('debootstrap', ...asRootArgv(debootstrap, ['--variant=minbase', '--include=ca-certificates,netcat-openbsd,procps,wget', DEBIAN_SUITE, rootfs, mirror]));
     runLoud('drop the package cache', ...asRootArgv('find', [path.join(rootfs, 'var', 'cache', 'apt', 'archives'), '-name', '*.deb', '-delete']));
     const tar = path.join(cacheDir(env), 'standins', `rootfs-${DEBIAN_SUITE}.tar`);
     runLoud('tar the root file system', ...asRootArgv('tar', ['--numeric-owner', '-C', rootfs, '-cf', tar, '.']));
