@@ -21,7 +21,11 @@
  *
  * Target: the worker under 10% of one core.
  *
- * Run: npm run bench:monitor   (or: npx tsx bench/monitor.ts)
+ * With --metrics the worker runs with --metrics-listen (the SDK's and the project's Prometheus
+ * metrics) and the bench scrapes /metrics every 15 s through the window, as Prometheus would:
+ * run it with and without to see what metrics cost.
+ *
+ * Run: npm run bench:monitor [-- --metrics]   (or: npx tsx bench/monitor.ts [--metrics])
  * Needs Linux (/proc), /bin/busybox and a Temporal CLI (as for the tests); about 3 minutes.
  * Run it on an otherwise idle machine. Everything it started is stopped by PID and checked gone.
  */
@@ -42,6 +46,7 @@ import { startServices, INTERVAL_S } from './lib/monitor-services.js';
 import { childEnv, connectClient, historyStats, spawnWorker, startServer, startSupervisors, stopChild, stopSupervisors, watchedChecks, type HistoryStats } from './lib/monitor-temporal.js';
 import { clkTck, measureWindow, type ThreadUsage, type Usage, type Window } from './lib/monitor-usage.js';
 import { leftovers, onInterrupt, withHome, withInterruptCleanup } from './lib/procs.js';
+import { freePort as freeLoopbackPort } from '../src/util/net.js';
 
 const SERVICES = 100;
 const WARMUP_S = 5;
@@ -51,6 +56,8 @@ const TARGET_PCT = 10;
 /** The supervisor's default (src/workflows/supervisor.ts): continue as new past this many events. */
 const DEFAULT_HISTORY_LIMIT = 2_000;
 const PLATFORM = 'bench-monitor';
+const METRICS = process.argv.includes('--metrics');
+const SCRAPE_EVERY_S = 15;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface TemporalResult {
@@ -113,7 +120,8 @@ async function measureTemporal(home: string, scratch: string, services: ServiceD
     try {
       step(`dev server at ${server.address} (PID ${server.pid})`);
       const taskQueue = `bench-monitor-${randomUUID().slice(0, 8)}`;
-      const worker = await spawnWorker(ROOT, server.address, taskQueue, home);
+      const metricsPort = METRICS ? await freeLoopbackPort() : undefined;
+      const worker = await spawnWorker(ROOT, server.address, taskQueue, home, metricsPort ? ['--metrics-listen', `127.0.0.1:${metricsPort}`] : []);
       return await withInterruptCleanup(() => worker.stop(), async () => {
         const { client, close } = await connectClient(server.address, server.namespace);
         try {
@@ -122,7 +130,10 @@ async function measureTemporal(home: string, scratch: string, services: ServiceD
           step(`supervisors started (${((performance.now() - t0) / 1000).toFixed(1)} s after the server's start); warm-up ${WARMUP_S} s, then measuring ${WINDOW_S} s`);
           await sleep(WARMUP_S * 1000);
           const checksBefore = await watchedChecks(client, PLATFORM, services);
+          // Prometheus' part: a scrape every SCRAPE_EVERY_S seconds while the window runs.
+          const scrapes = metricsPort ? setInterval(() => void fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()).catch(() => undefined), SCRAPE_EVERY_S * 1000) : undefined;
           const window = await measureWindow({ worker: worker.pid, server: server.pid, services: servicePids }, WINDOW_S, RSS_EVERY_S, ['worker']);
+          if (scrapes) clearInterval(scrapes);
           const checksAfter = await watchedChecks(client, PLATFORM, services);
           step('window over; stopping the supervisors (signal stopSupervising, await results)');
           const finalStates = await stopSupervisors(client, PLATFORM, services);
@@ -201,6 +212,7 @@ function report(a: TemporalResult, b: LoopResult): void {
     Number.isNaN(u.rssMaxMb) ? '—' : mb(u.rssMaxMb),
     rate.toFixed(1),
   ];
+  console.log(`\nmetrics: ${METRICS ? `on (--metrics-listen, scraped every ${SCRAPE_EVERY_S} s)` : 'off'}`);
   console.log(`\n${SERVICES} services, a check each per ${INTERVAL_S} s; ${WINDOW_S} s windows (A ${a.window.seconds.toFixed(1)} s, B ${b.window.seconds.toFixed(1)} s) after ${WARMUP_S} s of warm-up; RSS sampled every ${RSS_EVERY_S} s (${w.rssSamples} samples)\n`);
   console.log(
     renderTable(

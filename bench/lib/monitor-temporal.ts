@@ -61,8 +61,8 @@ export function childEnv(home: string): Record<string, string> {
  * says it polls. Returned inside an object: an execa subprocess is a thenable, and an async
  * function returning it would wait for it to exit.
  */
-export async function spawnWorker(root: string, address: string, taskQueue: string, home: string): Promise<ChildProcess> {
-  const child = execa(process.execPath, [path.join(root, 'bin', 'provisioning.js'), 'worker', '--address', address, '--namespace', 'default', '--task-queue', taskQueue], {
+export async function spawnWorker(root: string, address: string, taskQueue: string, home: string, extraArgs: string[] = []): Promise<ChildProcess> {
+  const child = execa(process.execPath, [path.join(root, 'bin', 'provisioning.js'), 'worker', '--address', address, '--namespace', 'default', '--task-queue', taskQueue, ...extraArgs], {
     cwd: root,
     env: childEnv(home),
     extendEnv: false,

@@ -3,7 +3,10 @@
  * operations on one platform never run at once: start, stop, restart.
  */
 import type { WorkflowFailedError } from '@temporalio/client';
+import { registryNodes, startTargets } from '../config/registry-nodes.js';
+import { stopOrder } from '../graph/index.js';
 import type { Registry } from '../config/registry-schema.js';
+import { platformPlan, platformSummary } from '../model/runbook.js';
 import { platformWorkflowId } from '../model/ids.js';
 import { OK_STATES, progressQuery, type PlatformInput, type PlatformOperation, type PlatformProgress, type PlatformResult } from '../model/platform.js';
 import type { ApiContext } from './context.js';
@@ -70,6 +73,7 @@ export async function operatePlatform(ctx: ApiContext, operation: PlatformOperat
     operation: `platform-${operation}`,
     targets: services.length > 0 ? services : ['*'],
     subject: `platform "${platform}"`,
+    ...runbook(input.registry, operation, services, platform),
   });
   const runId = handle.firstExecutionRunId;
   return followRun<PlatformProgress, PlatformResult>(
@@ -80,6 +84,13 @@ export async function operatePlatform(ctx: ApiContext, operation: PlatformOperat
     (result) => platformFailure(workflowId, result),
     (err: WorkflowFailedError) => workflowFailed(PLATFORM_WORKFLOW[operation], workflowId, err),
   );
+}
+
+/** The Web UI's summary and plan: what a start acts on is the requested services and their dependencies. */
+function runbook(registry: Registry, operation: PlatformOperation, services: string[], platform: string): { summary: string; details: string } {
+  const targets = operation === 'stop' || (operation === 'restart' && services.length === 0) ? services : startTargets(registry, services);
+  const order = operation === 'stop' && targets.length > 0 ? stopOrder(registryNodes(registry), targets) : targets;
+  return { summary: platformSummary(operation, targets, platform), details: platformPlan(registry, operation, order) };
 }
 
 export const startPlatform = (ctx: ApiContext, input: PlatformOperationInput) => operatePlatform(ctx, 'start', input);

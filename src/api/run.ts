@@ -43,6 +43,9 @@ export interface Submission<W extends WorkflowName = WorkflowName> {
   executionTimeout?: string;
   /** Called instead of the BusyError when the id is taken (e.g. a closed run under REJECT_DUPLICATE). */
   onTaken?: () => Promise<Error>;
+  /** The Web UI's one-line summary and the plan (Markdown) of the run (model/runbook.ts). */
+  summary?: string;
+  details?: string;
 }
 
 export async function submit<W extends WorkflowName>(ctx: ApiContext, s: Submission<W>): Promise<WorkflowHandleWithFirstExecutionRunId<WorkflowFn<W>>> {
@@ -55,6 +58,8 @@ export async function submit<W extends WorkflowName>(ctx: ApiContext, s: Submiss
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: s.reuse ?? 'ALLOW_DUPLICATE',
       ...(s.executionTimeout ? { workflowExecutionTimeout: s.executionTimeout } : {}),
+      ...(s.summary ? { staticSummary: s.summary } : {}),
+      ...(s.details ? { staticDetails: s.details } : {}),
       typedSearchAttributes: new TypedSearchAttributes([
         { key: OPERATION, value: s.operation },
         ...(s.targets ? [{ key: TARGETS, value: s.targets }] : []),

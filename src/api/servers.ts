@@ -10,6 +10,7 @@ import { suggestionFix } from '../config/suggest.js';
 import { dockerClient, overlappingNetwork } from '../docker/client.js';
 import { infraWorkflowId, taskservCreateWorkflowId } from '../model/ids.js';
 import { INFRA_LABEL } from '../model/labels.js';
+import { serverCreatePlan, serverCreateSummary } from '../model/runbook.js';
 import { serverCreateProgressQuery, serverProgressQuery, type ServerCreateInput, type ServerCreateProgress, type ServerCreateResult, type ServerProgress } from '../model/servers.js';
 import type { ApiContext } from './context.js';
 import { FailedError } from './errors.js';
@@ -89,6 +90,8 @@ async function createRun(ctx: ApiContext, type: 'serverCreate' | 'clusterCreate'
     operation: request.check ? 'server-check' : operation,
     targets: servers.length > 0 ? servers : settings.servers.map((s) => s.hostname),
     subject: `infra "${settings.infra}"`,
+    summary: serverCreateSummary(settings, servers, Boolean(request.check)),
+    details: serverCreatePlan(settings, servers),
   });
   const read = async (): Promise<ServerCreateView> => {
     const view = await handle.query(serverCreateProgressQuery);

@@ -25,6 +25,13 @@ export function parsePositiveNumber(value: string): number {
   return n;
 }
 
+/** host:port to listen on, e.g. 127.0.0.1:9464 or 0.0.0.0:9464. */
+export function parseListen(value: string): string {
+  const match = /^(\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9a-f:]+\]):(\d{1,5})$/i.exec(value);
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) throw new InvalidArgumentError(`"${value}" is not host:port; write it like 127.0.0.1:9464 (0.0.0.0:9464 listens on every interface).`);
+  return value;
+}
+
 export function parseHost(value: string): string {
   const problem = hostProblem(value);
   if (problem) throw new InvalidArgumentError(`${problem}; ${HOST_NAME_FIX}.`);

@@ -172,3 +172,8 @@ export interface ServicePrerequisites {
   ok: boolean;
   checks: PrerequisiteCheck[];
 }
+
+/** Spawn and healthy times of the services a start started itself (not those already running), for its critical chain. */
+export function startTimings(services: readonly ServiceProgress[]): Record<string, { startedAt: number; healthyAt: number }> {
+  return Object.fromEntries(services.filter((s) => s.state === 'started' && s.startedAt !== undefined && s.healthyAt !== undefined).map((s) => [s.name, { startedAt: s.startedAt!, healthyAt: s.healthyAt! }]));
+}

@@ -22,9 +22,17 @@ export class QuietLogger extends DefaultLogger {
   }
 }
 
-/** Sets the SDK's log level for this process; call before the first connection or worker. */
-export function installWorkerLogging(level: LogLevel): void {
-  Runtime.install({ logger: new QuietLogger(level) });
+/**
+ * Sets up the SDK's runtime for this process — its log level and, with `metricsListen`
+ * (host:port), a Prometheus endpoint at http://<metricsListen>/metrics with the SDK's own
+ * metrics (task latencies, slots, pollers) and the project's (model/metrics.ts). Call before
+ * the first connection or worker.
+ */
+export function installWorkerLogging(level: LogLevel, { metricsListen }: { metricsListen?: string } = {}): void {
+  Runtime.install({
+    logger: new QuietLogger(level),
+    ...(metricsListen ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsListen, countersTotalSuffix: true, useSecondsForDurations: true } } } } : {}),
+  });
 }
 
 export async function connectWorker(settings: ConnectSettings): Promise<NativeConnection> {

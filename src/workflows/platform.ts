@@ -10,17 +10,21 @@
 import {
   ApplicationFailure,
   isCancellation,
+  metricMeter,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
   startChild,
+  workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
 import { failureMessage } from '../model/failure.js';
 import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
-import { registryNodes } from '../config/registry-nodes.js';
-import { reverseDependencies, startupOrder, stopOrder, UnknownNodeError, walk } from '../graph/index.js';
+import { registryNodes, startTargets } from '../config/registry-nodes.js';
+import { criticalChain, reverseDependencies, stopOrder, UnknownNodeError, walk, type CriticalChain } from '../graph/index.js';
+import { chainMarkdown, platformNow } from '../model/runbook.js';
+import { keepCurrentDetails } from './details.js';
 import {
   OK_STATES,
   type PlatformInput,
@@ -30,11 +34,15 @@ import {
   type PlatformResult,
   type ServiceProgress,
   type StopRefusal,
+  startTimings,
 } from '../model/platform.js';
 import { serviceSupervisor } from './supervisor.js';
 import { supervisorId } from '../model/ids.js';
 import type { HostChoice } from '../model/worker-defaults.js';
 import { onHost, type OnHost } from './hosts.js';
+import { metrics } from '../model/metrics.js';
+
+const recorded = metrics(metricMeter);
 
 
 const DEFAULT_GRACE_SECONDS = 10;
@@ -56,11 +64,24 @@ class Tracker {
   readonly services = new Map<string, ServiceProgress>();
   phase: PlatformProgress['phase'] = 'planning';
 
-  constructor(readonly operation: PlatformOperation) {
+  /** Counts changes, so the Web UI's details are rendered only after one. */
+  private version = 0;
+  /** The critical chain of a finished start, for the Web UI's details. */
+  private chain: CriticalChain | undefined;
+
+  constructor(
+    readonly operation: PlatformOperation,
+    private readonly registry: Registry,
+  ) {
     setHandler(progressQuery, () => this.snapshot());
+    keepCurrentDetails(
+      () => (this.chain ? `${platformNow(this.snapshot())}\n\n${chainMarkdown(this.chain)}` : platformNow(this.snapshot())),
+      () => `${this.version}:${this.phase}:${this.chain ? 1 : 0}`,
+    );
   }
 
   set(name: string, update: Partial<ServiceProgress>): void {
+    this.version++;
     const current = this.services.get(name) ?? { name, state: 'pending' };
     this.services.set(name, { ...current, ...update });
   }
@@ -72,6 +93,7 @@ class Tracker {
   result(extra: Partial<PlatformResult> = {}): PlatformResult {
     this.phase = 'done';
     const services = [...this.services.values()];
+    if (this.operation !== 'stop') this.chain = criticalChain(registryNodes(this.registry), startTimings(services), workflowInfo().startTime.getTime());
     return { operation: this.operation, ok: services.every((s) => OK_STATES.has(s.state)) && !extra.preflight && !extra.refused, services, ...extra };
   }
 }
@@ -81,12 +103,6 @@ function serviceNamesOrFail(registry: Registry, names: readonly string[]): void 
   if (unknown.length > 0) throw ApplicationFailure.nonRetryable(new UnknownNodeError(unknown).message, 'UnknownService');
 }
 
-/** The services a start acts on: the requested ones (or all auto_start ones) and their dependencies, in startup order. */
-export function startTargets(registry: Registry, requested?: readonly string[]): string[] {
-  const roots = requested && requested.length > 0 ? requested : Object.values(registry.services).filter((s) => s.startup.auto_start).map((s) => s.name);
-  return roots.length === 0 ? [] : startupOrder(registryNodes(registry), roots);
-}
-
 /** Supervision outlives the start: an abandoned child per service, one at a time (its id is the lock). */
 async function superviseService(service: ServiceDefinition, home: string, platform: string, host: HostChoice | undefined): Promise<void> {
   try {
@@ -94,6 +110,7 @@ async function superviseService(service: ServiceDefinition, home: string, platfo
       workflowId: supervisorId(platform, service.name),
       args: [{ service, home, platform, ...(host ? { hostChoice: host } : {}) }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `supervise ${service.name} (platform ${platform}): check every ${service.health_check.interval} s, restart on failure`,
     });
   } catch (err) {
     if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
@@ -124,6 +141,11 @@ async function startOne(service: ServiceDefinition, home: string, tracker: Track
     healthyAt: healthy.healthyAt,
     healthyMs: healthy.healthyAt - started.startedAt,
   });
+  if (!started.alreadyRunning) {
+    const labels = { service: name, mode: service.deployment.mode };
+    recorded.serviceStarted(labels);
+    recorded.timeToHealthy(labels, (healthy.healthyAt - started.startedAt) / 1000);
+  }
   if (service.startup.restart_on_failure) await superviseService(service, home, platform, host);
 }
 
@@ -162,6 +184,7 @@ async function startPhase(input: PlatformInput, targets: string[], tracker: Trac
           throw err;
         }
         tracker.set(name, { state: 'failed', error: failureMessage(err) });
+        recorded.serviceFailed({ service: name, mode: registry.services[name]!.deployment.mode });
         return name;
       }
     },
@@ -230,21 +253,21 @@ async function stopPhase(input: PlatformInput, requested: string[] | undefined, 
 }
 
 export async function platformStart(input: PlatformInput): Promise<PlatformResult> {
-  const tracker = new Tracker('start');
+  const tracker = new Tracker('start', input.registry);
   serviceNamesOrFail(input.registry, input.services ?? []);
   const targets = startTargets(input.registry, input.services);
   return (await startPhase(input, targets, tracker, await onHostOf(input))) ?? tracker.result();
 }
 
 export async function platformStop(input: PlatformInput): Promise<PlatformResult> {
-  const tracker = new Tracker('stop');
+  const tracker = new Tracker('stop', input.registry);
   serviceNamesOrFail(input.registry, input.services ?? []);
   return (await stopPhase(input, input.services, tracker, await onHostOf(input))) ?? tracker.result();
 }
 
 /** Stop, then start the same set: the requested services, or every running one. */
 export async function platformRestart(input: PlatformInput): Promise<PlatformResult> {
-  const tracker = new Tracker('restart');
+  const tracker = new Tracker('restart', input.registry);
   serviceNamesOrFail(input.registry, input.services ?? []);
   const run = await onHostOf(input);
   const stopped = await stopPhase(input, input.services, tracker, run);

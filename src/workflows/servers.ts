@@ -5,7 +5,7 @@
  * Check mode returns the plan and changes nothing. With on_failure = rollback a failed
  * server is deleted. Also serverDelete, taskservCreate and clusterCreate.
  */
-import { ApplicationFailure, executeChild, isCancellation, patched, setHandler, sleep, workflowInfo , type ActivityOptions } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, isCancellation, metricMeter, patched, setHandler, sleep, workflowInfo , type ActivityOptions } from '@temporalio/workflow';
 import type { PlatformResult } from '../model/platform.js';
 import type { HostChoice, HostRequest } from '../model/worker-defaults.js';
 import { onHost, type OnHost } from './hosts.js';
@@ -14,6 +14,11 @@ import type { ServerSpec, Settings } from '../config/settings-schema.js';
 import { platformStart } from './platform.js';
 import { selectServers, serverCreateProgressQuery, serverProgressQuery, taskservOrder, type RequiredService, type ServerCreateInput, type ServerCreateProgress, type ServerCreateResult, type ServerProgress, type TaskservProgress } from '../model/servers.js';
 import { platformWorkflowId, serverWorkflowId } from '../model/ids.js';
+import { serverCreateNow, serverNow } from '../model/runbook.js';
+import { keepCurrentDetails } from './details.js';
+import { metrics } from '../model/metrics.js';
+
+const recorded = metrics(metricMeter);
 
 
 const ACTIVITY_OPTIONS: ActivityOptions = {
@@ -65,6 +70,7 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
   const order = taskservOrder(settings, input.taskservs ?? server.taskservs);
   const progress: ServerProgress = { hostname, state: 'pending', order, taskservs: order.map((name) => ({ name, state: 'pending' })) };
   setHandler(serverProgressQuery, () => progress);
+  keepCurrentDetails(() => serverNow(progress));
   const base = { settings: settingsContext(settings), server };
   const taskserv = (name: string) => progress.taskservs.find((t) => t.name === name)!;
   const { acts } = await onHostOf(input);
@@ -93,8 +99,10 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
       t.state = 'installing';
       const run = await acts.runTaskserv.executeWithOptions({ summary: `install and check ${name} on ${hostname}`, startToCloseTimeout: '30 minutes', heartbeatTimeout: '10 s' }, [{ ...base, taskserv: manifest, kind: 'install-and-check' }]);
       Object.assign(t, { state: 'checked', startedAt: run.startedAt, installMs: run.durationMs, output: run.output } satisfies Partial<TaskservProgress>);
+      recorded.taskservInstall({ taskserv: name, result: 'installed' });
     }
     progress.state = 'ready';
+    if (created) recorded.serverCreated({ provider: server.provider });
   } catch (err) {
     if (isCancellation(err)) {
       progress.state = 'cancelled';
@@ -103,6 +111,7 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
     progress.error = failureMessage(err);
     progress.state = 'failed';
     const failing = progress.taskservs.find((t) => t.state === 'installing' || t.state === 'checking');
+    if (failing?.state === 'installing') recorded.taskservInstall({ taskserv: failing.name, result: 'failed' });
     if (failing) failing.state = 'failed';
     if (settings.on_failure === 'rollback' && created) {
       await acts.deleteServer.executeWithOptions({ summary: `roll back: delete ${hostname}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s' }, [base]);
@@ -139,6 +148,7 @@ async function ensureRequired(input: ServerCreateInput, required: RequiredServic
       // operation on the platform (a `provisioning platform start` of the same services, say).
       result = await executeChild(platformStart, {
         workflowId: platformWorkflowId(platform),
+        staticSummary: `start the services the "server" operation requires: ${down.map((r) => r.name).join(', ')}`,
         args: [{ registry: input.registry!, home: input.home!, services: down.map((r) => r.name), platform, ...inherit(host) }],
       });
       break;
@@ -148,7 +158,7 @@ async function ensureRequired(input: ServerCreateInput, required: RequiredServic
       if (attempt >= BUSY_PLATFORM_ATTEMPTS) {
         throw ApplicationFailure.nonRetryable(`platform "${platform}" stayed busy for ${(BUSY_PLATFORM_ATTEMPTS * BUSY_PLATFORM_WAIT_S) / 60} minutes (workflow ${platformWorkflowId(platform)}); the services the "server" operation requires could not be started`, 'RequiredServicesDown');
       }
-      await sleep(`${BUSY_PLATFORM_WAIT_S} seconds`);
+      await sleep(`${BUSY_PLATFORM_WAIT_S} seconds`, { summary: `platform "${platform}" is busy: try again in ${BUSY_PLATFORM_WAIT_S} s` });
     }
   }
   if (!result.ok) {
@@ -162,9 +172,11 @@ async function provisionAll({ acts, host }: OnHost, settings: Settings, servers:
   await inPool(servers, settings.parallelism, async (server) => {
     const entry = view.servers.find((s) => s.hostname === server.hostname)!;
     entry.state = 'creating';
+    const order = taskservOrder(settings, taskservs ?? server.taskservs);
     const result = await executeChild(serverProvision, {
       workflowId: entry.workflowId,
       args: [{ settings, hostname: server.hostname, ...(taskservs ? { taskservs } : {}), ...inherit(host) }],
+      staticSummary: `server ${server.hostname} (${server.provider}): ${order.join(' → ') || 'no taskservs'}`,
     });
     entry.state = result.state;
     results.set(server.hostname, result);
@@ -179,6 +191,7 @@ function progressView(settings: Settings, servers: ServerSpec[], phase: ServerCr
     servers: servers.map((s) => ({ hostname: s.hostname, state: 'queued', workflowId: serverWorkflowId(settings.infra, s.hostname) })),
   };
   setHandler(serverCreateProgressQuery, () => view);
+  keepCurrentDetails(() => serverCreateNow(view));
   return view;
 }
 
@@ -233,6 +246,7 @@ export async function clusterCreate(input: ServerCreateInput): Promise<ServerCre
 export async function taskservCreate(input: { settings: Settings; hostname: string; taskserv: string } & HostRequest): Promise<ServerProgress> {
   return executeChild(serverProvision, {
     workflowId: `${serverWorkflowId(input.settings.infra, input.hostname)}/taskserv/${input.taskserv}/${workflowInfo().runId}`,
+    staticSummary: `install ${input.taskserv} on ${input.hostname}`,
     args: [{ settings: input.settings, hostname: input.hostname, taskservs: [input.taskserv], mustExist: true, ...(input.host ? { host: input.host } : {}), ...(input.hostWaitSeconds ? { hostWaitSeconds: input.hostWaitSeconds } : {}) }],
   });
 }

@@ -15,6 +15,7 @@ import {
   continueAsNew,
   setHandler,
   workflowInfo,
+  metricMeter,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { hostBound } from './hosts.js';
@@ -34,6 +35,11 @@ import {
   type SupervisorInput,
   type SupervisorState,
 } from '../model/supervisor.js';
+import { supervisorNow } from '../model/runbook.js';
+import { keepCurrentDetails } from './details.js';
+import { metrics } from '../model/metrics.js';
+
+const recorded = metrics(metricMeter);
 
 
 const DEFAULT_HISTORY_LIMIT = 2_000;
@@ -72,12 +78,14 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
         state.runningSince = started.startedAt;
         if (started.pid !== undefined) state.pid = started.pid;
         state.reason = undefined;
+        recorded.serviceRestarted({ service: service.name, mode: service.deployment.mode, result: 'ok' });
         return { healthy: true, message: `restarted (${reason}); ${healthy.message}`, ...(started.pid !== undefined ? { pid: started.pid } : {}) };
       } catch (err) {
         state.restarts++;
         state.recentRestarts.push(state.checks.at(-1)?.at ?? 0);
         state.status = 'unhealthy';
         state.reason = `restart failed: ${failureMessage(err)}`;
+        recorded.serviceRestarted({ service: service.name, mode: service.deployment.mode, result: 'failed' });
         return { healthy: false, message: state.reason };
       } finally {
         restarting = undefined;
@@ -87,6 +95,7 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
   };
 
   setHandler(supervisorStateQuery, () => state);
+  keepCurrentDetails(() => supervisorNow(state));
   setHandler(pauseSignal, () => {
     state.paused = true;
     state.status = 'paused';
@@ -111,6 +120,7 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
   const record = (check: HealthCheckRecord) => {
     if (check.at <= (state.checks.at(-1)?.at ?? 0)) return;
     state.checks.push(check);
+    recorded.healthCheck({ service: service.name, result: check.healthy ? 'healthy' : check.running ? 'unhealthy' : 'not-running' });
     if (state.checks.length > MAX_CHECKS) state.checks.splice(0, state.checks.length - MAX_CHECKS);
     state.supervisedSince ??= check.at;
     state.recentRestarts = state.recentRestarts.filter((t) => t > check.at - RESTART_WINDOW_MS);

@@ -17,6 +17,7 @@ import {
   setHandler,
   allHandlersFinished,
   sleep,
+  metricMeter,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
 import type { HostRequest } from '../model/worker-defaults.js';
@@ -24,6 +25,11 @@ import { chooseHost, hostBound } from './hosts.js';
 import { failureMessage } from '../model/failure.js';
 import type { EnvironmentPlan, EnvNode } from '../config/testenv-schema.js';
 import { acceptsRuns, cleanupSignal, initialState, installWaves, runUpdate, startSignal, testenvStateQuery, type EnvState, type NodeView, type RunRequest, type TestResult } from '../model/testenv.js';
+import { testenvNow } from '../model/runbook.js';
+import { keepCurrentDetails } from './details.js';
+import { metrics } from '../model/metrics.js';
+
+const recorded = metrics(metricMeter);
 
 
 /** Activities that create resources are waited for on cancel, so cleanup sees what they made. */
@@ -73,6 +79,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
   let startRequested = plan.autoStart;
   let busy = false;
   setHandler(testenvStateQuery, () => state);
+  keepCurrentDetails(() => testenvNow(state));
   // A cleanup during set-up cancels the set-up (its creates are awaited) rather than waiting for installs to end.
   const setupScope = new CancellationScope();
   let settingUp = true;
@@ -124,6 +131,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
         const cancelled = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected' && isCancellation(r.reason));
         if (cancelled) throw cancelled.reason;
         state.lastRun = { run: state.runs + 1, startedAt, durationMs: now() - startedAt, passed: tests.every((t) => t.passed), tests };
+        (state.lastRun.passed ? recorded.testenvPassed : recorded.testenvFailed)({ type: plan.type });
         return state.lastRun;
       } finally {
         state.runs += 1;
@@ -198,6 +206,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
       setPhase('installing');
       for (const wave of installWaves(plan.nodes)) await allSettled(wave.map(install));
       setPhase('ready');
+      recorded.testenvCreated({ type: plan.type });
     }
   };
 
@@ -210,7 +219,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
   let ttlDuringSetup = false;
   const ttlTimer = new CancellationScope();
   void ttlTimer
-    .run(() => sleep(Math.max(1, state.expiresAt - now())))
+    .run(() => sleep(Math.max(1, state.expiresAt - now()), { summary: `time to live: remove at ${new Date(state.expiresAt).toISOString()}` }))
     .then(() => {
       if (!settingUp) return;
       ttlDuringSetup = true;
@@ -236,7 +245,10 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
     } else {
       failure = err;
       state.cleanupReason = isCancellation(err) ? 'cancelled' : 'failed';
-      if (!isCancellation(err)) state.error = failureMessage(err);
+      if (!isCancellation(err)) {
+        state.error = failureMessage(err);
+        recorded.testenvFailed({ type: plan.type });
+      }
     }
   }
 
@@ -252,5 +264,10 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
 
 /** The reaper, run by the testenv-reaper schedule and `provisioning test env reap`. */
 export async function reapTestEnvironmentsWorkflow(): Promise<Awaited<ReturnType<typeof activities.reapTestEnvironments>>> {
-  return anywhere.reapTestEnvironments.executeWithOptions({ summary: 'reap test environments of closed workflows', startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry: { maximumAttempts: 3 } }, []);
+  const result = await anywhere.reapTestEnvironments.executeWithOptions({ summary: 'reap test environments of closed workflows', startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry: { maximumAttempts: 3 } }, []);
+  if (result.reaped.length > 0) recorded.testenvReaped({}, result.reaped.length);
+  const sum = (kind: 'containers' | 'networks') => result.reaped.reduce((n, r) => n + (r[kind] ?? 0), 0);
+  if (sum('containers') > 0) recorded.reaperRemovals({ kind: 'container' }, sum('containers'));
+  if (sum('networks') > 0) recorded.reaperRemovals({ kind: 'network' }, sum('networks'));
+  return result;
 }

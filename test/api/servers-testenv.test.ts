@@ -13,6 +13,7 @@ import { cancelWorkflow, listWorkflows, workflowStatus } from '../../src/api/wor
 import { loadSettings } from '../../src/config/settings.js';
 import { loadEnvCatalog } from '../../src/config/testenv.js';
 import { dockerClient } from '../../src/docker/client.js';
+import { serverWorkflowId } from '../../src/model/ids.js';
 import type { EnvState } from '../../src/model/testenv.js';
 import { scratchDir } from '../support/cli.js';
 import { envResources, forceRemove } from '../support/testenv.js';
@@ -73,6 +74,13 @@ describe('client API: servers', () => {
         const result = await run.result();
         expect(result.servers.map((s) => [s.hostname, s.state])).toEqual([['web-01', 'ready']]);
         expect(['creating', 'waiting-ready', 'installing'].some((s) => states.has(s))).toBe(true);
+        // The Web UI's view: summary and plan at start, the child's own summary, current details kept up to date.
+        const parent = await client.workflow.getHandle(`server-create/${settings.infra}`, run.runId).describe();
+        expect(await parent.staticSummary()).toBe(`create 1 server of infra ${settings.infra}: web-01`);
+        expect(await parent.staticDetails()).toContain('| web-01 | docker | base → webserver |');
+        const child = client.workflow.getHandle(serverWorkflowId(settings.infra, 'web-01'));
+        expect(await (await child.describe()).staticSummary()).toBe('server web-01 (docker): base → webserver');
+        expect((await child.query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails).toContain('**Now:** web-01 ready');
 
         const installed = await createTaskserv(ctx, { settings, server: 'web-01', taskserv: 'jobrunner' });
         expect(installed.taskservs.map((t) => [t.name, t.state])).toEqual(expect.arrayContaining([['jobrunner', 'checked']]));
@@ -133,6 +141,10 @@ describe('client API: test environments and workflows', () => {
         expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
         expect(last?.phase).toBe('ready');
         expect(last?.nodes[0]?.taskservs.map((t) => [t.name, t.state])).toEqual([['base', 'installed'], ['webserver', 'installed']]);
+        const described = await client.workflow.getHandle(plan.workflowId).describe();
+        expect(await described.staticSummary()).toBe('test env webserver (1 node, single taskserv)');
+        expect(await described.staticDetails()).toMatch(/\| webserver \| standalone \| \d+m CPU, 64 MB \| base → webserver \|/);
+        expect((await client.workflow.getHandle(plan.workflowId).query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails).toMatch(/^\*\*Now:\*\* ready/);
 
         const passed = await runTests(ctx, plan.id, { command: ['true'] });
         expect(passed.passed).toBe(true);

@@ -13,6 +13,7 @@ import { cli, scratchDir } from '../support/cli.js';
 import { testPlatform, runningServices, type TestPlatform } from '../support/services.js';
 import { forceRemove } from '../support/testenv.js';
 import { testClient, uniqueId, withWorker } from '../support/temporal.js';
+import { parseExposition, sumOf } from '../support/prometheus.js';
 import { apiServer, readEvents, type ApiServer } from './api-server.js';
 
 const examples = path.resolve(import.meta.dirname, '../../examples/taskservs');
@@ -109,6 +110,18 @@ describe('provisioning api', () => {
       expect(docs.status).toBe(200);
       expect(docs.headers.get('content-type')).toContain('text/html');
       expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health', '/tasks', '/tasks/{id}', '/tasks/{id}/events', '/workflows/servers/create', '/workflows/taskserv/create', '/workflows/cluster/create', '/test/environments/create', '/test/environments', '/test/environments/{id}', '/test/environments/{id}/run', '/test/environments/{id}/logs', '/platform/start', '/platform/status']));
+
+      // Its request metrics: the token is needed, and the requests above are counted by route pattern and status.
+      expect((await api.fetch('/metrics', { auth: false })).status).toBe(401);
+      const scraped = await api.fetch('/metrics');
+      expect(scraped.status).toBe(200);
+      const exposition = parseExposition(await scraped.text());
+      const count = (route: string, status: string) => sumOf(exposition, 'provisioning_api_requests_total', { route, status });
+      expect(count('/health', '200')).toBe(1);
+      expect(count('/tasks/:id', '404')).toBe(1);
+      expect(count('/workflows/servers/create', '400')).toBe(2);
+      expect(exposition.samples.some((m) => m.labels.route?.includes('no-such'))).toBe(false);
+      expect(sumOf(exposition, 'provisioning_api_request_duration_seconds_count', { route: '/health' })).toBe(1);
     });
   });
 

@@ -7,11 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { dockerClient } from '../../src/docker/client.js';
+import { freePort } from '../../src/util/net.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 export const composeFile = path.join(repoRoot, 'docker-compose.yaml');
@@ -28,17 +28,6 @@ export async function standinEnv(): Promise<Record<string, string>> {
   const manifest = path.join(cache, 'standins', 'compose.env.json');
   if (!existsSync(manifest)) throw new Error(`${manifest} is missing: the compose stand-in images are built by "npm run setup"`);
   return JSON.parse(await readFile(manifest, 'utf8')) as Record<string, string>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface ComposeRun {

@@ -11,9 +11,9 @@ const bin = path.resolve(import.meta.dirname, '../../bin/provisioning.js');
  * returned inside an object: a subprocess is a thenable, and an async function returning it
  * would wait for the process to exit. `onCleanup` receives a function that kills it.
  */
-export async function workerProcess(taskQueue: string, onCleanup: (kill: () => Promise<unknown>) => void, args: string[] = []): Promise<{ process: ResultPromise }> {
+export async function workerProcess(taskQueue: string, onCleanup: (kill: () => Promise<unknown>) => void, args: string[] = [], env: Record<string, string> = {}): Promise<{ process: ResultPromise }> {
   const child = execa('node', [bin, 'worker', '--address', inject('temporalAddress'), '--task-queue', taskQueue, ...args], {
-    env: { PROVISIONING_FROM_SOURCE: '1' },
+    env: { PROVISIONING_FROM_SOURCE: '1', ...env },
     reject: false,
     all: true,
   });

@@ -72,3 +72,15 @@ describe('docker-compose.yaml', () => {
     expect(registered).toEqual(SEARCH_ATTRIBUTES.map((k) => [k.name, cliType[k.type]]));
   });
 });
+
+describe('deploy/grafana/provisioning-dashboard.json', () => {
+  it('charts only the project metrics that src/model/metrics.ts and the REST API define', async () => {
+    const { METRIC } = await import('../../src/model/metrics.js');
+    const dashboard = JSON.parse(await readFile(path.join(repoRoot, 'deploy/grafana/provisioning-dashboard.json'), 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\bprovisioning_[a-z_]+/g)].map((m) => m[0]))));
+    const known = new Set([...Object.values(METRIC).flatMap((n) => [n, `${n}_total`, `${n}_bucket`]), 'provisioning_api_requests_total', 'provisioning_api_request_duration_seconds_bucket']);
+    expect([...used].filter((n) => !known.has(n))).toEqual([]);
+    // Every project metric is on the dashboard.
+    for (const n of Object.values(METRIC)) expect([...used].some((u) => u.startsWith(n)), n).toBe(true);
+  });
+});

@@ -8,6 +8,7 @@ import { UsageError } from '../../config/errors.js';
 import { ENV_ID, type EnvironmentPlan } from '../../config/testenv-schema.js';
 import { testenvWorkflowId } from '../../model/ids.js';
 import { TESTENV_LABEL } from '../../model/labels.js';
+import { testenvPlan, testenvSummary } from '../../model/runbook.js';
 import { cleanupSignal, runUpdate, startSignal, testenvStateQuery, type EnvState, type RunRequest, type RunResult } from '../../model/testenv.js';
 import { dockerClient } from '../../docker/client.js';
 import { webUiLink, type ApiContext } from '../context.js';
@@ -69,6 +70,8 @@ export async function createEnvironment(ctx: ApiContext, plan: EnvironmentPlan, 
     operation,
     targets: [plan.subject, ...plan.nodes.map((n) => n.name)],
     subject: `environment ${plan.id}`,
+    summary: testenvSummary(plan),
+    details: testenvPlan(plan),
     reuse: 'REJECT_DUPLICATE',
     // A workflow whose worker is lost still closes, after its TTL and a set-up budget; the reaper then removes what it left.
     executionTimeout: `${plan.ttlSeconds + 3600} seconds`,

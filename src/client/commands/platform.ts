@@ -9,7 +9,7 @@ import { printJson, type Io } from '../io.js';
 import type { LocalStatus, SupervisedStatus } from '../../api/local.js';
 import { parseHost, parsePositiveInt, parsePositiveNumber } from '../options.js';
 import { assertServices, registryFor } from '../registry.js';
-import { addTemporalOptions, connect, type TemporalOptions } from '../temporal-options.js';
+import { addTemporalOptions, connect, withApi, type TemporalOptions } from '../temporal-options.js';
 
 const localServices = () => import('../../api/local.js');
 const supervision = () => import('../../api/services.js');
@@ -189,6 +189,22 @@ export function registerPlatformCommands(program: Command, io: Io): void {
         ].join('\n'),
       );
     });
+
+  addTemporalOptions(
+    platform
+      .command('analyze')
+      .argument('[id]', 'workflow id or run id of a finished start or restart (default: the newest completed start of the platform)')
+      .description('why was the start slow: the critical chain of a finished start, from its history')
+      .option('--platform <name>', 'platform name (default: $PROVISIONING_PLATFORM or "default")')
+      .option('--json', 'print JSON: { workflowId, runId, chain: { links, totalMs, lowerBoundMs } }')
+      .addHelpText('after', '\nEach service on the chain with @offset (start of the run to healthy) and +duration (spawn to\nhealthy), and the wait between the dependency it waited for last turning healthy and its own\nspawn; the lower bound is the longest chain of spawn-to-healthy times.\n\nExamples:\n  provisioning platform analyze\n  provisioning platform analyze platform/default --json\n  provisioning platform analyze 0199a7c2-5b1e-7d3a-9f1c-2b4e6d8f0a1c'),
+  ).action((id: string | undefined, opts: TemporalOptions & { platform?: string; json?: boolean }) =>
+    withApi(io, opts, async (ctx) => {
+      const analysis = await (await import('../../api/platform-analyze.js')).analyzeStart(ctx, id, platformName(io, opts.platform));
+      if (opts.json) return printJson(io, analysis);
+      io.out((await import('../render/chain.js')).renderChain(analysis));
+    }),
+  );
 
   registerLogsCommand(platform, io);
 }

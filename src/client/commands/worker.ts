@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { DEFAULT_TASK_QUEUE, LOG_LEVELS, WORKER_DEFAULTS, hostQueue } from '../../model/worker-defaults.js';
-import { parseHost, parseNonNegativeInt, parsePositiveInt } from '../options.js';
+import { parseHost, parseListen, parseNonNegativeInt, parsePositiveInt } from '../options.js';
 import type { ConnectSettings } from '../../temporal/connection.js';
 import type { Io } from '../io.js';
 
@@ -19,6 +19,7 @@ interface WorkerOptions {
   shutdownGrace: number;
   waitForTemporal: number;
   check?: boolean;
+  metricsListen?: string;
 }
 
 const RETRY_SECONDS = 5;
@@ -37,6 +38,7 @@ export function registerWorkerCommand(program: Command, io: Io): void {
     .option('--max-workflow-tasks <n>', 'workflow tasks run at once', parsePositiveInt, WORKER_DEFAULTS.maxWorkflowTasks)
     .option('--shutdown-grace <seconds>', 'on SIGTERM or Ctrl-C, running activities get this long to finish; then they are cancelled and retried on another worker', parsePositiveInt, WORKER_DEFAULTS.shutdownGraceSeconds)
     .option('--wait-for-temporal <seconds>', `when Temporal does not answer at start, keep trying this long (a line every ${RETRY_SECONDS} s names the problem); 0 fails at once`, parseNonNegativeInt, 0)
+    .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics: the SDK\'s (task latencies, slots, pollers) and the project\'s (services, servers, test environments; README "Observing it")', parseListen)
     .option('--check', 'do not run a worker: exit 0 when a worker of this host polls its host queue, else 1 with the reason (a container health check)')
     .addOption(new Option('--log-level <level>', 'worker log level').choices(LOG_LEVELS).default('WARN'))
     .addHelpText(
@@ -47,9 +49,13 @@ export function registerWorkerCommand(program: Command, io: Io): void {
       const { connectWorker, createWorker, installWorkerLogging } = await import('../../worker/worker.js');
       const { connectClient, connectSettings } = await import('../../temporal/connection.js');
       const { runAnnounced } = await import('../worker-run.js');
-      installWorkerLogging(opts.logLevel);
       const settings = connectSettings({ ...opts });
       if (opts.check) return checkWorker(settings, opts, io);
+      installWorkerLogging(opts.logLevel, opts.metricsListen ? { metricsListen: opts.metricsListen } : {});
+      if (opts.metricsListen) {
+        (await import('../../worker/owned.js')).watchOwnedResources();
+        io.out(`Metrics on http://${opts.metricsListen}/metrics`);
+      }
       const unreachable = (err: unknown) => `cannot reach Temporal at ${settings.address}: ${(err as Error).message.split('\n')[0]}`;
       const deadline = Date.now() + opts.waitForTemporal * 1000;
       let connection;
