@@ -22,7 +22,7 @@ await build({
   target: 'node20',
   sourcemap: true,
   // @fastify/swagger(-ui) read files of their own package folders (__dirname): they stay packages.
-  external: ['@temporalio/*', 'dockerode', 'execa', '@fastify/swagger', '@fastify/swagger-ui'],
+  external: ['@temporalio/*', '@opentelemetry/*', 'dockerode', 'execa', '@fastify/swagger', '@fastify/swagger-ui'],
   // commander is CommonJS and requires Node built-ins; give the ESM bundle a require().
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',

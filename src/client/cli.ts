@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UsageError } from '../config/errors.js';
 import type { Io } from './io.js';
+import { tracing, tracingEnabled } from '../temporal/tracing.js';
 
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
@@ -74,10 +75,24 @@ function commandNamed(argv: readonly string[]): string {
   return first && !first.startsWith('-') ? first : '';
 }
 
+/** Long-running servers: no span around their whole life; they trace what they serve (worker, REST API). */
+const SERVES = new Set(['worker', 'api', 'dev']);
+
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   try {
     const program = await buildProgram(io, commandNamed(argv));
-    await program.parseAsync([...argv], { from: 'user' });
+    if (tracingEnabled(io.env) && !SERVES.has(commandNamed(argv))) {
+      // One trace per command: what it starts (workflows, their activities) are its children.
+      const traced = await tracing('provisioning-cli', io.env);
+      const name = ['provisioning', ...argv.filter((a) => !a.startsWith('-')).slice(0, 2)].join(' ');
+      try {
+        await traced!.inSpan(name, () => program.parseAsync([...argv], { from: 'user' }));
+      } finally {
+        await traced!.shutdown((line) => io.err(line));
+      }
+    } else {
+      await program.parseAsync([...argv], { from: 'user' });
+    }
     return io.exitCode ?? 0;
   } catch (err) {
     if (err instanceof CommanderError) {

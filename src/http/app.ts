@@ -11,7 +11,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import { bearerCheck } from './auth.js';
 import { Shared, type HttpOptions } from './context.js';
 import { handleError } from './errors.js';
-import { addRequestMetrics } from './metrics.js';
+import { addRequestMetrics, addRequestTracing } from './metrics.js';
 import { platformRoutes } from './routes/platform.js';
 import { serverRoutes } from './routes/servers.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -63,6 +63,7 @@ export async function buildApp(options: HttpOptions): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   addRequestMetrics(app);
+  await addRequestTracing(app);
   await app.register(taskRoutes(shared));
   await app.register(serverRoutes(shared));
   await app.register(testenvRoutes(shared));

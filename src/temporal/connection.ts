@@ -4,6 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { tracing } from './tracing.js';
 
 export interface ConnectionOverrides {
   address?: string;
@@ -33,5 +34,7 @@ export async function connectClient(settings: ConnectSettings, { connectTimeoutM
   // Loaded here, not at the top: settings alone (and a failed reachability check) need no SDK.
   const { Client, Connection } = await import('@temporalio/client');
   const connection = await Connection.connect({ ...settings.connectionOptions, ...(connectTimeoutMs ? { connectTimeout: connectTimeoutMs } : {}) });
-  return new Client({ connection, namespace: settings.namespace });
+  // With OTEL_EXPORTER_OTLP_ENDPOINT set, workflow starts carry the caller's trace.
+  const traced = await tracing('provisioning');
+  return new Client({ connection, namespace: settings.namespace, ...(traced ? { plugins: [traced.plugin] } : {}) });
 }

@@ -10,15 +10,20 @@ import * as activities from '../activities/index.js';
 import { hostActivities } from '../activities/host.js';
 import { DEFAULT_TASK_QUEUE, hostQueue, normalizeHost, WORKER_DEFAULTS } from '../model/worker-defaults.js';
 import type { ConnectSettings } from '../temporal/connection.js';
+import { tracing } from '../temporal/tracing.js';
 import { prebuiltBundle, resolveTsExtensions, workflowsPath } from './bundle.js';
 
-/** The host queue's worker registers no workflows on purpose; the SDK warns about that once per start. */
-const EXPECTED = 'No workflows registered, not polling for workflow tasks';
+/**
+ * Warnings the SDK gives about what we do on purpose: the host queue's worker registers no
+ * workflows; a tracing worker loads the prebuilt traced bundle, which has the OpenTelemetry
+ * workflow interceptors inside, so the plugin's interceptor modules are not needed.
+ */
+const EXPECTED = ['No workflows registered, not polling for workflow tasks', 'Ignoring WorkerOptions.interceptors.workflowModules because WorkerOptions.workflowBundle is set'];
 
-/** The SDK's logger without the host worker's expected warning. */
+/** The SDK's logger without those expected warnings. */
 export class QuietLogger extends DefaultLogger {
   override log(level: LogLevel, message: string, meta?: Record<string, unknown>): void {
-    if (message !== EXPECTED) super.log(level, message, meta);
+    if (!EXPECTED.some((m) => message.startsWith(m))) super.log(level, message, meta);
   }
 }
 
@@ -77,7 +82,9 @@ export function defaultHost(): string {
 }
 
 export async function createWorker(options: ProvisioningWorkerOptions): Promise<ProvisioningWorker> {
-  const bundle = options.workflowBundle ?? prebuiltBundle();
+  // With OTEL_EXPORTER_OTLP_ENDPOINT set: the SDK's OpenTelemetry plugin, and the bundle with its workflow interceptors.
+  const traced = await tracing('provisioning-worker');
+  const bundle = options.workflowBundle ?? prebuiltBundle(process.env, { traced: Boolean(traced) });
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const host = options.host ?? defaultHost();
   const identity = options.identity ?? `${process.pid}@${os.hostname()}`;
@@ -88,6 +95,7 @@ export async function createWorker(options: ProvisioningWorkerOptions): Promise<
     identity,
     maxConcurrentActivityTaskExecutions: options.maxActivities ?? WORKER_DEFAULTS.maxActivities,
     shutdownGraceTime: `${options.shutdownGraceSeconds ?? WORKER_DEFAULTS.shutdownGraceSeconds} s`,
+    ...(traced ? { plugins: [traced.plugin] } : {}),
   };
   const shared = await Worker.create({
     ...common,

@@ -96,6 +96,8 @@ export function registerWorkerCommand(program: Command, io: Io): void {
         io.out(`Worker ${worker.identity} stopped.`);
       } finally {
         await connection.close();
+        // Export the spans still buffered (tracing on: OTEL_EXPORTER_OTLP_ENDPOINT).
+        await (await (await import('../../temporal/tracing.js')).tracing('provisioning-worker'))?.shutdown();
       }
     });
 }
