@@ -3,7 +3,7 @@
  * read statuses. Each is idempotent, so a retry after a worker crash never starts a second
  * copy: the driver finds the running process or container by its deterministic identity.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { ServiceDefinition } from '../config/registry-schema.js';
 import { driverFor, ServiceConfigError, type DriverContext } from './drivers/index.js';
 import type { ServiceInput, ServiceStatus, StartServiceResult, StopServiceInput, StopServiceResult, WaitHealthyResult } from '../model/platform.js';
@@ -48,6 +48,7 @@ export async function startService({ service, home }: ServiceInput): Promise<Sta
   const began = Date.now();
   try {
     const outcome = await withHeartbeat(() => driverFor(service).start(service, { home }));
+    log.info(outcome.alreadyRunning ? `${service.name} was running already` : `${service.name} spawned`, { service: service.name, mode: service.deployment.mode, ...(outcome.pid !== undefined ? { pid: outcome.pid } : {}), ...(outcome.containerId !== undefined ? { containerId: outcome.containerId } : {}) });
     return {
       name: service.name,
       alreadyRunning: outcome.alreadyRunning,

@@ -4,7 +4,7 @@
  * (docker) do, so a re-run skips what is installed.
  */
 import path from 'node:path';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { ServerSpec, TaskservManifest } from '../config/settings-schema.js';
 import { ServiceConfigError } from './drivers/types.js';
 import { withHeartbeat } from './platform.js';
@@ -67,6 +67,7 @@ export async function runTaskserv(input: ServerInput & { taskserv: TaskservManif
   if (result.exitCode !== 0) {
     throw nonRetryable(`${result.failedStep ?? steps[0]} of taskserv ${taskserv.name} on ${server.hostname} failed (exit ${result.exitCode}):\n${output}`, 'TaskservFailed');
   }
+  log.info(`${steps.join(' and ')} of ${taskserv.name} on ${server.hostname} done`, { server: server.hostname, taskserv: taskserv.name, steps, durationMs: Date.now() - startedAt });
   return { taskserv: taskserv.name, steps, exitCode: 0, output, startedAt, durationMs: Date.now() - startedAt };
 }
 

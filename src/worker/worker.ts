@@ -5,7 +5,7 @@
  * Used by `provisioning worker`, `provisioning dev`, the benchmarks and the tests.
  */
 import os from 'node:os';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type State, type WorkflowBundleOption } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type LogLevel, type State, type WorkflowBundleOption } from '@temporalio/worker';
 import * as activities from '../activities/index.js';
 import { hostActivities } from '../activities/host.js';
 import { DEFAULT_TASK_QUEUE, hostQueue, normalizeHost, WORKER_DEFAULTS } from '../model/worker-defaults.js';
@@ -33,11 +33,20 @@ export class QuietLogger extends DefaultLogger {
  * metrics (task latencies, slots, pollers) and the project's (model/metrics.ts). Call before
  * the first connection or worker.
  */
-export function installWorkerLogging(level: LogLevel, { metricsListen }: { metricsListen?: string } = {}): void {
+export function installWorkerLogging(level: LogLevel, { metricsListen, format = 'text' }: { metricsListen?: string; format?: 'text' | 'json' } = {}): void {
   Runtime.install({
-    logger: new QuietLogger(level),
+    logger: new QuietLogger(level, format === 'json' ? jsonLine : undefined),
     ...(metricsListen ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsListen, countersTotalSuffix: true, useSecondsForDurations: true } } } } : {}),
   });
+}
+
+/**
+ * One JSON object per line on stderr: time, level, message, and the record's attributes —
+ * the SDK's (namespace, taskQueue, workflowId, activityType, ...) and ours (service, server, node).
+ */
+function jsonLine(entry: LogEntry): void {
+  const meta = Object.fromEntries(Object.entries(entry.meta ?? {}).map(([k, v]) => [k, v instanceof Error ? { name: v.name, message: v.message } : typeof v === 'bigint' ? String(v) : v]));
+  process.stderr.write(`${JSON.stringify({ time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(), level: entry.level, message: entry.message, ...meta })}\n`);
 }
 
 export async function connectWorker(settings: ConnectSettings): Promise<NativeConnection> {

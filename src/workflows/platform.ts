@@ -10,6 +10,7 @@
 import {
   ApplicationFailure,
   isCancellation,
+  log,
   metricMeter,
   ParentClosePolicy,
   proxyActivities,
@@ -141,6 +142,7 @@ async function startOne(service: ServiceDefinition, home: string, tracker: Track
     healthyAt: healthy.healthyAt,
     healthyMs: healthy.healthyAt - started.startedAt,
   });
+  log.info(`${name} healthy after ${healthy.healthyAt - started.startedAt} ms`, { service: name, mode: service.deployment.mode, ...(started.pid !== undefined ? { pid: started.pid } : {}) });
   if (!started.alreadyRunning) {
     const labels = { service: name, mode: service.deployment.mode };
     recorded.serviceStarted(labels);
@@ -185,6 +187,7 @@ async function startPhase(input: PlatformInput, targets: string[], tracker: Trac
         }
         tracker.set(name, { state: 'failed', error: failureMessage(err) });
         recorded.serviceFailed({ service: name, mode: registry.services[name]!.deployment.mode });
+        log.error(`${name} failed to start`, { service: name, error: failureMessage(err) });
         return name;
       }
     },
@@ -243,6 +246,7 @@ async function stopPhase(input: PlatformInput, requested: string[] | undefined, 
           [{ service: registry.services[name]!, home, graceSeconds: grace }],
         );
         tracker.set(name, { state: stopped.wasRunning ? 'stopped' : 'not-running', stopMs: stopped.stopMs });
+        log.info(`${name} ${stopped.wasRunning ? 'stopped' : 'was not running'}`, { service: name });
       } catch (err) {
         if (isCancellation(err)) throw err;
         tracker.set(name, { state: 'failed', error: failureMessage(err) });

@@ -5,7 +5,7 @@
  * Check mode returns the plan and changes nothing. With on_failure = rollback a failed
  * server is deleted. Also serverDelete, taskservCreate and clusterCreate.
  */
-import { ApplicationFailure, executeChild, isCancellation, metricMeter, patched, setHandler, sleep, workflowInfo , type ActivityOptions } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, isCancellation, log, metricMeter, patched, setHandler, sleep, workflowInfo , type ActivityOptions } from '@temporalio/workflow';
 import type { PlatformResult } from '../model/platform.js';
 import type { HostChoice, HostRequest } from '../model/worker-defaults.js';
 import { onHost, type OnHost } from './hosts.js';
@@ -103,6 +103,7 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
     }
     progress.state = 'ready';
     if (created) recorded.serverCreated({ provider: server.provider });
+    log.info(`server ${hostname} ready`, { server: hostname, provider: server.provider, created, taskservs: order });
   } catch (err) {
     if (isCancellation(err)) {
       progress.state = 'cancelled';
@@ -110,6 +111,7 @@ export async function serverProvision(input: ServerProvisionInput): Promise<Serv
     }
     progress.error = failureMessage(err);
     progress.state = 'failed';
+    log.error(`server ${hostname} failed`, { server: hostname, error: progress.error });
     const failing = progress.taskservs.find((t) => t.state === 'installing' || t.state === 'checking');
     if (failing?.state === 'installing') recorded.taskservInstall({ taskserv: failing.name, result: 'failed' });
     if (failing) failing.state = 'failed';

@@ -15,6 +15,7 @@ import {
   continueAsNew,
   setHandler,
   workflowInfo,
+  log,
   metricMeter,
   type ActivityOptions,
 } from '@temporalio/workflow';
@@ -79,6 +80,7 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
         if (started.pid !== undefined) state.pid = started.pid;
         state.reason = undefined;
         recorded.serviceRestarted({ service: service.name, mode: service.deployment.mode, result: 'ok' });
+        log.warn(`${service.name} restarted (${reason})`, { service: service.name, restarts: state.restarts, ...(started.pid !== undefined ? { pid: started.pid } : {}) });
         return { healthy: true, message: `restarted (${reason}); ${healthy.message}`, ...(started.pid !== undefined ? { pid: started.pid } : {}) };
       } catch (err) {
         state.restarts++;
@@ -86,6 +88,7 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
         state.status = 'unhealthy';
         state.reason = `restart failed: ${failureMessage(err)}`;
         recorded.serviceRestarted({ service: service.name, mode: service.deployment.mode, result: 'failed' });
+        log.error(`${service.name} could not be restarted`, { service: service.name, reason: state.reason });
         return { healthy: false, message: state.reason };
       } finally {
         restarting = undefined;

@@ -17,6 +17,7 @@ import {
   setHandler,
   allHandlersFinished,
   sleep,
+  log,
   metricMeter,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
@@ -98,6 +99,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
   const setPhase = (phase: EnvState['phase']) => {
     state.phase = phase;
     state.phaseSeq = tick();
+    log.info(`environment ${plan.id}: ${phase}`, { environment: plan.id, phase, nodes: plan.nodes.map((n) => n.name) });
   };
   const setNode = (view: NodeView, change: Partial<NodeView>) => Object.assign(view, change, { seq: tick() });
   /** What the install and test activities need of the plan. */

@@ -1,5 +1,5 @@
 /** Node containers: create, start, install taskservs and run tests inside them. */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import type { TaskservManifest } from '../../config/settings-schema.js';
 import { networkName, type EnvironmentPlan, type EnvNode } from '../../config/testenv-schema.js';
@@ -114,6 +114,7 @@ export async function installEnvNode({ plan, node }: { plan: Pick<EnvironmentPla
         details: [{ node: node.name, taskservs }],
       });
     }
+    log.info(`node ${node.name} installed ${node.order.join(', ')}`, { environment: plan.id, node: node.name, taskservs: node.order });
     return { node: node.name, taskservs };
   }, { abortOnCancel: true });
 }

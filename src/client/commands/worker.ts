@@ -12,6 +12,7 @@ interface WorkerOptions {
   profile?: string;
   taskQueue: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  logFormat: 'text' | 'json';
   host?: string;
   identity?: string;
   maxActivities: number;
@@ -40,7 +41,8 @@ export function registerWorkerCommand(program: Command, io: Io): void {
     .option('--wait-for-temporal <seconds>', `when Temporal does not answer at start, keep trying this long (a line every ${RETRY_SECONDS} s names the problem); 0 fails at once`, parseNonNegativeInt, 0)
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics: the SDK\'s (task latencies, slots, pollers) and the project\'s (services, servers, test environments; README "Observing it")', parseListen)
     .option('--check', 'do not run a worker: exit 0 when a worker of this host polls its host queue, else 1 with the reason (a container health check)')
-    .addOption(new Option('--log-level <level>', 'worker log level').choices(LOG_LEVELS).default('WARN'))
+    .addOption(new Option('--log-level <level>', 'worker log level (INFO shows what each workflow and activity does)').choices(LOG_LEVELS).default('WARN'))
+    .addOption(new Option('--log-format <format>', 'text, or json: one JSON object per line with the service, server or node as attributes').choices(['text', 'json']).default('text'))
     .addHelpText(
       'after',
       '\nEvery worker polls the shared task queue (workflows, and activities that may run anywhere) and its host\'s queue "<task queue>@<host>": a platform\'s processes, a test environment\'s containers and a server\'s Docker engine stay on the host chosen when the run started. Run several workers on one host for capacity (same --host), one per machine for placement.\n\nTLS and API keys come from the standard variables (TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH, ...) or a profile.\n\nExamples:\n  provisioning worker\n  provisioning worker --host build-01 --identity build-01-a --max-activities 20\n  TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=platform provisioning worker\n  TEMPORAL_API_KEY=... provisioning worker --address my-ns.a1b2c.tmprl.cloud:7233 --namespace my-ns.a1b2c',
@@ -51,7 +53,7 @@ export function registerWorkerCommand(program: Command, io: Io): void {
       const { runAnnounced } = await import('../worker-run.js');
       const settings = connectSettings({ ...opts });
       if (opts.check) return checkWorker(settings, opts, io);
-      installWorkerLogging(opts.logLevel, opts.metricsListen ? { metricsListen: opts.metricsListen } : {});
+      installWorkerLogging(opts.logLevel, { format: opts.logFormat, ...(opts.metricsListen ? { metricsListen: opts.metricsListen } : {}) });
       if (opts.metricsListen) {
         (await import('../../worker/owned.js')).watchOwnedResources();
         io.out(`Metrics on http://${opts.metricsListen}/metrics`);
