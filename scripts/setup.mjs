@@ -4,7 +4,8 @@
  * machine, and nothing else. One line per step; a second run changes nothing and says so.
  *
  *   1. Debian packages   docker.io (only when no Docker daemon answers and dockerd is absent),
- *                        busybox-static, docker-compose, postgresql, the example platform's daemons
+ *                        busybox-static, docker-compose, debootstrap, chromium, postgresql, the
+ *                        example platform's daemons
  *   2. Docker daemon     started when none answers
  *   3. npm dependencies  `npm ci` from the committed lockfile (fails if it would change it)
  *   4. build             dist/ and the prebuilt workflow bundle
@@ -135,6 +136,8 @@ function missingPackages() {
   if (!dockerAnswers() && !which('dockerd')) missing.push('docker.io');
   if (!isStaticBusybox()) missing.push('busybox-static');
   if (!which('docker-compose') && !(which('docker') && run('docker', ['compose', 'version']).ok)) missing.push('docker-compose');
+  // The Web UI test drives Debian's chromium (playwright-core cannot download a browser here).
+  if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
   // The compose stand-ins' Debian base is made with debootstrap.
   if (!existsSync('/usr/sbin/debootstrap') && !which('debootstrap')) missing.push('debootstrap');
   // The production-shape Temporal of the tests runs on a private PostgreSQL instance.

@@ -6,34 +6,17 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../src/config/registry.js';
 import { freePort } from '../../src/util/net.js';
 import { isAlive } from '../../src/util/process.js';
 import { planStartup } from '../../src/workflows/index.js';
 import { cli, scratchDir, writeRegistry, service } from '../support/cli.js';
+import { startDev, stopDev } from '../support/dev.js';
 import { uniqueId } from '../support/temporal.js';
-import { watchOutput } from '../../src/util/process.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-
-async function startDev(home: string, port: number, uiPort: number, env: Record<string, string> = {}, extra: string[] = []): Promise<{ child: ResultPromise; output: () => string }> {
-  const child = execa('node', [path.join(root, 'bin/provisioning.js'), 'dev', '--port', String(port), '--ui-port', String(uiPort), ...extra], {
-    env: { PROVISIONING_FROM_SOURCE: '1', PROVISIONING_HOME: home, ...env },
-    reject: false,
-    all: true,
-  });
-  const watched = watchOutput(child);
-  await watched.until('Press Ctrl-C to stop.', 'provisioning dev', 120_000);
-  return { child, output: watched.output };
-}
-
-async function stopDev(child: ResultPromise): Promise<number | undefined> {
-  child.kill('SIGINT');
-  const result = await child;
-  return result.exitCode;
-}
 
 describe('provisioning dev', () => {
   let home: string;
