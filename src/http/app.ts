@@ -11,7 +11,8 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import { bearerCheck } from './auth.js';
 import { Shared, type HttpOptions } from './context.js';
 import { handleError } from './errors.js';
-import { addRequestMetrics, addRequestTracing } from './metrics.js';
+import { addRequestMetrics } from './metrics.js';
+import { addRequestTracing } from './tracing.js';
 import { platformRoutes } from './routes/platform.js';
 import { serverRoutes } from './routes/servers.js';
 import { taskRoutes } from './routes/tasks.js';

@@ -4,10 +4,8 @@
  * process's (prom-client's default collectors). One registry per app, so tests and several
  * servers in one process do not share counts.
  */
-import type { Span } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { tracing } from '../temporal/tracing.js';
 
 export function addRequestMetrics(app: FastifyInstance): void {
   const registry = new Registry();
@@ -28,26 +26,4 @@ export function addRequestMetrics(app: FastifyInstance): void {
     done();
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-}
-
-/**
- * With OTEL_EXPORTER_OTLP_ENDPOINT set, each request is a span (`POST /test/environments/create`)
- * and the rest of its handling runs with it active, so the workflows it starts join its trace.
- */
-export async function addRequestTracing(app: FastifyInstance): Promise<void> {
-  const traced = await tracing('provisioning-api');
-  if (!traced) return;
-  const spans = new WeakMap<object, Span>();
-  app.addHook('onRequest', (request, _reply, done) => {
-    const span = traced.startSpan(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`);
-    spans.set(request, span);
-    traced.runIn(span, done);
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    const span = spans.get(request);
-    span?.setAttribute('http.response.status_code', reply.statusCode);
-    span?.end();
-    done();
-  });
-  app.addHook('onClose', () => traced.shutdown());
 }

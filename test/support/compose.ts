@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { dockerClient } from '../../src/docker/client.js';
+import { userCacheDir } from '../../src/temporal/cli-binary.js';
 import { freePort } from '../../src/util/net.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -24,8 +25,7 @@ export async function composeCommand(): Promise<[string, ...string[]]> {
 
 /** The image variables that point the file at the stand-ins (written by `npm run setup`). */
 export async function standinEnv(): Promise<Record<string, string>> {
-  const cache = path.join(process.env.XDG_CACHE_HOME || path.join(process.env.HOME || os.homedir(), '.cache'), 'provisioning');
-  const manifest = path.join(cache, 'standins', 'compose.env.json');
+  const manifest = path.join(userCacheDir(), 'standins', 'compose.env.json');
   if (!existsSync(manifest)) throw new Error(`${manifest} is missing: the compose stand-in images are built by "npm run setup"`);
   return JSON.parse(await readFile(manifest, 'utf8')) as Record<string, string>;
 }
