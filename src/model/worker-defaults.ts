@@ -24,6 +24,16 @@ export function hostQueue(taskQueue: string, host: string): string {
   return `${taskQueue}@${host}`;
 }
 
+/**
+ * A host's queue of supervisors' watch activities, `<host queue>/watch`. A watch holds its
+ * slot for minutes (it checks a service every interval and returns only on a change), so
+ * watches have their own queue and slots: they never take the slots that starts, stops and
+ * containers need, and a host supervises more services than it runs activities at once.
+ */
+export function watchQueue(hostTaskQueue: string): string {
+  return `${hostTaskQueue}/watch`;
+}
+
 /** A machine's host name as a host-queue name: lower case, anything else becomes '-'. */
 export function normalizeHost(name: string): string {
   const host = name.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[.-]+|[.-]+$/g, '').slice(0, 63);
@@ -34,7 +44,7 @@ export function normalizeHost(name: string): string {
 export const DEFAULT_HOST_WAIT_SECONDS = 60;
 
 /** Defaults of `provisioning worker`: the SDK's slot counts, scaled down for one Docker engine. */
-export const WORKER_DEFAULTS = { maxActivities: 50, maxWorkflowTasks: 20, shutdownGraceSeconds: 30 } as const;
+export const WORKER_DEFAULTS = { maxActivities: 50, maxWorkflowTasks: 20, maxWatches: 1000, shutdownGraceSeconds: 30 } as const;
 
 export interface HostClaim {
   host: string;

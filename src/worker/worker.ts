@@ -1,14 +1,16 @@
 /**
- * The worker: one process that polls two task queues — the shared one (the project's
- * workflows, and activities that may run anywhere) and its host's queue `<queue>@<host>`
- * (the activities that must run on this machine: processes, containers, the Docker engine).
+ * The worker: one process that polls three task queues — the shared one (the project's
+ * workflows, and activities that may run anywhere), its host's queue `<queue>@<host>`
+ * (the activities that must run on this machine: processes, containers, the Docker engine)
+ * and the host's watch queue `<queue>@<host>/watch` (supervisors' long-running health watches,
+ * with slots of their own).
  * Used by `provisioning worker`, `provisioning dev`, the benchmarks and the tests.
  */
 import os from 'node:os';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type LogLevel, type State, type WorkflowBundleOption } from '@temporalio/worker';
 import * as activities from '../activities/index.js';
 import { hostActivities } from '../activities/host.js';
-import { DEFAULT_TASK_QUEUE, hostQueue, normalizeHost, WORKER_DEFAULTS } from '../model/worker-defaults.js';
+import { DEFAULT_TASK_QUEUE, hostQueue, normalizeHost, watchQueue, WORKER_DEFAULTS } from '../model/worker-defaults.js';
 import type { ConnectSettings } from '../temporal/connection.js';
 import { tracing } from '../temporal/tracing.js';
 import { prebuiltBundle, resolveTsExtensions, workflowsPath } from './bundle.js';
@@ -65,6 +67,8 @@ export interface ProvisioningWorkerOptions {
   maxActivities?: number;
   /** Workflow tasks run at once. */
   maxWorkflowTasks?: number;
+  /** Supervisors' health watches run at once (each mostly sleeps between checks). */
+  maxWatches?: number;
   /** On shutdown (SIGTERM, Ctrl-C), running activities get this long to finish before they are cancelled and retried elsewhere. */
   shutdownGraceSeconds?: number;
   /** A bundle to use; else the build's prebuilt one, else bundled from source. */
@@ -114,12 +118,18 @@ export async function createWorker(options: ProvisioningWorkerOptions): Promise<
     ...(bundle ? { workflowBundle: bundle } : { workflowsPath: workflowsPath(), bundlerOptions: { webpackConfigHook: resolveTsExtensions } }),
   });
   const local = await Worker.create({ ...common, taskQueue: hostQueue(taskQueue, host), activities: acts });
-  const workers = [shared, local];
+  const watches = await Worker.create({
+    ...common,
+    taskQueue: watchQueue(hostQueue(taskQueue, host)),
+    activities: acts,
+    maxConcurrentActivityTaskExecutions: options.maxWatches ?? WORKER_DEFAULTS.maxWatches,
+  });
+  const workers = [shared, local, watches];
   const shutdown = () => {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   };
   const run = async () => {
-    // Either worker failing stops the other: a half-polling worker would take work it cannot finish.
+    // One worker failing stops the others: a half-polling worker would take work it cannot finish.
     const runs = workers.map((w) =>
       w.run().catch((err: unknown) => {
         shutdown();

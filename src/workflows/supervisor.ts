@@ -16,6 +16,7 @@ import {
   setHandler,
   workflowInfo,
   log,
+  patched,
   metricMeter,
   type ActivityOptions,
 } from '@temporalio/workflow';
@@ -39,9 +40,17 @@ import {
 import { supervisorNow } from '../model/runbook.js';
 import { keepCurrentDetails } from './details.js';
 import { metrics } from '../model/metrics.js';
+import { watchQueue } from '../model/worker-defaults.js';
 
 const recorded = metrics(metricMeter);
 
+
+/**
+ * Watches go to the host's watch queue (model/worker-defaults.ts watchQueue), with slots of
+ * their own; histories from before it keep their watches on the host queue.
+ */
+export const WATCH_QUEUE = 'watch-queue';
+const WATCH_HEARTBEAT_TIMEOUT = '15 seconds';
 
 const DEFAULT_HISTORY_LIMIT = 2_000;
 /** A watch reports back at least this often, so the recorded checks stay recent. */
@@ -137,14 +146,19 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
   const watch = async () => {
     const scope = new CancellationScope();
     watching = scope;
+    // Since WATCH_QUEUE: the host's watch queue, and a heartbeat timeout of 15 s (the SDK
+    // sends a heartbeat per 12 s instead of per 4 s: a third of the server's load; a watch
+    // whose worker died moves to another within 15 s).
+    const current = patched(WATCH_QUEUE);
+    const placement = { ...(current && input.hostChoice ? { taskQueue: watchQueue(input.hostChoice.taskQueue) } : {}), heartbeatTimeout: current ? WATCH_HEARTBEAT_TIMEOUT : '5 seconds' };
     try {
       return await scope.run(() =>
         acts.watchService.executeWithOptions(
           {
             summary: `watch ${service.name} health`,
             startToCloseTimeout: `${budgetSeconds + (intervalMs / 1000) * 2 + service.health_check.timeout + 60} s`,
-            heartbeatTimeout: '5 s',
             retry: { initialInterval: '1 s', maximumInterval: '30 s' },
+            ...placement,
           },
           [
             {

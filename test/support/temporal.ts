@@ -20,7 +20,7 @@ export async function testClient(): Promise<{ client: Client; close: () => Promi
  * queue; `fn` starts once the server lists the worker's poller (what /health and test
  * environments check).
  */
-export async function withWorker<T>(fn: (taskQueue: string) => Promise<T>, options: { activities?: object; host?: string; identity?: string } = {}): Promise<T> {
+export async function withWorker<T>(fn: (taskQueue: string) => Promise<T>, options: { activities?: object; host?: string; identity?: string; maxActivities?: number } = {}): Promise<T> {
   const taskQueue = uniqueId('test');
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   try {

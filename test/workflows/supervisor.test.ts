@@ -67,7 +67,7 @@ describe('serviceSupervisor', () => {
       process.kill(-firstPid, 'SIGKILL');
       const after = await until(handle, (s) => s.restarts === 1 && s.status === 'healthy');
       expect(after.pid).not.toBe(firstPid);
-      expect(await isRunning(after.pid!)).toBe(true);
+      expect(isRunning(after.pid!)).toBe(true);
       expect((await runningServices(platform.home)).get('api')).toEqual([after.pid]);
       expect(after.checks.some((c) => !c.healthy && c.message.startsWith('not running'))).toBe(true);
       await handle.signal('stopSupervising');
@@ -139,6 +139,40 @@ describe('serviceSupervisor', () => {
       const description = await handle.describe();
       expect(description.runId).not.toBe(handle.firstExecutionRunId);
     });
+  }, 120_000);
+
+  it('supervises more services than the worker runs activities at once: watches hold slots of the host\'s watch queue, not the host queue\'s', async () => {
+    // Five supervised services on a worker with 2 activity slots per queue. If the watches
+    // (each holds its slot for minutes) ran on the host queue, three supervisors would wait for
+    // a slot until their schedule-to-start timeout, and a restart would find no free slot.
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const platform = await supervised(names.map((name) => ({ name })));
+    const { client, close } = await testClient();
+    cleanups.push(close);
+    await withWorker(
+      async (taskQueue) => {
+        const name = uniqueId('sup');
+        const started = await startPlatform(client, taskQueue, platform, name);
+        const handles = names.map((n) => client.workflow.getHandle(supervisorId(name, n)));
+        for (const h of handles) cleanups.push(() => h.signal('stopSupervising'));
+        const states = await Promise.all(handles.map((h) => until(h, (s) => s.status === 'healthy' && s.checks.length > 0)));
+        expect(states.map((s) => s.status)).toEqual(names.map(() => 'healthy'));
+        // With every watch running, the host queue still has its slots: a killed service is restarted.
+        const victim = started.services.find((s) => s.name === 'c')!;
+        process.kill(-victim.pid!, 'SIGKILL');
+        const after = await until(handles[2]!, (s) => s.restarts === 1 && s.status === 'healthy');
+        expect(after.pid).not.toBe(victim.pid);
+        const queues = new Set<string>();
+        for (const event of (await handles[0]!.fetchHistory()).events ?? []) {
+          const scheduled = event.activityTaskScheduledEventAttributes;
+          if (scheduled?.activityType?.name === 'watchService') queues.add(scheduled.taskQueue!.name!);
+        }
+        expect([...queues]).toEqual([`${taskQueue}@sup-slots/watch`]);
+        await Promise.all(handles.map((h) => h.signal('stopSupervising')));
+        expect((await Promise.all(handles.map((h) => h.result() as Promise<SupervisorState>))).map((s) => s.status)).toEqual(names.map(() => 'stopped'));
+      },
+      { maxActivities: 2, host: 'sup-slots' },
+    );
   }, 120_000);
 
   it('survives its worker being killed: a new worker carries on supervising', async () => {

@@ -17,6 +17,7 @@ interface WorkerOptions {
   identity?: string;
   maxActivities: number;
   maxWorkflowTasks: number;
+  maxWatches: number;
   shutdownGrace: number;
   waitForTemporal: number;
   check?: boolean;
@@ -37,6 +38,7 @@ export function registerWorkerCommand(program: Command, io: Io): void {
     .option('--identity <id>', 'the worker identity shown in history (default: <pid>@<host name>)')
     .option('--max-activities <n>', 'activities run at once, per queue', parsePositiveInt, WORKER_DEFAULTS.maxActivities)
     .option('--max-workflow-tasks <n>', 'workflow tasks run at once', parsePositiveInt, WORKER_DEFAULTS.maxWorkflowTasks)
+    .option('--max-watches <n>', 'supervisors\' health watches run at once: the services this host can supervise (a watch mostly sleeps between checks)', parsePositiveInt, WORKER_DEFAULTS.maxWatches)
     .option('--shutdown-grace <seconds>', 'on SIGTERM or Ctrl-C, running activities get this long to finish; then they are cancelled and retried on another worker', parsePositiveInt, WORKER_DEFAULTS.shutdownGraceSeconds)
     .option('--wait-for-temporal <seconds>', `when Temporal does not answer at start, keep trying this long (a line every ${RETRY_SECONDS} s names the problem); 0 fails at once`, parseNonNegativeInt, 0)
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics: the SDK\'s (task latencies, slots, pollers) and the project\'s (services, servers, test environments; README "Observing it")', parseListen)
@@ -45,7 +47,7 @@ export function registerWorkerCommand(program: Command, io: Io): void {
     .addOption(new Option('--log-format <format>', 'text, or json: one JSON object per line with the service, server or node as attributes').choices(['text', 'json']).default('text'))
     .addHelpText(
       'after',
-      '\nEvery worker polls the shared task queue (workflows, and activities that may run anywhere) and its host\'s queue "<task queue>@<host>": a platform\'s processes, a test environment\'s containers and a server\'s Docker engine stay on the host chosen when the run started. Run several workers on one host for capacity (same --host), one per machine for placement.\n\nTLS and API keys come from the standard variables (TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH, ...) or a profile.\n\nExamples:\n  provisioning worker\n  provisioning worker --host build-01 --identity build-01-a --max-activities 20\n  TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=platform provisioning worker\n  TEMPORAL_API_KEY=... provisioning worker --address my-ns.a1b2c.tmprl.cloud:7233 --namespace my-ns.a1b2c',
+      '\nEvery worker polls the shared task queue (workflows, and activities that may run anywhere) and its host\'s queue "<task queue>@<host>": a platform\'s processes, a test environment\'s containers and a server\'s Docker engine stay on the host chosen when the run started. Supervisors\' health watches have a queue of their own, "<task queue>@<host>/watch", so they never take the slots of --max-activities. Run several workers on one host for capacity (same --host), one per machine for placement.\n\nTLS and API keys come from the standard variables (TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH, ...) or a profile.\n\nExamples:\n  provisioning worker\n  provisioning worker --host build-01 --identity build-01-a --max-activities 20\n  TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=platform provisioning worker\n  TEMPORAL_API_KEY=... provisioning worker --address my-ns.a1b2c.tmprl.cloud:7233 --namespace my-ns.a1b2c',
     )
     .action(async (opts: WorkerOptions) => {
       const { connectWorker, createWorker, installWorkerLogging } = await import('../../worker/worker.js');
@@ -81,6 +83,7 @@ export function registerWorkerCommand(program: Command, io: Io): void {
           ...(opts.identity ? { identity: opts.identity } : {}),
           maxActivities: opts.maxActivities,
           maxWorkflowTasks: opts.maxWorkflowTasks,
+          maxWatches: opts.maxWatches,
           shutdownGraceSeconds: opts.shutdownGrace,
         });
         const client = await connectClient(settings);
