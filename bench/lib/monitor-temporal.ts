@@ -13,6 +13,10 @@ import type { ServiceDefinition } from '../../src/config/registry-schema.js';
 import type { serviceSupervisor } from '../../src/workflows/supervisor.js';
 import { type SupervisorState } from '../../src/model/supervisor.js';
 import { supervisorId } from '../../src/model/ids.js';
+import { hostQueue } from '../../src/model/worker-defaults.js';
+
+/** The host the bench's worker stands for (`--host`): the supervisors watch on its queues, as a platform start's do. */
+export const BENCH_HOST = 'bench-monitor';
 
 const { EventType } = proto.temporal.api.enums.v1;
 const STOP_GRACE_MS = 10_000;
@@ -61,8 +65,8 @@ export function childEnv(home: string): Record<string, string> {
  * says it polls. Returned inside an object: an execa subprocess is a thenable, and an async
  * function returning it would wait for it to exit.
  */
-export async function spawnWorker(root: string, address: string, taskQueue: string, home: string, extraArgs: string[] = []): Promise<ChildProcess> {
-  const child = execa(process.execPath, [path.join(root, 'bin', 'provisioning.js'), 'worker', '--address', address, '--namespace', 'default', '--task-queue', taskQueue, ...extraArgs], {
+export async function spawnWorker(root: string, address: string, taskQueue: string, home: string, extraArgs: string[] = [], nodeArgs: string[] = []): Promise<ChildProcess> {
+  const child = execa(process.execPath, [...nodeArgs, path.join(root, 'bin', 'provisioning.js'), 'worker', '--address', address, '--namespace', 'default', '--task-queue', taskQueue, '--host', BENCH_HOST, ...extraArgs], {
     cwd: root,
     env: childEnv(home),
     extendEnv: false,
@@ -100,12 +104,14 @@ export async function connectClient(address: string, namespace: string): Promise
 }
 
 export async function startSupervisors(client: Client, taskQueue: string, platform: string, home: string, services: ServiceDefinition[], intervalSeconds: number): Promise<void> {
+  // The host choice a platform start gives its supervisors: watches on the host's watch queue, restarts on its host queue.
+  const hostChoice = { host: BENCH_HOST, taskQueue: hostQueue(taskQueue, BENCH_HOST), waitSeconds: 60 };
   await Promise.all(
     services.map((service) =>
       client.workflow.start<typeof serviceSupervisor>('serviceSupervisor', {
         taskQueue,
         workflowId: supervisorId(platform, service.name),
-        args: [{ service, home, platform, intervalSeconds }],
+        args: [{ service, home, platform, intervalSeconds, hostChoice }],
       }),
     ),
   );
@@ -187,19 +193,39 @@ export async function historyStats(client: Client, platform: string, services: S
   };
 }
 
+/** A watch's check count as of its last heartbeat that reached the server, and when the watch gave it (epoch ms). */
+export interface WatchSample {
+  count: number;
+  at: number;
+}
+
 /**
- * Checks made so far by the supervisors' running watch activities, from their heartbeat
- * details (the SDK sends those every few seconds, so a window's count is exact to a few
- * checks per service).
+ * Each supervisor's running watch: its check count from the heartbeat details the server has,
+ * and the time of that heartbeat. The SDK sends a watch's heartbeat every 12 s (0.8 × its 15 s
+ * timeout), so a count can be that stale: checksIn() turns two samples into a rate.
  */
-export async function watchedChecks(client: Client, platform: string, services: ServiceDefinition[]): Promise<number> {
-  let total = 0;
+export async function watchedChecks(client: Client, platform: string, services: ServiceDefinition[]): Promise<Map<string, WatchSample>> {
+  const samples = new Map<string, WatchSample>();
   for (let i = 0; i < services.length; i += 20) {
-    const descriptions = await Promise.all(services.slice(i, i + 20).map((s) => client.workflow.getHandle(supervisorId(platform, s.name)).describe()));
-    for (const { raw } of descriptions) {
-      const payload = raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService')?.heartbeatDetails?.payloads?.[0];
-      if (payload) total += defaultPayloadConverter.fromPayload<{ count: number }>(payload).count;
-    }
+    const batch = services.slice(i, i + 20);
+    const descriptions = await Promise.all(batch.map((s) => client.workflow.getHandle(supervisorId(platform, s.name)).describe()));
+    descriptions.forEach(({ raw }, k) => {
+      const watch = raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService');
+      const payload = watch?.heartbeatDetails?.payloads?.[0];
+      if (!payload) return;
+      const { count, at } = defaultPayloadConverter.fromPayload<{ count: number; at?: number }>(payload);
+      samples.set(batch[k]!.name, { count, at: at ?? tsMs(watch.lastHeartbeatTime) });
+    });
   }
-  return total;
+  return samples;
+}
+
+/** Checks in a window of `seconds`: each watch's rate between its two samples, times the window. */
+export function checksIn(before: Map<string, WatchSample>, after: Map<string, WatchSample>, seconds: number): number {
+  let total = 0;
+  for (const [name, b] of before) {
+    const a = after.get(name);
+    if (a && a.at > b.at && a.count >= b.count) total += ((a.count - b.count) / ((a.at - b.at) / 1000)) * seconds;
+  }
+  return Math.round(total);
 }

@@ -2,6 +2,7 @@
  * Where a service's runtime files live under the project home (<home>/services/...), as
  * in the seeds: pids/<name>.pid, state/<name>.json, logs/<name>.log.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -39,17 +40,18 @@ export async function writeServiceState(paths: ServicePaths, state: ServiceState
   await writeFile(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
 }
 
-export async function readServiceState(paths: ServicePaths): Promise<ServiceState | undefined> {
+export function readServiceState(paths: ServicePaths): ServiceState | undefined {
   try {
-    return JSON.parse(await readFile(paths.stateFile, 'utf8')) as ServiceState;
+    // Small files read at every check of a supervised service: synchronously (see util/procfs.ts procStat).
+    return JSON.parse(readFileSync(paths.stateFile, 'utf8')) as ServiceState;
   } catch {
     return undefined;
   }
 }
 
-export async function readPidFile(paths: ServicePaths): Promise<number | undefined> {
+export function readPidFile(paths: ServicePaths): number | undefined {
   try {
-    const pid = Number((await readFile(paths.pidFile, 'utf8')).trim());
+    const pid = Number(readFileSync(paths.pidFile, 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;

@@ -5,7 +5,7 @@ import { stopSupervisingSignal, type HealthCheckRecord, type WatchedStatus, type
 import { serviceProbe } from './health.js';
 import type { ServiceInput } from './platform.js';
 import { withHeartbeat } from './platform.js';
-import { every, fixedDelay } from '../health/timing.js';
+import { alignedDelay, every } from '../health/timing.js';
 
 /** Is the service running, and does its health check pass? "Running" is enough for type none. */
 export async function checkService({ service, home }: ServiceInput): Promise<HealthCheckRecord> {
@@ -35,6 +35,7 @@ const RECENT_CHECKS = 50;
 /** Heartbeats carry only the newest checks: each heartbeat is serialized, at every check. */
 const HEARTBEAT_CHECKS = 10;
 const SLICE_MS = 1_000;
+const MIN_BEAT_MS = 500;
 
 /**
  * Checks the service every interval inside one long-running activity and returns only when
@@ -49,16 +50,25 @@ export async function watchService(input: WatchInput): Promise<WatchOutcome> {
   const checks = resumed?.checks ?? [];
   let count = resumed?.count ?? 0;
   let consecutive = resumed?.consecutiveFailures ?? input.consecutiveFailures;
-  const progress = (status: WatchedStatus) => ({ since, count, status, consecutiveFailures: consecutive, checks: checks.slice(-HEARTBEAT_CHECKS) }) satisfies WatchProgress;
+  const progress = (status: WatchedStatus) => ({ since, count, at: Date.now(), status, consecutiveFailures: consecutive, checks: checks.slice(-HEARTBEAT_CHECKS) }) satisfies WatchProgress;
   let status = input.status;
+  // The SDK sends the server at most one heartbeat per 0.8 × the heartbeat timeout, but it
+  // serializes every one it is given: beat at half the timeout, not at every check and slice.
+  const beatEveryMs = Math.max(MIN_BEAT_MS, (context.info.heartbeatTimeoutMs ?? 10_000) / 2);
+  let lastBeat = -Infinity;
+  const beat = () => {
+    if (performance.now() - lastBeat < beatEveryMs) return;
+    lastBeat = performance.now();
+    context.heartbeat(progress(status));
+  };
   // Long intervals sleep in slices with a heartbeat between them, within the heartbeat timeout.
-  for await (const record of every(() => checkService(input), { delay: fixedDelay(input.intervalMs), sliceMs: SLICE_MS, sleep: (ms) => context.sleep(ms), tick: () => context.heartbeat(progress(status)) })) {
+  for await (const record of every(() => checkService(input), { delay: alignedDelay(input.intervalMs), sliceMs: SLICE_MS, sleep: (ms) => context.sleep(ms), tick: beat })) {
     count++;
     checks.push(record);
     if (checks.length > RECENT_CHECKS) checks.splice(0, checks.length - RECENT_CHECKS);
     consecutive = record.healthy ? 0 : consecutive + 1;
     status = record.healthy ? 'healthy' : consecutive >= input.retries ? 'unhealthy' : input.status;
-    context.heartbeat(progress(status));
+    beat();
     if (status !== input.status || Date.now() - since >= input.budgetMs) return { status, consecutiveFailures: consecutive, checks };
   }
   throw new Error('unreachable: the watch ended');

@@ -24,6 +24,17 @@ export const fixedDelay =
     ms;
 
 /**
+ * One attempt per interval on a grid of the wall clock (multiples of `ms` since the epoch):
+ * the period is the interval whatever a check takes, and the checks of many services with
+ * the same interval fall due together — a worker wakes once per interval for all of them,
+ * as a loop over the services would, instead of once per service.
+ */
+export const alignedDelay =
+  (ms: number, now: () => number = Date.now) =>
+  (): number =>
+    ms - (now() % ms);
+
+/**
  * Quick attempts first, then slower: a tenth of the time waited so far, at least `minMs`,
  * at most `maxMs` (a start is noticed within ~10% of its start-up time, not a full interval).
  */

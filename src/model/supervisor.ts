@@ -108,6 +108,8 @@ export interface WatchProgress {
   since: number;
   /** Checks this watch has made, across retries. */
   count: number;
+  /** When this heartbeat was given (epoch ms): the SDK may send it to the server seconds later. */
+  at?: number;
   status: WatchedStatus;
   consecutiveFailures: number;
   checks: HealthCheckRecord[];

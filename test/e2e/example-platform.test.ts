@@ -59,13 +59,13 @@ describe.runIf(installed && dockerAvailable)('the example platform (examples/pla
       expect(await proxied.text()).toBe('{}');
       // redis and nginx rewrite their process title over their environment, so look them up by the PIDs the start recorded.
       pids = ['api-gateway', 'dns', 'oci-registry', 'redis'].map((n) => by[n]!.pid!);
-      expect(await Promise.all(pids.map(isRunning))).toEqual([true, true, true, true]);
+      expect(pids.map(isRunning)).toEqual([true, true, true, true]);
 
       const stopped = await platformStopped(run);
       expect(stopped).toEqual(services.map(() => 'stopped'));
     });
     expect((await runningServices(home)).size).toBe(0);
-    expect(await Promise.all(pids.map(isRunning))).toEqual([false, false, false, false]);
+    expect(pids.map(isRunning)).toEqual([false, false, false, false]);
     expect((await dockerClient().getContainer('provisioning-example-web').inspect()).State.Running).toBe(false);
   });
 });

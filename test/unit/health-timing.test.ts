@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { allOf, probe, tcpProbe } from '../../src/health/probes.js';
-import { adaptiveDelay, every, fixedDelay, waitFor } from '../../src/health/timing.js';
+import { adaptiveDelay, alignedDelay, every, fixedDelay, waitFor } from '../../src/health/timing.js';
 import { freePort } from '../../src/util/net.js';
 
 describe('health probes and their timing', () => {
@@ -56,5 +56,15 @@ describe('health probes and their timing', () => {
     }
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
     expect(gaps.every((g) => g >= 55)).toBe(true);
+  });
+
+  it('alignedDelay waits until the next multiple of the interval, whatever the attempt took', () => {
+    let now = 10_000;
+    const delay = alignedDelay(1_000, () => now);
+    expect(delay()).toBe(1_000);
+    now = 10_250;
+    expect(delay()).toBe(750);
+    now = 12_999;
+    expect(delay()).toBe(1);
   });
 });

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceDefinition } from '../../config/registry-schema.js';
 import { groupMembers, hasEnvMarker, isRunning, processesWithMarker, procStat } from '../../util/procfs.js';
 import { isExecutableFile } from '../../util/which.js';
-import { clearServiceState, readPidFile, readServiceState, servicePaths, tailFile, writeServiceState } from '../runtime.js';
+import { clearServiceState, readPidFile, readServiceState, servicePaths, tailFile, writeServiceState, type ServiceState } from '../runtime.js';
 import { ServiceConfigError, type DriverContext, type ServiceDriver } from './types.js';
 
 export const SERVICE_MARKER = 'PROVISIONING_SERVICE_ID';
@@ -27,20 +27,33 @@ export function serviceMarker(ctx: DriverContext, name: string): string {
 
 /** The PID of the service's process group leader, if it runs. */
 export async function findServiceProcess(service: ServiceDefinition, ctx: DriverContext): Promise<number | undefined> {
+  return (await locateService(service, ctx))?.pid;
+}
+
+/**
+ * The service's running process and its state file, each file read once: a supervisor does
+ * this at every check, so the PID file, the state file and /proc/<pid>/stat are read together.
+ */
+async function locateService(service: ServiceDefinition, ctx: DriverContext): Promise<{ pid: number; state: ServiceState | undefined } | undefined> {
   const marker = serviceMarker(ctx, service.name);
   const paths = servicePaths(ctx.home, service.name);
-  const pid = await readPidFile(paths);
-  if (pid !== undefined && (await isRunning(pid))) {
-    const [state, stat] = await Promise.all([readServiceState(paths), procStat(pid)]);
-    const sameProcess = state?.pid === pid && state.procStartTime !== undefined && state.procStartTime === stat?.startTime;
-    if (sameProcess || (await hasEnvMarker(pid, marker))) return pid;
+  const pid = readPidFile(paths);
+  const state = readServiceState(paths);
+  if (pid !== undefined) {
+    const stat = procStat(pid);
+    const alive = stat ? stat.state !== 'Z' && stat.state !== 'X' : isRunning(pid);
+    if (alive) {
+      const sameProcess = state?.pid === pid && state.procStartTime !== undefined && state.procStartTime === stat?.startTime;
+      if (sameProcess || (await hasEnvMarker(pid, marker))) return { pid, state };
+    }
   }
   // A start that recorded its intent but no PID (a crash between the two) may have left a
   // process: the marker finds it (its children carry it too, so take the group leader).
   // Without any record there is nothing of ours to find, and scanning /proc is skipped.
-  if (!(await readServiceState(paths))) return undefined;
+  if (!state) return undefined;
   const carriers = await processesWithMarker(marker);
-  return (carriers.find((p) => p.pid === p.pgrp) ?? carriers[0])?.pid;
+  const found = (carriers.find((p) => p.pid === p.pgrp) ?? carriers[0])?.pid;
+  return found === undefined ? undefined : { pid: found, state };
 }
 
 async function groupGone(pgid: number): Promise<boolean> {
@@ -57,9 +70,9 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 
 export const binaryDriver: ServiceDriver = {
   async status(service, ctx) {
-    const pid = await findServiceProcess(service, ctx);
-    if (pid === undefined) return { running: false, detail: 'stopped' };
-    const state = await readServiceState(servicePaths(ctx.home, service.name));
+    const found = await locateService(service, ctx);
+    if (found === undefined) return { running: false, detail: 'stopped' };
+    const { pid, state } = found;
     return { running: true, pid, ...(state?.pid === pid ? { startedAt: state.startedAt } : {}), detail: `running (PID ${pid})` };
   },
 
@@ -68,9 +81,9 @@ export const binaryDriver: ServiceDriver = {
     const paths = servicePaths(ctx.home, service.name);
     const existing = await findServiceProcess(service, ctx);
     if (existing !== undefined) {
-      const state = await readServiceState(paths);
+      const state = readServiceState(paths);
       if (state?.pid !== existing) {
-        const procStartTime = (await procStat(existing))?.startTime;
+        const procStartTime = procStat(existing)?.startTime;
         await writeServiceState(paths, { name: service.name, mode: 'binary', pid: existing, startedAt: Date.now(), ...(procStartTime !== undefined ? { procStartTime } : {}) });
       }
       return { alreadyRunning: true, pid: existing, startedAt: state?.pid === existing ? state.startedAt : Date.now() };
@@ -98,7 +111,7 @@ export const binaryDriver: ServiceDriver = {
       });
       child.unref();
       const pid = child.pid!;
-      const procStartTime = (await procStat(pid))?.startTime;
+      const procStartTime = procStat(pid)?.startTime;
       await writeServiceState(paths, { name: service.name, mode: 'binary', pid, startedAt, argv: [spec.binary_path, ...spec.args], ...(procStartTime !== undefined ? { procStartTime } : {}) });
       return { alreadyRunning: false, pid, startedAt };
     } finally {
@@ -113,7 +126,7 @@ export const binaryDriver: ServiceDriver = {
       await clearServiceState(paths);
       return { wasRunning: false, how: 'not running' };
     }
-    const pgid = (await procStat(pid))?.pgrp ?? pid;
+    const pgid = procStat(pid)?.pgrp ?? pid;
     signalGroup(pgid, 'SIGTERM');
     const deadline = Date.now() + graceSeconds * 1000;
     let how = 'SIGTERM';
