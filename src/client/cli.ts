@@ -35,11 +35,15 @@ const COMMANDS: TopLevel[] = [
   { names: ['api'], summaries: ['serve the REST API (the seeds\' orchestrator endpoints) for CI and other tools'], load: async () => (await import('./commands/api.js')).registerApiCommand },
   { names: ['dev'], summaries: ['start a local Temporal dev server (with Web UI) and a worker; Ctrl-C stops both'], load: async () => (await import('./commands/dev.js')).registerDevCommand },
   { names: ['worker'], summaries: ['run a worker against an existing Temporal server (scale out by running more)'], load: async () => (await import('./commands/worker.js')).registerWorkerCommand },
+  { names: ['config'], summaries: ['show and change the defaults in <home>/config.toml (registry, Temporal address, task queue, log level, ...)'], load: async () => (await import('./commands/config.js')).registerConfigCommand },
+  { names: ['validate'], summaries: ['check the config file, the registry, the catalog and the topologies in one go'], load: async () => (await import('./commands/config.js')).registerValidateCommand },
   { names: ['temporal-cli'], summaries: ['show where the Temporal CLI is found, or install it into the user cache'], load: async () => (await import('./commands/temporal-cli.js')).registerTemporalCliCommand },
 ];
 
 function rootProgram(io: Io): Command {
   return new Command('provisioning')
+    // Options a command left at their defaults take the environment's or the config file's value.
+    .hook('preAction', async (_root, action) => (await import('./config-defaults.js')).applyConfigDefaults(action, io.env))
     .description('Durable platform orchestration on Temporal: start services in dependency order, create servers, run test environments.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')

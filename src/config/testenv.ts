@@ -12,6 +12,7 @@ import { zodProblems } from './issues.js';
 import { readTomlFile, type Env } from './registry.js';
 import { loadCatalog } from './settings.js';
 import type { TaskservManifest } from './settings-schema.js';
+import { configured } from './user-config.js';
 import { environmentRequestSchema, planEnvironment, templatesFileSchema, type EnvironmentPlan, type EnvironmentRequest, type TopologyTemplate } from './testenv-schema.js';
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -41,10 +42,12 @@ export async function loadTopologies(options: { file?: string; env?: Env; cwd?: 
   return merged;
 }
 
-/** The catalog directory: --catalog, then $PROVISIONING_CATALOG, then the shipped examples/taskservs. */
+/** The catalog directory: --catalog, then $PROVISIONING_CATALOG, then `catalog` of the config file, then the shipped examples/taskservs. */
 export function catalogDir(flag: string | undefined, env: Env, cwd: string): string {
-  const chosen = flag ?? env.PROVISIONING_CATALOG;
-  return chosen ? path.resolve(cwd, chosen) : SHIPPED_CATALOG;
+  const chosen = flag ?? (env.PROVISIONING_CATALOG || undefined);
+  if (chosen) return path.resolve(cwd, chosen);
+  const fromConfig = configured('catalog', env);
+  return fromConfig !== undefined ? String(fromConfig) : SHIPPED_CATALOG;
 }
 
 export interface LoadedCatalog {

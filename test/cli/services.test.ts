@@ -6,6 +6,8 @@ import { BASE_IMAGE } from '../../src/docker/base-image.js';
 import { which } from '../../src/util/which.js';
 import { cli, scratchDir, service, writeRegistry } from '../support/cli.js';
 import { dockerAvailable } from '../support/docker.js';
+import { testPlatform } from '../support/services.js';
+import { binaryDriver } from '../../src/activities/drivers/binary.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const examples = path.join(root, 'examples/services.toml');
@@ -25,6 +27,32 @@ describe('services list', () => {
     const lines = result.stdout.split('\n');
     expect(lines[0]).toMatch(/^NAME\s+TYPE\s+CATEGORY\s+MODE\s+AUTO_START\s+DEPENDS ON$/);
     expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['mcp-server', 'api-gateway']);
+  });
+
+  it('--running and --stopped list the services by what this machine runs (a real process)', async () => {
+    const platform = await testPlatform([{ name: 'web' }, { name: 'idle' }]);
+    try {
+      const file = await writeRegistry(platform.home, platform.toml);
+      const env = { HOME: '/home/test', PATH: process.env.PATH, PROVISIONING_HOME: platform.home };
+      const started = await binaryDriver.start(platform.registry.services.web!, { home: platform.home });
+      const running = await cli(['services', 'list', '--registry', file, '--running', '--json'], { env });
+      expect(running.code).toBe(0);
+      expect((JSON.parse(running.stdout) as { services: Array<{ name: string; status: string; detail: string }> }).services).toEqual([
+        expect.objectContaining({ name: 'web', status: 'running', detail: `running (PID ${started.pid})` }),
+      ]);
+      const stopped = await cli(['services', 'list', '--registry', file, '--stopped'], { env });
+      expect(stopped.code).toBe(0);
+      expect(stopped.stdout.split('\n')[0]).toMatch(/^NAME\s+STATUS\s+CATEGORY\s+MODE\s+DETAIL\s+DEPENDS ON$/);
+      expect(stopped.stdout.split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 2))).toEqual([['idle', 'stopped']]);
+      await binaryDriver.stop(platform.registry.services.web!, { home: platform.home }, { graceSeconds: 5 });
+      const none = await cli(['services', 'list', '--registry', file, '--running'], { env });
+      expect(none.stdout).toBe(`No running services (registry ${file}).`);
+      const both = await cli(['services', 'list', '--registry', file, '--running', '--stopped'], { env });
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain('--running and --stopped exclude each other');
+    } finally {
+      await platform.cleanup();
+    }
   });
 });
 

@@ -40,7 +40,7 @@ export function registerApiCommand(program: Command, io: Io): void {
       .option('--no-auth', 'serve without a token; allowed only on a loopback address')
       .option('--settings-root <dir>', '"settings" paths in requests must lie inside it (default: the current directory)')
       .option('--registry <file>', `${REGISTRY_HELP}; for /platform/*`)
-      .option('--catalog <dir>', 'taskserv catalog of test environments (default: $PROVISIONING_CATALOG or the shipped one)')
+      .option('--catalog <dir>', 'taskserv catalog of test environments (default: $PROVISIONING_CATALOG, the config file\'s catalog, the shipped one)')
       .option('--rate-limit <n>', 'requests per minute and client (default 1200)')
       .addHelpText('after', '\nEvery endpoint but /health needs "Authorization: Bearer <token>". The OpenAPI document is at\n/openapi.json, a docs page at /docs.\n\nExamples:\n  PROVISIONING_API_TOKEN=$(openssl rand -hex 32) provisioning api\n  provisioning api --no-auth --registry examples/platform/services.toml\n  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/tasks'),
   ).action(async (opts: ApiOptions) => {

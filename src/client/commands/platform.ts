@@ -14,7 +14,7 @@ import { addTemporalOptions, connect, withApi, type TemporalOptions } from '../t
 const localServices = () => import('../../api/local.js');
 const supervision = () => import('../../api/services.js');
 
-export const REGISTRY_HELP = 'service registry file (default: $PROVISIONING_REGISTRY, ./provisioning/services.toml, ~/.provisioning/services.toml)';
+export const REGISTRY_HELP = 'service registry file (default: $PROVISIONING_REGISTRY, the config file\'s registry, ./provisioning/services.toml, ~/.provisioning/services.toml)';
 
 interface OperationOptions extends TemporalOptions {
   registry?: string;

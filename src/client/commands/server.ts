@@ -154,7 +154,7 @@ export function registerServerCommands(program: Command, io: Io): void {
     .command('list')
     .description('list the taskservs of a catalog')
     .option('--settings <file>', 'settings whose catalog to list')
-    .option('--catalog <dir>', 'catalog directory (default: the settings\' catalog with --settings, else $PROVISIONING_CATALOG, else the shipped examples/taskservs)')
+    .option('--catalog <dir>', 'catalog directory (default: the settings\' catalog with --settings, else $PROVISIONING_CATALOG, the config file\'s catalog, the shipped examples/taskservs)')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  provisioning taskserv list\n  provisioning taskserv list --catalog examples/taskservs\n  provisioning taskserv list --settings examples/infra/settings.yaml --json')
     .action(async (opts: { settings?: string; catalog?: string; json?: boolean }) => {

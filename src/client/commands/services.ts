@@ -1,6 +1,8 @@
 /** `provisioning services ...`: list, validate and dependencies of the registry. */
 import { Option, type Command } from 'commander';
 import { registryNodes } from '../../config/registry-nodes.js';
+import { provisioningHome } from '../../config/home.js';
+import { UsageError } from '../../config/errors.js';
 import { printJson, type Io } from '../io.js';
 import { assertServices, registryFor } from '../registry.js';
 import { DEPENDENCY_FORMATS, dependencyView, renderDot, renderMermaid, renderTree, type DependencyFormat } from '../render/dependencies.js';
@@ -19,13 +21,19 @@ export function registerServicesCommands(program: Command, io: Io): void {
     .command('list')
     .description('list the services of the registry')
     .option('--category <category>', 'only services of this category')
+    .option('--running', 'only services running on this machine (each one\'s driver asks: PID, container, unit, pod)')
+    .option('--stopped', 'only services not running on this machine')
     .option('--registry <file>', REGISTRY_HELP)
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  provisioning services list\n  provisioning services list --category api --json')
-    .action(async (opts: { category?: string; registry?: string; json?: boolean }) => {
+    .addHelpText('after', '\nWith --running or --stopped the list has a STATUS column (running, stopped, or unknown when the driver cannot tell: a service in neither list).\n\nExamples:\n  provisioning services list\n  provisioning services list --category api --json\n  provisioning services list --running')
+    .action(async (opts: { category?: string; running?: boolean; stopped?: boolean; registry?: string; json?: boolean }) => {
+      if (opts.running && opts.stopped) throw new UsageError('--running and --stopped exclude each other', 'give one of them, or neither for every service');
       const registry = await registryFor(io, opts.registry);
-      const rows = Object.values(registry.services)
-        .filter((s) => !opts.category || s.category === opts.category)
+      const statusWanted = opts.running ? 'running' : opts.stopped ? 'stopped' : undefined;
+      const chosen = Object.values(registry.services).filter((s) => !opts.category || s.category === opts.category);
+      const statuses = statusWanted ? new Map((await (await import('../../api/local.js')).platformStatus({ ...registry, services: Object.fromEntries(chosen.map((s) => [s.name, s])) }, provisioningHome(io.env))).map((st) => [st.name, st])) : undefined;
+      const rows = chosen
+        .filter((s) => !statuses || statuses.get(s.name)?.status === statusWanted)
         .map((s) => ({
           name: s.name,
           type: s.type,
@@ -35,13 +43,14 @@ export function registerServicesCommands(program: Command, io: Io): void {
           start_order: s.startup.start_order,
           dependencies: s.dependencies,
           description: s.description,
+          ...(statuses ? { status: statuses.get(s.name)!.status, detail: statuses.get(s.name)!.detail } : {}),
         }));
       if (opts.json) return printJson(io, { registry: registry.source, services: rows });
+      if (statuses && rows.length === 0) return io.out(`No ${statusWanted} services${opts.category ? ` of category ${opts.category}` : ''} (registry ${registry.source}).`);
       io.out(
-        renderTable(
-          ['NAME', 'TYPE', 'CATEGORY', 'MODE', 'AUTO_START', 'DEPENDS ON'],
-          rows.map((r) => [r.name, r.type, r.category, r.mode, String(r.auto_start), r.dependencies.join(', ') || '-']),
-        ),
+        statuses
+          ? renderTable(['NAME', 'STATUS', 'CATEGORY', 'MODE', 'DETAIL', 'DEPENDS ON'], rows.map((r) => [r.name, r.status!, r.category, r.mode, r.detail!, r.dependencies.join(', ') || '-']))
+          : renderTable(['NAME', 'TYPE', 'CATEGORY', 'MODE', 'AUTO_START', 'DEPENDS ON'], rows.map((r) => [r.name, r.type, r.category, r.mode, String(r.auto_start), r.dependencies.join(', ') || '-'])),
       );
     });
 

@@ -91,7 +91,7 @@ export function registerWorkerCommand(program: Command, io: Io): void {
           await runAnnounced(worker, client, (polling) =>
             io.out(
               polling
-                ? `Worker polling task queues "${opts.taskQueue}" and "${worker.hostQueue}" (host ${worker.host}, identity ${worker.identity}) at ${settings.address} (namespace ${settings.namespace}). Ctrl-C stops it.`
+                ? `Worker polling task queues "${opts.taskQueue}" and "${worker.hostQueue}" (host ${worker.host}, identity ${worker.identity}, ${opts.maxActivities} activities at once per queue, log level ${opts.logLevel}) at ${settings.address} (namespace ${settings.namespace}). Ctrl-C stops it.`
                 : `Worker ${worker.identity} started, but ${settings.address} lists it as no poller of "${opts.taskQueue}" yet.`,
             ),
           );

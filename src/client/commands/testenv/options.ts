@@ -30,7 +30,7 @@ export interface CreateOptions extends TemporalOptions {
 
 export function addCreateOptions(command: Command, { quick = false } = {}): Command {
   command
-    .option('--catalog <dir>', 'taskserv catalog (default: $PROVISIONING_CATALOG, or the shipped examples/taskservs)')
+    .option('--catalog <dir>', 'taskserv catalog (default: $PROVISIONING_CATALOG, the config file\'s catalog, the shipped examples/taskservs)')
     .option('--base-image <image>', `image of the containers; must be present locally (default: ${DEFAULT_BASE_IMAGE}, built when missing)`)
     .option('--id <id>', 'environment id (default: generated); the workflow is testenv/<id>')
     .option('--ttl <duration>', 'remove the environment after this long, e.g. 30m, 2h (default: 2h)')
