@@ -37,6 +37,7 @@ const COMMANDS: TopLevel[] = [
   { names: ['worker'], summaries: ['run a worker against an existing Temporal server (scale out by running more)'], load: async () => (await import('./commands/worker.js')).registerWorkerCommand },
   { names: ['config'], summaries: ['show and change the defaults in <home>/config.toml (registry, Temporal address, task queue, log level, ...)'], load: async () => (await import('./commands/config.js')).registerConfigCommand },
   { names: ['validate'], summaries: ['check the config file, the registry, the catalog and the topologies in one go'], load: async () => (await import('./commands/config.js')).registerValidateCommand },
+  { names: ['monitoring'], summaries: ['install the shipped Grafana dashboards'], load: async () => (await import('./commands/monitoring.js')).registerMonitoringCommand },
   { names: ['temporal-cli'], summaries: ['show where the Temporal CLI is found, or install it into the user cache'], load: async () => (await import('./commands/temporal-cli.js')).registerTemporalCliCommand },
 ];
 

@@ -5,7 +5,6 @@
  */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
 import { provisioningHome } from './home.js';
 import { zodProblems } from './issues.js';
@@ -13,9 +12,9 @@ import { readTomlFile, type Env } from './registry.js';
 import { loadCatalog } from './settings.js';
 import type { TaskservManifest } from './settings-schema.js';
 import { configured } from './user-config.js';
+import { packageRoot } from './shipped.js';
 import { environmentRequestSchema, planEnvironment, templatesFileSchema, type EnvironmentPlan, type EnvironmentRequest, type TopologyTemplate } from './testenv-schema.js';
 
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SHIPPED_TOPOLOGIES = path.join(packageRoot, 'config', 'test-topologies.toml');
 export const SHIPPED_CATALOG = path.join(packageRoot, 'examples', 'taskservs');
 
