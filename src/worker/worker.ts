@@ -90,6 +90,9 @@ export interface ProvisioningWorker {
   getState(): State;
 }
 
+/** How late a cancel may reach a running activity (its heartbeat reply carries it). */
+const HEARTBEAT_THROTTLE_SECONDS = 5;
+
 export function defaultHost(): string {
   return normalizeHost(process.env.PROVISIONING_HOST ?? os.hostname());
 }
@@ -110,14 +113,19 @@ export async function createWorker(options: ProvisioningWorkerOptions): Promise<
     shutdownGraceTime: `${options.shutdownGraceSeconds ?? WORKER_DEFAULTS.shutdownGraceSeconds} s`,
     ...(traced ? { plugins: [traced.plugin] } : {}),
   };
+  // The SDK sends an activity's heartbeats to the server at most every 0.8 × its heartbeat
+  // timeout, and a cancel reaches the activity only in a heartbeat's reply: an install with a
+  // 30 s timeout learnt of a cancel up to 24 s late. At most 5 s here; the watches keep the
+  // SDK's default (their cancels are not waited for, and fewer heartbeats are their point).
+  const prompt = { ...common, maxHeartbeatThrottleInterval: `${HEARTBEAT_THROTTLE_SECONDS} s` };
   const shared = await Worker.create({
-    ...common,
+    ...prompt,
     taskQueue,
     activities: acts,
     maxConcurrentWorkflowTaskExecutions: options.maxWorkflowTasks ?? WORKER_DEFAULTS.maxWorkflowTasks,
     ...(bundle ? { workflowBundle: bundle } : { workflowsPath: workflowsPath(), bundlerOptions: { webpackConfigHook: resolveTsExtensions } }),
   });
-  const local = await Worker.create({ ...common, taskQueue: hostQueue(taskQueue, host), activities: acts });
+  const local = await Worker.create({ ...prompt, taskQueue: hostQueue(taskQueue, host), activities: acts });
   const watches = await Worker.create({
     ...common,
     taskQueue: watchQueue(hostQueue(taskQueue, host)),
