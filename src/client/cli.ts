@@ -31,7 +31,7 @@ const COMMANDS: TopLevel[] = [
     load: async () => (await import('./commands/server.js')).registerServerCommands,
   },
   { names: ['test'], summaries: ['containerized test environments: a taskserv, a server or a cluster in isolated containers'], load: async () => (await import('./commands/testenv.js')).registerTestCommands },
-  { names: ['workflow'], summaries: ['find, inspect and cancel provisioning workflows'], load: async () => (await import('./commands/workflow.js')).registerWorkflowCommands },
+  { names: ['workflow'], summaries: ['submit an operation from a request file; find, inspect and cancel provisioning workflows'], load: async () => (await import('./commands/workflow.js')).registerWorkflowCommands },
   { names: ['api'], summaries: ['serve the REST API (the seeds\' orchestrator endpoints) for CI and other tools'], load: async () => (await import('./commands/api.js')).registerApiCommand },
   { names: ['dev'], summaries: ['start a local Temporal dev server (with Web UI) and a worker; Ctrl-C stops both'], load: async () => (await import('./commands/dev.js')).registerDevCommand },
   { names: ['worker'], summaries: ['run a worker against an existing Temporal server (scale out by running more)'], load: async () => (await import('./commands/worker.js')).registerWorkerCommand },

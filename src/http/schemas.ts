@@ -1,9 +1,7 @@
 /** Request and response schemas of the REST API (zod: validation, and the OpenAPI document). */
 import { z } from 'zod';
 import { WORKFLOW_STATUSES } from '../model/workflow-status.js';
-import { HOST_NAME, HOST_NAME_FIX } from '../model/worker-defaults.js';
-
-const name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and "-", at most 63 characters');
+import { name } from '../model/requests.js';
 
 export const taskSchema = z
   .object({
@@ -35,51 +33,7 @@ export const taskListQuery = z.object({
 
 export const eventsQuery = z.object({ interval_ms: z.coerce.number().int().min(50).max(10_000).default(250) });
 
-/** The host whose workers run the work (provisioning worker --host); default: the host of the worker that takes it. */
-const hostField = z.string().regex(HOST_NAME, `a host name: ${HOST_NAME_FIX}`).optional();
-
-/** `settings`: the document itself, or a path inside the server's settings root. */
-const settingsField = z.union([z.string().min(1).max(4096), z.record(z.string(), z.unknown())]);
-
-export const serversCreateBody = z.object({
-  infra: name.optional(),
-  settings: settingsField,
-  servers: z.array(name).max(1000).default([]),
-  check_mode: z.boolean().default(false),
-  host: hostField,
-  wait: z.boolean().default(false),
-});
-
-export const taskservCreateBody = z.object({
-  infra: name.optional(),
-  settings: settingsField,
-  server: name,
-  taskserv: name,
-  wait: z.boolean().default(false),
-});
-
-export const platformBody = z.object({
-  services: z.array(z.string().min(1).max(200)).max(1000).default([]),
-  force: z.boolean().default(false),
-  grace: z.number().positive().max(3600).optional(),
-  platform: name.default('default'),
-  host: hostField,
-  wait: z.boolean().default(false),
-});
-
-/** The seeds' test-environment request; validated in full (with key paths) when it is planned. */
-export const environmentCreateBody = z
-  .object({
-    config: z.record(z.string(), z.unknown()),
-    auto_start: z.boolean().optional(),
-    auto_cleanup: z.boolean().optional(),
-    ttl: z.union([z.number(), z.string()]).optional(),
-    infra: z.string().optional(),
-    id: z.string().max(40).optional(),
-    host: hostField,
-    wait: z.boolean().default(true),
-  })
-  .meta({ id: 'EnvironmentRequest' });
+export { environmentCreateBody, platformBody, serversCreateBody, taskservCreateBody } from '../model/requests.js';
 
 export const environmentParams = z.object({ id: z.string().min(1).max(40) });
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, scratchDir } from '../support/cli.js';
+import { cli, scratchIn } from '../support/cli.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const shipped = path.join(root, 'deploy/grafana/provisioning-dashboard.json');
@@ -14,11 +14,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
 });
 
-async function scratch(): Promise<string> {
-  const { dir, cleanup } = await scratchDir();
-  cleanups.push(cleanup);
-  return dir;
-}
+const scratch = () => scratchIn(cleanups);
 
 interface Installed {
   dir: string;

@@ -30,6 +30,13 @@ export async function scratchDir(): Promise<{ dir: string; cleanup: () => Promis
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** A scratch directory whose removal is queued on `cleanups` (a test file's afterEach list). */
+export async function scratchIn(cleanups: Array<() => Promise<unknown>>): Promise<string> {
+  const { dir, cleanup } = await scratchDir();
+  cleanups.push(cleanup);
+  return dir;
+}
+
 export async function writeRegistry(dir: string, toml: string, name = 'services.toml'): Promise<string> {
   const file = path.join(dir, name);
   await writeFile(file, toml);

@@ -5,11 +5,13 @@ import { parsePositiveInt } from '../options.js';
 import { renderTable } from '../render/table.js';
 import { addTemporalOptions, withApi, type TemporalOptions } from '../temporal-options.js';
 import { WORKFLOW_STATUSES as STATUSES, type WorkflowStatusFilter } from '../../model/workflow-status.js';
+import { registerSubmitCommand } from './workflow-submit.js';
 
 const workflows = () => import('../../api/workflows.js');
 
 export function registerWorkflowCommands(program: Command, io: Io): void {
   const workflow = program.command('workflow');
+  registerSubmitCommand(workflow, io);
 
   addTemporalOptions(
     workflow
