@@ -84,6 +84,7 @@ function commandNamed(argv: readonly string[]): string {
 const SERVES = new Set(['worker', 'api', 'dev']);
 
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  io.run ??= (inner) => runCli(inner, { ...io, exitCode: undefined, run: undefined });
   try {
     const program = await buildProgram(io, commandNamed(argv));
     if (tracingEnabled(io.env) && !SERVES.has(commandNamed(argv))) {

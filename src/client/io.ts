@@ -10,6 +10,8 @@ export interface Io {
   isTTY: boolean;
   /** Set by a command that finished but failed (1); usage errors throw instead (2). */
   exitCode?: number;
+  /** Runs another command line of this CLI and returns its exit code (set by runCli; `workflow submit` uses it). */
+  run?: (argv: readonly string[]) => Promise<number>;
 }
 
 /** A closed pipe (`provisioning ... | head`) ends output quietly instead of crashing. */

@@ -101,8 +101,8 @@ export function registerSubmitCommand(workflow: Command, io: Io): void {
       if (request.operation.startsWith('platform-') && opts.registry) argv.push('--registry', path.resolve(io.cwd, opts.registry));
       for (const [name, value] of [['--address', opts.address], ['--namespace', opts.namespace], ['--profile', opts.profile], ['--task-queue', opts.taskQueue]] as const) if (value) argv.push(name, value);
       io.err(`${request.operation} from ${source}: provisioning ${argv.join(' ')}`);
-      const { runCli } = await import('../cli.js');
-      const code = await runCli(argv, { ...io, exitCode: undefined });
+      if (!io.run) throw new Error('workflow submit runs inside the provisioning CLI (runCli)');
+      const code = await io.run(argv);
       if (code !== 0) io.exitCode = code;
     } finally {
       if (dir) await rm(dir, { recursive: true, force: true });
