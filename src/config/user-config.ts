@@ -159,11 +159,11 @@ export interface Resolved {
 }
 
 /** A key's value from the environment, else the config file, else undefined (the command's default). */
-export function resolveConfig(key: ConfigKey, env: Env, config: UserConfig = loadUserConfig(env)): Resolved {
+export function resolveConfig(key: ConfigKey, env: Env, config: UserConfig = loadUserConfig(env), cwd = process.cwd()): Resolved {
   const spec: KeySpec = CONFIG_KEYS[key];
   const fromEnv = env[spec.env];
   if (fromEnv !== undefined && fromEnv !== '') {
-    const checked = checkValue(key, fromEnv, process.cwd());
+    const checked = checkValue(key, fromEnv, cwd);
     if (!('value' in checked)) throw new UsageError(`$${spec.env}: ${checked.problem}`, checked.fix);
     return { key, value: checked.value, origin: 'environment', from: spec.env };
   }

@@ -79,9 +79,9 @@ export const binaryDriver: ServiceDriver = {
   async start(service, ctx) {
     const spec = service.deployment.binary!;
     const paths = servicePaths(ctx.home, service.name);
-    const existing = await findServiceProcess(service, ctx);
-    if (existing !== undefined) {
-      const state = readServiceState(paths);
+    const found = await locateService(service, ctx);
+    if (found !== undefined) {
+      const { pid: existing, state } = found;
       if (state?.pid !== existing) {
         const procStartTime = procStat(existing)?.startTime;
         await writeServiceState(paths, { name: service.name, mode: 'binary', pid: existing, startedAt: Date.now(), ...(procStartTime !== undefined ? { procStartTime } : {}) });

@@ -26,7 +26,7 @@ export function registerConfigCommand(program: Command, io: Io): void {
     .addHelpText('after', '\nExamples:\n  provisioning config show\n  provisioning config show --origin\n  provisioning config show --json | jq \'.keys[] | select(.origin == "config file")\'')
     .action((opts: { origin?: boolean; json?: boolean }) => {
       const file = loadUserConfig(io.env);
-      const rows = CONFIG_KEY_NAMES.map((key) => resolveConfig(key, io.env, file));
+      const rows = CONFIG_KEY_NAMES.map((key) => resolveConfig(key, io.env, file, io.cwd));
       if (opts.json) return printJson(io, { file: file.file, exists: file.exists, keys: rows });
       const show = (v: string | number | undefined) => (v === undefined ? '-' : String(v));
       const table = opts.origin
@@ -43,7 +43,7 @@ export function registerConfigCommand(program: Command, io: Io): void {
     .addHelpText('after', '\nExamples:\n  provisioning config get temporal.address\n  provisioning config get logging.level --json')
     .action((key: string, opts: { json?: boolean }) => {
       if (!isConfigKey(key)) throw new UsageError(`unknown config key "${key}"`, unknownKeyFix(key));
-      const resolved = resolveConfig(key, io.env);
+      const resolved = resolveConfig(key, io.env, undefined, io.cwd);
       if (opts.json) printJson(io, resolved);
       else if (resolved.value !== undefined) io.out(String(resolved.value));
       else io.err(`${key} is not set (default: ${resolved.from})`);

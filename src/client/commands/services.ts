@@ -31,7 +31,8 @@ export function registerServicesCommands(program: Command, io: Io): void {
       const registry = await registryFor(io, opts.registry);
       const statusWanted = opts.running ? 'running' : opts.stopped ? 'stopped' : undefined;
       const chosen = Object.values(registry.services).filter((s) => !opts.category || s.category === opts.category);
-      const statuses = statusWanted ? new Map((await (await import('../../api/local.js')).platformStatus({ ...registry, services: Object.fromEntries(chosen.map((s) => [s.name, s])) }, provisioningHome(io.env))).map((st) => [st.name, st])) : undefined;
+      const { localStatus } = await import('../../api/local.js');
+      const statuses = statusWanted ? new Map((await Promise.all(chosen.map((s) => localStatus(s, provisioningHome(io.env))))).map((st) => [st.name, st])) : undefined;
       const rows = chosen
         .filter((s) => !statuses || statuses.get(s.name)?.status === statusWanted)
         .map((s) => ({
