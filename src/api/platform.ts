@@ -1,10 +1,10 @@
 /**
  * Platform operations as workflows under the platform's business key (platform/<name>), so two
- * operations on one platform never run at once: start, stop, restart.
+ * operations on one platform never run at once: start, stop, restart, update (a rolling restart).
  */
 import type { WorkflowFailedError } from '@temporalio/client';
 import { registryNodes, startTargets } from '../config/registry-nodes.js';
-import { stopOrder } from '../graph/index.js';
+import { startupOrder, stopOrder } from '../graph/index.js';
 import type { Registry } from '../config/registry-schema.js';
 import { platformPlan, platformSummary } from '../model/runbook.js';
 import { platformWorkflowId } from '../model/ids.js';
@@ -16,7 +16,7 @@ import { assertHost, assertPlatformName, assertServices } from './validate.js';
 
 export { nothingToStart } from './platform-plan.js';
 
-export const PLATFORM_WORKFLOW = { start: 'platformStart', stop: 'platformStop', restart: 'platformRestart' } as const;
+export const PLATFORM_WORKFLOW = { start: 'platformStart', stop: 'platformStop', restart: 'platformRestart', update: 'platformUpdate' } as const;
 
 export interface PlatformOperationInput {
   registry: Registry;
@@ -88,11 +88,16 @@ export async function operatePlatform(ctx: ApiContext, operation: PlatformOperat
 
 /** The Web UI's summary and plan: what a start acts on is the requested services and their dependencies. */
 function runbook(registry: Registry, operation: PlatformOperation, services: string[], platform: string): { summary: string; details: string } {
-  const targets = operation === 'stop' || (operation === 'restart' && services.length === 0) ? services : startTargets(registry, services);
-  const order = operation === 'stop' && targets.length > 0 ? stopOrder(registryNodes(registry), targets) : targets;
+  const targets = operation === 'stop' || operation === 'update' || (operation === 'restart' && services.length === 0) ? services : startTargets(registry, services);
+  const order =
+    targets.length === 0 ? targets
+    : operation === 'stop' ? stopOrder(registryNodes(registry), targets)
+    : operation === 'update' ? startupOrder(registryNodes(registry)).filter((n) => targets.includes(n))
+    : targets;
   return { summary: platformSummary(operation, targets, platform), details: platformPlan(registry, operation, order) };
 }
 
 export const startPlatform = (ctx: ApiContext, input: PlatformOperationInput) => operatePlatform(ctx, 'start', input);
 export const stopPlatform = (ctx: ApiContext, input: PlatformOperationInput) => operatePlatform(ctx, 'stop', input);
 export const restartPlatform = (ctx: ApiContext, input: PlatformOperationInput) => operatePlatform(ctx, 'restart', input);
+export const updatePlatform = (ctx: ApiContext, input: PlatformOperationInput) => operatePlatform(ctx, 'update', input);

@@ -86,7 +86,7 @@ export async function listTasks(ctx: ApiContext, filter: TaskFilter = {}): Promi
 
 /** The progress a running workflow of this type answers, if it has a progress query (and answers in time). */
 export async function progressOf(handle: WorkflowHandle, type: string): Promise<unknown> {
-  const query = { platformStart: progressQuery, platformStop: progressQuery, platformRestart: progressQuery, serverCreate: serverCreateProgressQuery, clusterCreate: serverCreateProgressQuery, testEnvironment: testenvStateQuery, serviceSupervisor: supervisorStateQuery }[type];
+  const query = { platformStart: progressQuery, platformStop: progressQuery, platformRestart: progressQuery, platformUpdate: progressQuery, serverCreate: serverCreateProgressQuery, clusterCreate: serverCreateProgressQuery, testEnvironment: testenvStateQuery, serviceSupervisor: supervisorStateQuery }[type];
   return query ? within(handle.query(query as typeof progressQuery), QUERY_BUDGET_MS) : undefined;
 }
 

@@ -63,7 +63,7 @@ export interface StopRefusal {
   dependents: string[];
 }
 
-export type PlatformOperation = 'start' | 'stop' | 'restart';
+export type PlatformOperation = 'start' | 'stop' | 'restart' | 'update';
 
 export interface PlatformProgress {
   operation: PlatformOperation;

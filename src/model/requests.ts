@@ -55,7 +55,7 @@ export const environmentCreateBody = z
 
 
 /** The operations `workflow submit FILE` takes: the REST API's bodies with an `operation` field. */
-export const SUBMIT_OPERATIONS = ['server-create', 'cluster-create', 'taskserv-create', 'test-environment', 'platform-start', 'platform-stop'] as const;
+export const SUBMIT_OPERATIONS = ['server-create', 'cluster-create', 'taskserv-create', 'test-environment', 'platform-start', 'platform-stop', 'platform-restart', 'platform-update'] as const;
 export type SubmitOperation = (typeof SUBMIT_OPERATIONS)[number];
 
 /** A request file: one of the bodies, its keys checked strictly (a misspelt key is refused, not ignored). */
@@ -66,5 +66,7 @@ export const submitRequest = z.discriminatedUnion('operation', [
   environmentCreateBody.extend({ operation: z.literal('test-environment') }).strict(),
   platformBody.extend({ operation: z.literal('platform-start') }).strict(),
   platformBody.extend({ operation: z.literal('platform-stop') }).strict(),
+  platformBody.extend({ operation: z.literal('platform-restart') }).strict(),
+  platformBody.extend({ operation: z.literal('platform-update') }).strict(),
 ]);
 export type SubmitRequest = z.infer<typeof submitRequest>;

@@ -38,7 +38,9 @@ export function platformPlan(registry: Registry, operation: PlatformOperation, o
     const s = registry.services[name];
     return `| ${i + 1} | ${cell(name)} | ${s?.deployment.mode ?? ''} | ${cell(s?.dependencies.join(', ') || '—')} |`;
   });
-  const title = `**Plan:** ${operation} ${order.length > 0 ? `${plural(order.length, 'service')} in this order (each as soon as what it ${operation === 'stop' ? 'is needed by has stopped' : 'depends on is healthy'})` : 'every running service, dependents first'}`;
+  const how = operation === 'update' ? 'one at a time, each healthy before the next is stopped' : `each as soon as what it ${operation === 'stop' ? 'is needed by has stopped' : 'depends on is healthy'}`;
+  const all = operation === 'update' ? 'every running service, one at a time, dependencies first' : 'every running service, dependents first';
+  const title = `**Plan:** ${operation} ${order.length > 0 ? `${plural(order.length, 'service')} in this order (${how})` : all}`;
   return [title, '', ...(rows.length > 0 ? ['| # | service | mode | depends on |', '|---|---|---|---|', ...rows] : [])].join('\n');
 }
 

@@ -6,6 +6,8 @@
  * starts the moment all of its dependencies are healthy; a failed service skips exactly its
  * dependents. Stop: refuse when running dependents are left out (unless forced); then the
  * same walk, dependents first — each service stops once everything that depends on it has.
+ * Update: a rolling restart, one service at a time in dependency order, each healthy before
+ * the next is stopped; the first failure stops the roll.
  */
 import {
   ApplicationFailure,
@@ -23,7 +25,7 @@ import type * as activities from '../activities/index.js';
 import { failureMessage } from '../model/failure.js';
 import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
 import { registryNodes, startTargets } from '../config/registry-nodes.js';
-import { criticalChain, reverseDependencies, stopOrder, UnknownNodeError, walk, type CriticalChain } from '../graph/index.js';
+import { criticalChain, reverseDependencies, startupOrder, stopOrder, UnknownNodeError, walk, type CriticalChain } from '../graph/index.js';
 import { chainMarkdown, platformNow } from '../model/runbook.js';
 import { keepCurrentDetails } from './details.js';
 import {
@@ -279,4 +281,71 @@ export async function platformRestart(input: PlatformInput): Promise<PlatformRes
   const restartSet = [...tracker.services.values()].filter((s) => s.state === 'stopped').map((s) => s.name);
   const targets = startTargets(input.registry, input.services && input.services.length > 0 ? input.services : restartSet);
   return (await startPhase(input, targets, tracker, run)) ?? tracker.result();
+}
+
+/**
+ * A rolling restart: the requested running services (default: every running one), one at a
+ * time in startup order (dependencies first). Each is stopped, started and waited healthy
+ * before the next one is touched, so at most one service is down at any moment; the first
+ * failure ends the roll and the rest stay as they were (skipped, still running).
+ */
+export async function platformUpdate(input: PlatformInput): Promise<PlatformResult> {
+  const { registry, home } = input;
+  const tracker = new Tracker('update', registry);
+  serviceNamesOrFail(registry, input.services ?? []);
+  const run = await onHostOf(input);
+  const { acts } = run;
+  const platform = input.platform ?? 'default';
+  const statuses = await acts.serviceStatuses.executeWithOptions(
+    { summary: 'read service statuses', startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } },
+    [{ services: Object.values(registry.services), home }],
+  );
+  const running = new Set(statuses.filter((s) => s.running).map((s) => s.name));
+  const requested = input.services && input.services.length > 0 ? new Set(input.services) : running;
+  const order = startupOrder(registryNodes(registry)).filter((n) => requested.has(n));
+  order.forEach((name, i) => tracker.set(name, { state: 'pending', waitingOn: i > 0 ? [order[i - 1]!] : [] }));
+  tracker.phase = 'starting';
+  const grace = input.graceSeconds ?? DEFAULT_GRACE_SECONDS;
+  let failed: string | undefined;
+  for (const [i, name] of order.entries()) {
+    const service = registry.services[name]!;
+    const next = order[i + 1];
+    if (next) tracker.set(next, { waitingOn: [name] });
+    if (failed) {
+      tracker.set(name, { state: 'skipped', skippedBecause: failed, error: `not updated: ${failed} failed first`, waitingOn: [] });
+      continue;
+    }
+    if (!running.has(name)) {
+      tracker.set(name, { state: 'not-running', waitingOn: [] });
+      continue;
+    }
+    if (service.deployment.mode === 'remote') {
+      tracker.set(name, { state: 'already-running', waitingOn: [], error: 'remote service: not restarted here' });
+      continue;
+    }
+    tracker.set(name, { state: 'stopping', waitingOn: [] });
+    try {
+      await anywhere.endSupervisor.executeWithOptions(
+        { summary: `end supervision of ${name}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
+        [{ workflowId: supervisorId(platform, name) }],
+      );
+      const stopped = await acts.stopService.executeWithOptions(
+        { summary: `update ${name}: stop`, startToCloseTimeout: `${grace + 60} s`, heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
+        [{ service, home, graceSeconds: grace }],
+      );
+      tracker.set(name, { stopMs: stopped.stopMs });
+      await startOne(service, home, tracker, platform, run);
+      log.info(`${name} updated`, { service: name });
+    } catch (err) {
+      if (isCancellation(err)) {
+        tracker.set(name, { state: 'cancelled' });
+        throw err;
+      }
+      failed = name;
+      tracker.set(name, { state: 'failed', error: failureMessage(err) });
+      recorded.serviceFailed({ service: name, mode: service.deployment.mode });
+      log.error(`${name} failed to update; the roll stops here`, { service: name, error: failureMessage(err) });
+    }
+  }
+  return tracker.result();
 }

@@ -141,6 +141,37 @@ describe('platform start from the command line', () => {
   });
 });
 
+describe('platform update from the command line', () => {
+  it('rolls each running service in dependency order with new processes, and refuses an unknown service (exit 2)', async () => {
+    const r = await platformCli([{ name: 'db' }, { name: 'api', deps: ['db'] }], () => undefined, () => ['platform', 'start', 'api']);
+    expect(r.code).toBe(0);
+    const before = await runningServices(r.platform.home);
+    const file = path.join(r.platform.home, 'services.toml');
+    await withWorker(async (taskQueue) => {
+      const common = ['--registry', file, '--address', inject('temporalAddress'), '--task-queue', taskQueue, '--platform', uniqueId('p')];
+      const env = { PROVISIONING_HOME: r.platform.home, PATH: process.env.PATH };
+      const unknown = await cli(['platform', 'update', 'dbb', ...common], { env });
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('unknown service "dbb"');
+      expect(unknown.stdout).not.toContain('Workflow');
+      const updated = await cli(['platform', 'update', '--json', ...common], { env });
+      expect(updated.code).toBe(0);
+      const json = JSON.parse(updated.stdout) as { ok: boolean; operation: string; services: Array<{ name: string; state: string }> };
+      expect(json).toMatchObject({ ok: true, operation: 'update' });
+      expect(json.services.map((s) => [s.name, s.state])).toEqual([
+        ['db', 'started'],
+        ['api', 'started'],
+      ]);
+      const plain = await cli(['platform', 'update', 'api', ...common], { env });
+      expect(plain.code).toBe(0);
+      expect(plain.stdout).toContain('Done: 1 started');
+    });
+    const after = await runningServices(r.platform.home);
+    expect(after.get('db')).not.toEqual(before.get('db'));
+    expect(after.get('api')).not.toEqual(before.get('api'));
+  });
+});
+
 describe('host and worker flags refuse bad values (exit 2, nothing submitted or started)', () => {
   it.each([
     { argv: ['platform', 'start', 'db', '--host', 'Build_01'], message: '"Build_01" is not a host name; use lower-case letters, digits' },

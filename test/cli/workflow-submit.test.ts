@@ -33,7 +33,7 @@ describe('workflow submit: bad request files exit 2 before anything starts', () 
   const nowhere = ['--address', '127.0.0.1:1'];
 
   it.each([
-    { name: 'an unknown operation, with the closest one', body: { operation: 'server-creat', settings: 's.yaml' }, expected: ['operation: "server-creat" is not an operation', 'did you mean server-create? use one of server-create, cluster-create, taskserv-create, test-environment, platform-start, platform-stop'] },
+    { name: 'an unknown operation, with the closest one', body: { operation: 'server-creat', settings: 's.yaml' }, expected: ['operation: "server-creat" is not an operation', 'did you mean server-create? use one of server-create, cluster-create, taskserv-create, test-environment, platform-start, platform-stop, platform-restart, platform-update'] },
     { name: 'no operation', body: { settings: 's.yaml' }, expected: ['operation: missing'] },
     { name: 'a misspelt key (strict, not ignored)', body: { operation: 'server-create', settings: 's.yaml', check: true }, expected: ['check: unknown key "check"'] },
     { name: 'a server name that is not a DNS label', body: { operation: 'server-create', settings: 's.yaml', servers: ['Web_01'] }, expected: ['servers[0]: lowercase letters, digits and "-"'] },
@@ -63,7 +63,7 @@ describe('workflow submit: bad request files exit 2 before anything starts', () 
 });
 
 describe('workflow submit runs the operation as its own command', () => {
-  it('platform-start and platform-stop request files start and stop real processes', async () => {
+  it('platform-start, platform-update and platform-stop request files start, roll and stop real processes', async () => {
     const platform = await testPlatform([{ name: 'db' }, { name: 'api', deps: ['db'] }]);
     cleanups.push(() => platform.cleanup());
     const registry = path.join(platform.home, 'services.toml');
@@ -80,7 +80,15 @@ describe('workflow submit runs the operation as its own command', () => {
       const result = JSON.parse(started.stdout) as { ok: boolean; services: Array<{ name: string; state: string }> };
       expect(result.ok).toBe(true);
       expect(result.services.map((s) => [s.name, s.state]).sort()).toEqual([['api', 'started'], ['db', 'started']]);
-      expect([...(await runningServices(platform.home)).keys()].sort()).toEqual(['api', 'db']);
+      const before = await runningServices(platform.home);
+      expect([...before.keys()].sort()).toEqual(['api', 'db']);
+      const update = await request(dir, 'update.json', { operation: 'platform-update', services: ['db'], platform: name });
+      const updated = await cli(['workflow', 'submit', update, ...common], { env });
+      expect(updated.code, updated.stderr).toBe(0);
+      expect(updated.stderr).toContain(`platform-update from ${update}: provisioning platform update db --platform ${name}`);
+      const after = await runningServices(platform.home);
+      expect(after.get('db')).not.toEqual(before.get('db'));
+      expect(after.get('api')).toEqual(before.get('api'));
       const stop = await request(dir, 'stop.yaml', `operation: platform-stop\nplatform: ${name}\n`);
       const stopped = await cli(['workflow', 'submit', stop, ...common], { env });
       expect(stopped.code, stopped.stderr).toBe(0);

@@ -109,7 +109,7 @@ describe('provisioning api', () => {
       const docs = await api.fetch('/docs/');
       expect(docs.status).toBe(200);
       expect(docs.headers.get('content-type')).toContain('text/html');
-      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health', '/tasks', '/tasks/{id}', '/tasks/{id}/events', '/workflows/servers/create', '/workflows/taskserv/create', '/workflows/cluster/create', '/test/environments/create', '/test/environments', '/test/environments/{id}', '/test/environments/{id}/run', '/test/environments/{id}/logs', '/platform/start', '/platform/status']));
+      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health', '/tasks', '/tasks/{id}', '/tasks/{id}/events', '/workflows/servers/create', '/workflows/taskserv/create', '/workflows/cluster/create', '/test/environments/create', '/test/environments', '/test/environments/{id}', '/test/environments/{id}/run', '/test/environments/{id}/logs', '/platform/start', '/platform/update', '/platform/status']));
 
       // Its request metrics: the token is needed, and the requests above are counted by route pattern and status.
       expect((await api.fetch('/metrics', { auth: false })).status).toBe(401);
@@ -221,7 +221,7 @@ describe('provisioning api', () => {
     });
   }, 180_000);
 
-  it('the platform: start with wait, status, stop', async () => {
+  it('the platform: start with wait, status, rolling update, stop', async () => {
     await withApi(async (api) => {
       const name = uniqueId('p');
       const started = await api.fetch('/platform/start', { json: { platform: name, wait: true } });
@@ -232,6 +232,10 @@ describe('provisioning api', () => {
       const unknown = await api.fetch('/platform/start', { json: { platform: name, services: ['dbb'] } });
       expect(unknown.status).toBe(400);
       expect((await json<{ problems: Array<{ fix: string }> }>(unknown)).problems[0]!.fix).toContain('db');
+      const before = (await runningServices(platform.home)).get('db');
+      const updated = await api.fetch('/platform/update', { json: { platform: name, wait: true } });
+      expect(await json(updated)).toMatchObject({ id: `platform/${name}`, status: 'COMPLETED', result: { ok: true, operation: 'update', services: [{ name: 'db', state: 'started' }] } });
+      expect((await runningServices(platform.home)).get('db')).not.toEqual(before);
       await api.fetch('/platform/stop', { json: { platform: name, wait: true } });
       expect((await runningServices(platform.home)).size).toBe(0);
     });

@@ -15,6 +15,7 @@ import {
   platformRestart,
   platformStart,
   platformStop,
+  platformUpdate,
   reapTestEnvironmentsWorkflow,
   serverCreate,
   serverDelete,
@@ -22,6 +23,7 @@ import {
   taskservCreate,
 } from '../../src/workflows/index.js';
 import { type SupervisorState } from '../../src/model/supervisor.js';
+import type { PlatformInput } from '../../src/model/platform.js';
 import type { EnvState, RunRequest, RunResult } from '../../src/model/testenv.js';
 import { scratchDir } from '../support/cli.js';
 import { recordHistory } from '../support/histories.js';
@@ -89,6 +91,19 @@ describe('record workflow histories', () => {
       await client.workflow.execute(platformStop, { taskQueue, workflowId: uniqueId('stop'), args: [{ registry: platform.registry, home: platform.home, services, platform: name }] });
     });
   }, 180_000);
+
+  it('platform update: a rolling restart', async () => {
+    const platform = await testPlatform([{ name: 'db' }, { name: 'api', deps: ['db'] }]);
+    cleanups.push(() => platform.cleanup());
+    const args: [PlatformInput] = [{ registry: platform.registry, home: platform.home, services: ['db', 'api'], platform: uniqueId('rec') }];
+    await withWorker(async (taskQueue) => {
+      await client.workflow.execute(platformStart, { taskQueue, workflowId: uniqueId('start'), args });
+      const workflowId = uniqueId('platform-update');
+      expect((await client.workflow.execute(platformUpdate, { taskQueue, workflowId, args })).ok).toBe(true);
+      await recordHistory(client, workflowId, 'platform-update');
+      await client.workflow.execute(platformStop, { taskQueue, workflowId: uniqueId('stop'), args });
+    });
+  }, 120_000);
 
   it('servers: server create with its children, taskserv create, cluster create, server delete', async () => {
     const { dir, cleanup } = await scratchDir();

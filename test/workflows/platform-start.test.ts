@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PlatformResult, ServiceProgress } from '../../src/model/platform.js';
-import { platformRestart, platformStart, platformStop } from '../../src/workflows/index.js';
+import { platformRestart, platformStart, platformStop, platformUpdate } from '../../src/workflows/index.js';
 import { runningServices, testPlatform, type ProcessSpec, type TestPlatform } from '../support/services.js';
 import { expectReplays, testClient, uniqueId, withWorker } from '../support/temporal.js';
 
@@ -19,7 +19,7 @@ async function setup(specs: ProcessSpec[]): Promise<TestPlatform> {
   return platform;
 }
 
-async function run(workflow: typeof platformStart | typeof platformStop | typeof platformRestart, platform: TestPlatform, extra: { services?: string[]; force?: boolean } = {}): Promise<PlatformResult> {
+async function run(workflow: typeof platformStart | typeof platformStop | typeof platformRestart | typeof platformUpdate, platform: TestPlatform, extra: { services?: string[]; force?: boolean } = {}): Promise<PlatformResult> {
   const { client, close } = await testClient();
   try {
     const workflowId = uniqueId('platform');
@@ -222,5 +222,49 @@ describe('platformRestart', () => {
     expect(after.get('db')).not.toEqual(before.get('db'));
     expect(after.get('api')).not.toEqual(before.get('api'));
     expect(after.get('other')).toEqual(before.get('other'));
+  });
+});
+
+describe('platformUpdate', () => {
+  it('restarts every running service one at a time in dependency order, each healthy before the next stops', async () => {
+    const platform = await setup([{ name: 'web', deps: ['api'] }, { name: 'api', deps: ['db'] }, { name: 'db' }, { name: 'idle' }]);
+    await run(platformStart, platform, { services: ['web'] });
+    const before = await runningServices(platform.home);
+    const result = await run(platformUpdate, platform);
+    expect(result.ok).toBe(true);
+    expect(result.operation).toBe('update');
+    const s = byName(result);
+    expect(s.idle!.state).toBe('not-running');
+    const rolled = ['db', 'api', 'web'];
+    for (const name of rolled) expect(s[name]!.state, name).toBe('started');
+    // One at a time: each service was spawned again only after the one before it was healthy.
+    const bySpawn = [...rolled].sort((a, b) => s[a]!.startedAt! - s[b]!.startedAt!);
+    expect(bySpawn).toEqual(rolled);
+    for (let i = 1; i < rolled.length; i++) {
+      expect(s[rolled[i]!]!.startedAt!, `${rolled[i]} respawned before ${rolled[i - 1]} was healthy`).toBeGreaterThan(s[rolled[i - 1]!]!.healthyAt!);
+    }
+    const after = await runningServices(platform.home);
+    for (const name of rolled) expect(after.get(name), name).not.toEqual(before.get(name));
+    expect(after.has('idle')).toBe(false);
+  });
+
+  it('stops the roll at the first service that does not come back: the rest keep their processes', async () => {
+    // api starts once; started again, it exits at once.
+    const platform = await setup([
+      { name: 'db' },
+      { name: 'api', deps: ['db'], startTimeout: 3, script: 'if [ -e started-once ]; then exit 4; fi; touch started-once; sleep 0.2; exec httpd -f -p 127.0.0.1:{port} -h .' },
+      { name: 'web', deps: ['api'] },
+    ]);
+    await run(platformStart, platform, { services: ['web'] });
+    const before = await runningServices(platform.home);
+    const result = await run(platformUpdate, platform);
+    expect(result.ok).toBe(false);
+    const s = byName(result);
+    expect(s.db!.state).toBe('started');
+    expect(s.api!.state).toBe('failed');
+    expect(s.web).toMatchObject({ state: 'skipped', skippedBecause: 'api' });
+    const after = await runningServices(platform.home);
+    expect(after.get('web')).toEqual(before.get('web'));
+    expect(after.has('api')).toBe(false);
   });
 });

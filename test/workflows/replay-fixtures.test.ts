@@ -13,7 +13,7 @@ const bundle = { workflowBundle: { codePath: inject('workflowBundlePath') } };
 describe('committed workflow histories', () => {
   it('cover every workflow type', () => {
     expect(new Set(fixtures.map((f) => f.workflowType))).toEqual(
-      new Set(['planStartup', 'platformStart', 'platformStop', 'platformRestart', 'serviceSupervisor', 'serverCreate', 'serverProvision', 'taskservCreate', 'clusterCreate', 'serverDelete', 'testEnvironment', 'reapTestEnvironmentsWorkflow']),
+      new Set(['planStartup', 'platformStart', 'platformStop', 'platformRestart', 'platformUpdate', 'serviceSupervisor', 'serverCreate', 'serverProvision', 'taskservCreate', 'clusterCreate', 'serverDelete', 'testEnvironment', 'reapTestEnvironmentsWorkflow']),
     );
   });
 

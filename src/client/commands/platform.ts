@@ -131,6 +131,7 @@ export function registerPlatformCommands(program: Command, io: Io): void {
     ['start', 'start services (default: the auto_start ones) and their dependencies, in dependency order, as a workflow', 'provisioning platform start\n  provisioning platform start orchestrator control-center --json\n  provisioning platform start --no-wait'],
     ['stop', 'stop services (default: all running) in reverse dependency order, as a workflow', 'provisioning platform stop\n  provisioning platform stop orchestrator --force'],
     ['restart', 'stop, then start the same services (default: all running)', 'provisioning platform restart\n  provisioning platform restart orchestrator'],
+    ['update', 'rolling restart: each running service (default: all) in dependency order, one at a time, healthy before the next; stops at the first failure', 'provisioning platform update\n  provisioning platform update orchestrator control-center --json'],
   ];
   for (const [operation, description, examples] of operations) {
     operationCommand(

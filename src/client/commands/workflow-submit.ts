@@ -64,7 +64,9 @@ async function commandFor(request: SubmitRequest, source: string, scratch: () =>
       return ['taskserv', 'create', request.taskserv, '--server', request.server, '--settings', await settings(request.settings), ...flag('--infra', request.infra)];
     case 'platform-start':
     case 'platform-stop':
-      return ['platform', request.operation === 'platform-start' ? 'start' : 'stop', ...request.services, '--platform', request.platform, ...(request.force ? ['--force'] : []), ...flag('--grace', request.grace), ...flag('--host', request.host)];
+    case 'platform-restart':
+    case 'platform-update':
+      return ['platform', request.operation.slice('platform-'.length), ...request.services, '--platform', request.platform, ...(request.force ? ['--force'] : []), ...flag('--grace', request.grace), ...flag('--host', request.host)];
     case 'test-environment': {
       const { host, id } = request;
       const file = path.join(await scratch(), 'request.json');
@@ -80,12 +82,12 @@ export function registerSubmitCommand(workflow: Command, io: Io): void {
       .command('submit')
       .argument('<file>', 'a request file (JSON, YAML or TOML): the REST API\'s body with an "operation"')
       .description(`submit an operation from a request file and follow it as its own command does (${SUBMIT_OPERATIONS.join(', ')})`)
-      .option('--registry <file>', `${REGISTRY_HELP}; for platform-start and platform-stop`)
+      .option('--registry <file>', `${REGISTRY_HELP}; for the platform-* operations`)
       .option('--no-wait', 'submit the workflow and return at once')
       .option('--json', 'print JSON, as the operation\'s command does')
       .addHelpText(
         'after',
-        `\nThe bodies are the REST API's (README "The REST API"): server-create and cluster-create take POST /workflows/servers/create's, taskserv-create POST /workflows/taskserv/create's, test-environment POST /test/environments/create's, platform-start and platform-stop POST /platform/start's. Paths ("settings") are relative to the request file. The body's "wait" is the API's; here the command follows the workflow unless --no-wait.\n\nExample file:\n  ${EXAMPLE}\n\nExamples:\n  provisioning workflow submit create-web.json\n  provisioning workflow submit env.yaml --json\n  provisioning workflow submit start.toml --registry examples/services.toml --no-wait`,
+        `\nThe bodies are the REST API's (README "The REST API"): server-create and cluster-create take POST /workflows/servers/create's, taskserv-create POST /workflows/taskserv/create's, test-environment POST /test/environments/create's, platform-start, platform-stop, platform-restart and platform-update POST /platform/start's. Paths ("settings") are relative to the request file. The body's "wait" is the API's; here the command follows the workflow unless --no-wait.\n\nExample file:\n  ${EXAMPLE}\n\nExamples:\n  provisioning workflow submit create-web.json\n  provisioning workflow submit env.yaml --json\n  provisioning workflow submit start.toml --registry examples/services.toml --no-wait`,
       ),
   ).action(async (file: string, opts: SubmitOptions) => {
     const { source, value } = await readRequestFile(io.cwd, file, 'request');

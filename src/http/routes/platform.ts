@@ -1,4 +1,4 @@
-/** Ours beyond the seeds: POST /platform/start|stop|restart and GET /platform/status, on the server's registry. */
+/** Ours beyond the seeds: POST /platform/start|stop|restart|update and GET /platform/status, on the server's registry. */
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { platformStatus, withSupervision } from '../../api/local.js';
@@ -16,8 +16,8 @@ export function platformRoutes(shared: Shared): FastifyPluginCallbackZod {
     return shared.options.registry();
   };
   return (app, _options, done) => {
-    for (const operation of ['start', 'stop', 'restart'] as const) {
-      app.post(`/platform/${operation}`, { schema: { summary: `${operation} services (default: ${operation === 'start' ? 'the auto_start ones' : 'all running'}) in dependency order`, body: platformBody, response: { ...errorResponses, 200: taskSchema, 202: submittedSchema } } }, (request, reply) =>
+    for (const operation of ['start', 'stop', 'restart', 'update'] as const) {
+      app.post(`/platform/${operation}`, { schema: { summary: `${operation === 'update' ? 'rolling restart of' : operation} services (default: ${operation === 'start' ? 'the auto_start ones' : 'all running'}) in dependency order${operation === 'update' ? ', one at a time' : ''}`, body: platformBody, response: { ...errorResponses, 200: taskSchema, 202: submittedSchema } } }, (request, reply) =>
         shared.once(request, reply, async () => {
           const { services, force, grace, platform, host, wait } = request.body;
           const reg = await registry();
