@@ -138,6 +138,8 @@ function missingPackages() {
   if (!which('docker-compose') && !(which('docker') && run('docker', ['compose', 'version']).ok)) missing.push('docker-compose');
   // The Web UI test drives Debian's chromium (playwright-core cannot download a browser here).
   if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
+  // The live view's terminal test (platform monitor) runs it in tmux.
+  if (!which('tmux')) missing.push('tmux');
   // The compose stand-ins' Debian base is made with debootstrap.
   if (!existsSync('/usr/sbin/debootstrap') && !which('debootstrap')) missing.push('debootstrap');
   // The production-shape Temporal of the tests runs on a private PostgreSQL instance.

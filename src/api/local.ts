@@ -8,6 +8,7 @@ import { serviceProbe } from '../activities/health.js';
 import { checkPrerequisites } from '../activities/prerequisites.js';
 import type { ServicePrerequisites } from '../model/platform.js';
 import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
+import type { ServiceVersion } from '../activities/drivers/versions.js';
 
 export interface LocalStatus {
   name: string;
@@ -138,4 +139,10 @@ export async function requiredFor(registry: Registry, operation: string, home: s
   const required = await Promise.all(Object.values(registry.services).filter((s) => s.required_for.includes(operation)).map((s) => localStatus(s, home)));
   const knownOperations = [...new Set(Object.values(registry.services).flatMap((s) => s.required_for))].sort();
   return { required, allRunning: required.every((s) => s.status === 'running'), knownOperations };
+}
+
+/** Each service's version as its mode knows it (activities/drivers/versions.ts). */
+export async function localVersions(registry: Registry): Promise<ServiceVersion[]> {
+  const { serviceVersion } = await import('../activities/drivers/versions.js');
+  return Promise.all(Object.values(registry.services).map((s) => serviceVersion(s)));
 }

@@ -23,36 +23,67 @@ import { taskQueueOf, webUiLink, type ApiContext } from './context.js';
 import { NotFoundError } from './errors.js';
 import type { serviceSupervisor } from '../workflows/supervisor.js';
 import { poll } from './run.js';
+import { mergeChecks, serviceMetrics, type ServiceMetrics } from '../model/service-metrics.js';
+
+type Description = Awaited<ReturnType<WorkflowHandle['describe']>>;
 
 /**
  * Checks of the watch activity that is running now: the supervisor records them when the
  * watch returns, and until then they travel in its heartbeat details.
  */
-async function watchingChecks(handle: WorkflowHandle): Promise<HealthCheckRecord[]> {
-  const { raw } = await handle.describe();
-  const watch = raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService');
+function liveChecks(description: Description): HealthCheckRecord[] {
+  const watch = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService');
   const payload = watch?.heartbeatDetails?.payloads?.[0];
   if (!payload) return [];
   return defaultPayloadConverter.fromPayload<WatchProgress>(payload).checks;
 }
 
-/** The supervisor's state, or undefined when the service is not (or no longer) supervised. */
-export async function supervisorState(client: Client, platform: string, service: string): Promise<SupervisorState | undefined> {
+async function watchingChecks(handle: WorkflowHandle): Promise<HealthCheckRecord[]> {
+  return liveChecks(await handle.describe());
+}
+
+/** A running supervisor's state and every check it knows of (recorded and the running watch's), oldest first. */
+export interface SupervisorView {
+  state: SupervisorState;
+  checks: HealthCheckRecord[];
+}
+
+/** The supervisor's view, or undefined when the service is not (or no longer) supervised. */
+export async function supervisorView(client: Client, platform: string, service: string): Promise<SupervisorView | undefined> {
   const handle = client.workflow.getHandle(supervisorId(platform, service));
   try {
     const description = await handle.describe();
     if (description.status.name !== 'RUNNING') return undefined;
-    return await handle.query(supervisorStateQuery);
+    const state = await handle.query(supervisorStateQuery);
+    return { state, checks: mergeChecks(state.checks, liveChecks(description)) };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
   }
 }
 
+/** Supervisor views of the given services; a service whose supervisor cannot be read maps to undefined. */
+export async function supervisorViews(client: Client, platform: string, services: readonly string[]): Promise<Map<string, SupervisorView | undefined>> {
+  const views = await Promise.all(services.map((s) => supervisorView(client, platform, s).catch(() => undefined)));
+  return new Map(services.map((s, i) => [s, views[i]]));
+}
+
+/** The supervisor's state, or undefined when the service is not (or no longer) supervised. */
+export async function supervisorState(client: Client, platform: string, service: string): Promise<SupervisorState | undefined> {
+  return (await supervisorView(client, platform, service))?.state;
+}
+
 /** Supervisor states of the given services; a service whose state cannot be read maps to undefined. */
 export async function supervisionOf(client: Client, platform: string, services: readonly string[]): Promise<Map<string, SupervisorState | undefined>> {
   const states = await Promise.all(services.map((s) => supervisorState(client, platform, s).catch(() => undefined)));
   return new Map(services.map((s, i) => [s, states[i]]));
+}
+
+/** Each service's figures from its supervisor (uptime, restarts, time to healthy, check success and latency). */
+export async function platformMetrics(client: Client, platform: string, services: readonly string[]): Promise<ServiceMetrics[]> {
+  const views = await supervisorViews(client, platform, services);
+  const now = Date.now();
+  return services.map((s) => serviceMetrics(s, views.get(s)?.state, views.get(s)?.checks ?? [], now));
 }
 
 /** A running supervisor's handle; a NotFoundError when there is none. */

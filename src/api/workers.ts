@@ -2,6 +2,7 @@
  * Whether workers poll a task queue: what /health reports, what test-environment calls check
  * before they wait on a worker, and what `provisioning dev` waits for before it says ready.
  */
+import type { Client } from '@temporalio/client';
 import { taskQueueOf, type ApiContext } from './context.js';
 
 /** Read partitions a server splits a task queue into by default (matching.numTaskqueueReadPartitions). */
@@ -37,4 +38,10 @@ export async function untilWorkerPolls(ctx: ApiContext, { taskQueue = taskQueueO
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** The version the Temporal server reports of itself. */
+export async function temporalServerVersion(client: Client): Promise<string> {
+  const info = await client.workflowService.getSystemInfo({});
+  return info.serverVersion ?? 'unknown';
 }

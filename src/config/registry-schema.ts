@@ -53,6 +53,8 @@ const binaryDeployment = strict({
   args: z.array(z.string()).default([]),
   working_dir: z.string().optional(),
   env: stringMap().default({}),
+  /** Arguments that make binary_path print its version (`platform versions`), e.g. ["--version"]. */
+  version_args: z.array(z.string()).optional(),
 });
 
 const dockerDeployment = strict({

@@ -33,6 +33,8 @@ export interface SupervisorState {
   pid?: number;
   /** Why the service is unhealthy or failed. */
   reason?: string;
+  /** Start to healthy of the latest start (given by the platform start) or restart, ms. */
+  timeToHealthyMs?: number;
   /** How many times the workflow continued as new. */
   generation: number;
 }
@@ -53,6 +55,8 @@ export interface SupervisorInput {
   state?: SupervisorState;
   /** The host whose workers watch and restart the service (its platform's); the shared queue without one. */
   hostChoice?: HostChoice;
+  /** Start to healthy of the start that began supervision, ms (platform start gives it). */
+  timeToHealthyMs?: number;
 }
 
 export interface RestartOutcome {

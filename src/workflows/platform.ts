@@ -107,11 +107,11 @@ function serviceNamesOrFail(registry: Registry, names: readonly string[]): void 
 }
 
 /** Supervision outlives the start: an abandoned child per service, one at a time (its id is the lock). */
-async function superviseService(service: ServiceDefinition, home: string, platform: string, host: HostChoice | undefined): Promise<void> {
+async function superviseService(service: ServiceDefinition, home: string, platform: string, host: HostChoice | undefined, timeToHealthyMs: number): Promise<void> {
   try {
     await startChild(serviceSupervisor, {
       workflowId: supervisorId(platform, service.name),
-      args: [{ service, home, platform, ...(host ? { hostChoice: host } : {}) }],
+      args: [{ service, home, platform, timeToHealthyMs, ...(host ? { hostChoice: host } : {}) }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `supervise ${service.name} (platform ${platform}): check every ${service.health_check.interval} s, restart on failure`,
     });
@@ -150,7 +150,7 @@ async function startOne(service: ServiceDefinition, home: string, tracker: Track
     recorded.serviceStarted(labels);
     recorded.timeToHealthy(labels, (healthy.healthyAt - started.startedAt) / 1000);
   }
-  if (service.startup.restart_on_failure) await superviseService(service, home, platform, host);
+  if (service.startup.restart_on_failure) await superviseService(service, home, platform, host, healthy.healthyAt - started.startedAt);
 }
 
 async function startPhase(input: PlatformInput, targets: string[], tracker: Tracker, run: OnHost): Promise<PlatformResult | undefined> {

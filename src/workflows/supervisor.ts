@@ -67,6 +67,7 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
   // Watches and restarts run where the platform runs the service (its host's workers).
   const acts = hostBound(ACTIVITY_OPTIONS, input.hostChoice);
   const state: SupervisorState = input.state ? { ...input.state, generation: input.state.generation + 1 } : initialState(service.name);
+  if (!input.state && input.timeToHealthyMs !== undefined) state.timeToHealthyMs = input.timeToHealthyMs;
   const intervalMs = (input.intervalSeconds ?? service.health_check.interval) * 1000;
   const restartEnabled = input.restart ?? service.startup.restart_on_failure;
   const budgetSeconds = input.watchBudgetSeconds ?? DEFAULT_WATCH_BUDGET_SECONDS;
@@ -83,6 +84,7 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
         const healthy = await acts.waitHealthy.executeWithOptions({ summary: `restart ${service.name}: wait healthy`, startToCloseTimeout: `${service.startup.start_timeout + 30} s`, heartbeatTimeout: '5 s', retry: { maximumAttempts: 2 } }, [{ service, home }]);
         state.restarts++;
         state.recentRestarts.push(healthy.healthyAt);
+        state.timeToHealthyMs = healthy.healthyAt - started.startedAt;
         state.status = 'healthy';
         state.consecutiveFailures = 0;
         state.runningSince = started.startedAt;

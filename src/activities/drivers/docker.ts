@@ -26,7 +26,7 @@ function assertOurs(service: ServiceDefinition, info: Docker.ContainerInspectInf
   }
 }
 
-function containerName(service: ServiceDefinition): string {
+export function containerName(service: ServiceDefinition): string {
   return service.deployment.docker!.container_name ?? `provisioning-${service.name}`;
 }
 

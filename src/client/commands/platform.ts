@@ -10,6 +10,7 @@ import type { LocalStatus, SupervisedStatus } from '../../api/local.js';
 import { parseHost, parsePositiveInt, parsePositiveNumber } from '../options.js';
 import { assertServices, registryFor } from '../registry.js';
 import { addTemporalOptions, connect, withApi, type TemporalOptions } from '../temporal-options.js';
+import { registerObserveCommands } from './platform-observe.js';
 
 const localServices = () => import('../../api/local.js');
 const supervision = () => import('../../api/services.js');
@@ -207,6 +208,7 @@ export function registerPlatformCommands(program: Command, io: Io): void {
     }),
   );
 
+  registerObserveCommands(platform, io);
   registerLogsCommand(platform, io);
 }
 
