@@ -3,5 +3,6 @@ export { checkPrerequisites } from './prerequisites.js';
 export { preflight } from './preflight.js';
 export { serviceStatuses, startService, stopService, waitHealthy } from './platform.js';
 export { endSupervisor, watchService } from './supervision.js';
+export { deliverAlert } from './alerts.js';
 export { createServer, deleteServer, prepareInfra, runTaskserv, serverExists, waitServerReady } from './servers.js';
 export { createEnvNetwork, createEnvNode, installEnvNode, reapTestEnvironments, removeEnvironment, runEnvTests, startEnvNodes } from './testenv.js';

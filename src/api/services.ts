@@ -6,6 +6,7 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ServiceDefinition } from '../config/registry-schema.js';
+import type { AlertTarget } from '../model/alerts.js';
 import { supervisorId } from '../model/ids.js';
 import {
   pauseSignal,
@@ -128,6 +129,8 @@ export interface MonitorInput {
   service: ServiceDefinition;
   home: string;
   intervalSeconds?: number;
+  /** Webhooks the supervisor alerts (the registry's [alerts]); only a new supervisor takes them. */
+  alerts?: AlertTarget[];
 }
 
 export interface Monitor {
@@ -144,7 +147,7 @@ export interface Monitor {
 export async function monitorService(ctx: ApiContext, input: MonitorInput): Promise<Monitor> {
   const { client } = ctx;
   const workflowId = supervisorId(input.platform, input.service.name);
-  const args: SupervisorInput = { service: input.service, home: input.home, platform: input.platform, ...(input.intervalSeconds !== undefined ? { intervalSeconds: input.intervalSeconds } : {}) };
+  const args: SupervisorInput = { service: input.service, home: input.home, platform: input.platform, ...(input.intervalSeconds !== undefined ? { intervalSeconds: input.intervalSeconds } : {}), ...(input.alerts?.length ? { alerts: input.alerts } : {}) };
   const handle = await client.workflow.start<typeof serviceSupervisor>('serviceSupervisor', {
     taskQueue: taskQueueOf(ctx),
     workflowId,

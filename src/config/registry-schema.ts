@@ -17,6 +17,7 @@ import {
   url,
 } from './fields.js';
 import { parsePortMapping } from './ports.js';
+import { ALERT_EVENTS, ALERT_FORMATS, type AlertTarget } from '../model/alerts.js';
 
 export const DEPLOYMENT_MODES = ['binary', 'docker', 'docker-compose', 'kubernetes', 'remote'] as const;
 export type DeploymentMode = (typeof DEPLOYMENT_MODES)[number];
@@ -201,8 +202,25 @@ export const serviceSchema = strict({
   resources: resources.optional(),
 });
 
+const webhook = strict({
+  url: url('webhook URL', ['http:', 'https:']).optional(),
+  url_file: nonEmptyString().optional(),
+  format: z.enum(ALERT_FORMATS).default('json'),
+  events: z.array(z.enum(ALERT_EVENTS)).min(1).default([...ALERT_EVENTS]),
+  attempts: z.number().int().min(1).max(100).default(8),
+}).superRefine((w, ctx) => {
+  if ((w.url === undefined) === (w.url_file === undefined)) {
+    addProblem(ctx, w.url ? 'both url and url_file are given' : 'neither url nor url_file is given', 'give one: url = "https://hooks.example.com/..." or url_file = "/etc/provisioning/webhook-url" (a file holding the URL, for secret URLs such as Slack\'s)');
+  }
+});
+
+const alerts = strict({
+  webhooks: z.array(webhook).default([]),
+});
+
 export const registrySchema = strict({
   services: z.record(z.string(), serviceSchema),
+  alerts: alerts.optional(),
 });
 
 export type ServiceDefinitionInput = z.output<typeof serviceSchema>;
@@ -223,5 +241,7 @@ export interface Registry {
   /** Absolute path of the file it was loaded from. */
   source: string;
   services: Record<string, ServiceDefinition>;
+  /** Where supervisors send alerts ([alerts] webhooks). */
+  alerts?: { webhooks: AlertTarget[] };
 }
 

@@ -75,7 +75,7 @@ export function parseRegistry(raw: unknown, source: string, env: Env = process.e
   }
   const problems = [...early, ...graphProblems(services)];
   if (problems.length > 0) throw new ConfigError(source, problems, 'registry');
-  return { source, services };
+  return { source, services, ...(parsed.data.alerts && parsed.data.alerts.webhooks.length > 0 ? { alerts: parsed.data.alerts } : {}) };
 }
 
 /** Service names, name keys and self-conflicts, checked on the raw tree so they are reported with schema problems. */

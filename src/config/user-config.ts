@@ -24,7 +24,7 @@ import { provisioningHome } from './home.js';
 import { parseTomlText, type Env } from './registry.js';
 import { closest } from './suggest.js';
 
-type Kind = 'file' | 'dir' | 'address' | 'name' | 'level' | 'count';
+type Kind = 'file' | 'dir' | 'address' | 'name' | 'level' | 'count' | 'url' | 'format';
 
 interface KeySpec {
   kind: Kind;
@@ -45,6 +45,8 @@ export const CONFIG_KEYS = {
   'temporal.task_queue': { kind: 'name', env: 'PROVISIONING_TASK_QUEUE', flag: '--task-queue', fallback: 'provisioning', description: 'the task queue the workers poll and the commands start work on' },
   'logging.level': { kind: 'level', env: 'PROVISIONING_LOG_LEVEL', flag: '--log-level (worker, dev)', fallback: 'warn', description: 'the worker\'s log level: trace, debug, info, warn or error' },
   'execution.max_parallel_tasks': { kind: 'count', env: 'PROVISIONING_MAX_PARALLEL_TASKS', flag: '--max-activities (worker)', fallback: '50', description: 'activities a worker runs at once, per queue' },
+  'alerts.webhook': { kind: 'url', env: 'PROVISIONING_ALERT_WEBHOOK', flag: 'no flag', fallback: 'none (the registry\'s [alerts] webhooks only)', description: 'a webhook every supervisor alerts, besides the registry\'s [alerts] webhooks (http or https URL)' },
+  'alerts.format': { kind: 'format', env: 'PROVISIONING_ALERT_FORMAT', flag: 'no flag', fallback: 'json', description: 'the body alerts.webhook gets: json (the alert) or slack (an incoming-webhook message)' },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -103,6 +105,19 @@ export function checkValue(key: ConfigKey, raw: unknown, base: string): { value:
     case 'level':
       if (!LEVELS.includes(text.toLowerCase())) return { problem: `"${text}" is not a log level`, fix: `use one of ${LEVELS.join(', ')}` };
       return { value: text.toLowerCase() };
+    case 'url': {
+      let url: URL | undefined;
+      try {
+        url = new URL(text);
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return { problem: 'not an http or https URL', fix: 'give the webhook\'s full URL, e.g. https://hooks.slack.com/services/...' };
+      return { value: text };
+    }
+    case 'format':
+      if (text !== 'json' && text !== 'slack') return { problem: `"${text}" is not an alert format`, fix: 'use json or slack' };
+      return { value: text };
     case 'count': {
       const n = Number(text);
       if (!Number.isInteger(n) || n < 1 || n > 10_000) return { problem: `"${text}" is not a whole number from 1 to 10000`, fix: 'give the number of activities a worker runs at once, e.g. 50' };

@@ -25,6 +25,8 @@ export interface ServiceMetrics {
   successRate?: number;
   latencyMs?: { mean: number; p95: number; max: number };
   lastCheck?: HealthCheckRecord;
+  /** Alerts raised, delivered and given up on (with the last failure), when webhooks are configured. */
+  alerts?: SupervisorState['alerts'];
 }
 
 /** The supervisor's recorded checks and the running watch's, each once, oldest first. */
@@ -64,5 +66,6 @@ export function serviceMetrics(service: string, state: SupervisorState | undefin
         }
       : {}),
     ...(last ? { lastCheck: last } : {}),
+    ...(state.alerts ? { alerts: state.alerts } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ServiceDefinition } from '../config/registry-schema.js';
 import type { ServiceInput } from './platform.js';
 import type { HostChoice } from './worker-defaults.js';
+import type { AlertTarget } from './alerts.js';
 
 export interface HealthCheckRecord {
   /** Epoch ms when the check ran. */
@@ -35,6 +36,8 @@ export interface SupervisorState {
   reason?: string;
   /** Start to healthy of the latest start (given by the platform start) or restart, ms. */
   timeToHealthyMs?: number;
+  /** Alerts raised (their ids count from this), delivered, and given up on, with the last failure. */
+  alerts?: { raised: number; delivered: number; failed: number; lastError?: string };
   /** How many times the workflow continued as new. */
   generation: number;
 }
@@ -57,6 +60,8 @@ export interface SupervisorInput {
   hostChoice?: HostChoice;
   /** Start to healthy of the start that began supervision, ms (platform start gives it). */
   timeToHealthyMs?: number;
+  /** Webhooks told when the service turns unhealthy, is restarted (or the restart fails), or supervision gives up. */
+  alerts?: AlertTarget[];
 }
 
 export interface RestartOutcome {

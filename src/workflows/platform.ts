@@ -42,6 +42,7 @@ import {
 import { serviceSupervisor } from './supervisor.js';
 import { supervisorId } from '../model/ids.js';
 import type { HostChoice } from '../model/worker-defaults.js';
+import type { AlertTarget } from '../model/alerts.js';
 import { onHost, type OnHost } from './hosts.js';
 import { metrics } from '../model/metrics.js';
 
@@ -107,11 +108,11 @@ function serviceNamesOrFail(registry: Registry, names: readonly string[]): void 
 }
 
 /** Supervision outlives the start: an abandoned child per service, one at a time (its id is the lock). */
-async function superviseService(service: ServiceDefinition, home: string, platform: string, host: HostChoice | undefined, timeToHealthyMs: number): Promise<void> {
+async function superviseService(service: ServiceDefinition, home: string, platform: string, host: HostChoice | undefined, timeToHealthyMs: number, alerts: AlertTarget[] | undefined): Promise<void> {
   try {
     await startChild(serviceSupervisor, {
       workflowId: supervisorId(platform, service.name),
-      args: [{ service, home, platform, timeToHealthyMs, ...(host ? { hostChoice: host } : {}) }],
+      args: [{ service, home, platform, timeToHealthyMs, ...(host ? { hostChoice: host } : {}), ...(alerts?.length ? { alerts } : {}) }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `supervise ${service.name} (platform ${platform}): check every ${service.health_check.interval} s, restart on failure`,
     });
@@ -120,7 +121,7 @@ async function superviseService(service: ServiceDefinition, home: string, platfo
   }
 }
 
-async function startOne(service: ServiceDefinition, home: string, tracker: Tracker, platform: string, { acts, host }: OnHost): Promise<void> {
+async function startOne(service: ServiceDefinition, home: string, tracker: Tracker, platform: string, { acts, host }: OnHost, alerts?: AlertTarget[]): Promise<void> {
   const name = service.name;
   tracker.set(name, { state: 'starting', waitingOn: [] });
   const extraSeconds = service.startup.start_timeout;
@@ -150,7 +151,7 @@ async function startOne(service: ServiceDefinition, home: string, tracker: Track
     recorded.serviceStarted(labels);
     recorded.timeToHealthy(labels, (healthy.healthyAt - started.startedAt) / 1000);
   }
-  if (service.startup.restart_on_failure) await superviseService(service, home, platform, host, healthy.healthyAt - started.startedAt);
+  if (service.startup.restart_on_failure) await superviseService(service, home, platform, host, healthy.healthyAt - started.startedAt, alerts);
 }
 
 async function startPhase(input: PlatformInput, targets: string[], tracker: Tracker, run: OnHost): Promise<PlatformResult | undefined> {
@@ -180,7 +181,7 @@ async function startPhase(input: PlatformInput, targets: string[], tracker: Trac
         return blocker;
       }
       try {
-        await startOne(registry.services[name]!, home, tracker, input.platform ?? 'default', run);
+        await startOne(registry.services[name]!, home, tracker, input.platform ?? 'default', run, registry.alerts?.webhooks);
         return undefined;
       } catch (err) {
         if (isCancellation(err)) {
@@ -334,7 +335,7 @@ export async function platformUpdate(input: PlatformInput): Promise<PlatformResu
         [{ service, home, graceSeconds: grace }],
       );
       tracker.set(name, { stopMs: stopped.stopMs });
-      await startOne(service, home, tracker, platform, run);
+      await startOne(service, home, tracker, platform, run, registry.alerts?.webhooks);
       log.info(`${name} updated`, { service: name });
     } catch (err) {
       if (isCancellation(err)) {

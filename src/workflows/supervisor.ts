@@ -41,6 +41,7 @@ import { supervisorNow } from '../model/runbook.js';
 import { keepCurrentDetails } from './details.js';
 import { metrics } from '../model/metrics.js';
 import { watchQueue } from '../model/worker-defaults.js';
+import { targetName, type Alert, type AlertEvent } from '../model/alerts.js';
 
 const recorded = metrics(metricMeter);
 
@@ -50,6 +51,8 @@ const recorded = metrics(metricMeter);
  * their own; histories from before it keep their watches on the host queue.
  */
 export const WATCH_QUEUE = 'watch-queue';
+/** Alerts to the input's webhooks (histories from before it have none). */
+export const ALERTS = 'alerts';
 const WATCH_HEARTBEAT_TIMEOUT = '15 seconds';
 
 const DEFAULT_HISTORY_LIMIT = 2_000;
@@ -75,6 +78,46 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
   let restarting: Promise<RestartOutcome> | undefined;
   let watching: CancellationScope | undefined;
 
+  // Alerts go out beside supervision, never in its way: each is an activity with its own
+  // retries, not awaited by the loop; the run waits for those in flight before it ends or
+  // continues as new. Its id (<workflow id>#<n>) is fixed by the history, so every retry
+  // carries the same one.
+  const targets = input.alerts ?? [];
+  const alerting = targets.length > 0 && patched(ALERTS);
+  const inFlight = new Set<Promise<void>>();
+  const alert = (event: AlertEvent, message: string, at: number) => {
+    if (!alerting) return;
+    const counts = (state.alerts ??= { raised: 0, delivered: 0, failed: 0 });
+    const chosen = targets.filter((t) => t.events.includes(event));
+    if (chosen.length === 0) return;
+    const id = `${workflowInfo().workflowId}#${++counts.raised}`;
+    const body: Alert = { id, event, service: service.name, platform: input.platform, at, message, restarts: state.restarts };
+    for (const [i, target] of chosen.entries()) {
+      const sent: Promise<void> = acts.deliverAlert
+        .executeWithOptions(
+          {
+            summary: `alert ${service.name} ${event} → ${targetName(target)}`,
+            startToCloseTimeout: '15 s',
+            retry: { initialInterval: '1 s', backoffCoefficient: 2, maximumInterval: '30 s', maximumAttempts: target.attempts, nonRetryableErrorTypes: ['AlertRejected', 'AlertConfigError'] },
+          },
+          [{ target, alert: chosen.length > 1 ? { ...body, id: `${id}.${i + 1}` } : body }],
+        )
+        .then(
+          () => {
+            counts.delivered++;
+          },
+          (err: unknown) => {
+            counts.failed++;
+            counts.lastError = `${event} alert not delivered to ${targetName(target)}: ${failureMessage(err)}`;
+            log.error(counts.lastError, { service: service.name });
+          },
+        )
+        .finally(() => inFlight.delete(sent));
+      inFlight.add(sent);
+    }
+  };
+  const alertsDone = () => Promise.all([...inFlight]);
+
   const restart = (reason: string): Promise<RestartOutcome> => {
     restarting ??= (async () => {
       state.status = 'restarting';
@@ -92,6 +135,7 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
         state.reason = undefined;
         recorded.serviceRestarted({ service: service.name, mode: service.deployment.mode, result: 'ok' });
         log.warn(`${service.name} restarted (${reason})`, { service: service.name, restarts: state.restarts, ...(started.pid !== undefined ? { pid: started.pid } : {}) });
+        alert('restarted', `restarted (${reason}); ${healthy.message}`, healthy.healthyAt);
         return { healthy: true, message: `restarted (${reason}); ${healthy.message}`, ...(started.pid !== undefined ? { pid: started.pid } : {}) };
       } catch (err) {
         state.restarts++;
@@ -100,6 +144,7 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
         state.reason = `restart failed: ${failureMessage(err)}`;
         recorded.serviceRestarted({ service: service.name, mode: service.deployment.mode, result: 'failed' });
         log.error(`${service.name} could not be restarted`, { service: service.name, reason: state.reason });
+        alert('restart-failed', state.reason, state.checks.at(-1)?.at ?? 0);
         return { healthy: false, message: state.reason };
       } finally {
         restarting = undefined;
@@ -200,11 +245,13 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
     } else if (outcome.status === 'unhealthy' && !restarting) {
       state.status = 'unhealthy';
       state.reason = last?.message;
+      alert('unhealthy', last?.message ?? 'unhealthy', last?.at ?? 0);
       if (restartEnabled) {
         const done = state.recentRestarts.length;
         if (done >= service.startup.max_restarts) {
           state.status = 'failed';
           state.reason = `gave up after ${done} restarts within ${RESTART_WINDOW_MS / 60_000} minutes; last check: ${last?.message ?? 'none'}`;
+          alert('gave-up', state.reason, last?.at ?? 0);
           break;
         }
         const backoff = restartBackoffMs(done);
@@ -214,11 +261,13 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
     }
     if (stopRequested) break;
     if (workflowInfo().historyLength > (input.historyLimit ?? DEFAULT_HISTORY_LIMIT) || workflowInfo().continueAsNewSuggested) {
+      await alertsDone();
       await condition(allHandlersFinished);
       return continueAsNew<typeof serviceSupervisor>({ ...input, state });
     }
   }
   if (stopRequested) state.status = 'stopped';
+  await alertsDone();
   await condition(allHandlersFinished);
   return state;
 }

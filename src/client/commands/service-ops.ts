@@ -158,7 +158,7 @@ export function registerServiceOperations(services: Command, io: Io): void {
       const stop = () => abort.abort();
       process.once('SIGINT', stop);
       try {
-        const monitor = await api.monitorService(ctx, { platform, service, home: provisioningHome(io.env), ...(opts.interval !== undefined ? { intervalSeconds: opts.interval } : {}) });
+        const monitor = await api.monitorService(ctx, { platform, service, home: provisioningHome(io.env), ...(opts.interval !== undefined ? { intervalSeconds: opts.interval } : {}), ...(registry.alerts ? { alerts: registry.alerts.webhooks } : {}) });
         const events = monitor.events({ signal: abort.signal, ...(opts.count !== undefined ? { count: opts.count } : {}) });
         let next = await events.next();
         for (; !next.done; next = await events.next()) {

@@ -29,9 +29,12 @@ export function renderMetrics(metrics: readonly ServiceMetrics[]): string {
   );
   const table = renderTable(['SERVICE', 'STATUS', 'UPTIME', 'RESTARTS', 'TO HEALTHY', 'CHECKS', 'SUCCESS', 'LATENCY mean/p95/max'], rows);
   const unsupervised = metrics.filter((m) => !m.supervised).map((m) => m.service);
-  return unsupervised.length > 0
-    ? `${table}\n\nNot supervised: ${unsupervised.join(', ')}. Figures come from supervisors: set startup.restart_on_failure = true and start it, or run "provisioning services monitor ${unsupervised[0]}".`
-    : table;
+  const alerts = metrics.filter((m) => m.alerts).map((m) => `  ${m.service}: ${m.alerts!.raised} raised, ${m.alerts!.delivered} delivered, ${m.alerts!.failed} not delivered${m.alerts!.lastError ? ` (last: ${m.alerts!.lastError})` : ''}`);
+  return [
+    table,
+    ...(alerts.length > 0 ? ['', 'Alerts:', ...alerts] : []),
+    ...(unsupervised.length > 0 ? ['', `Not supervised: ${unsupervised.join(', ')}. Figures come from supervisors: set startup.restart_on_failure = true and start it, or run "provisioning services monitor ${unsupervised[0]}".`] : []),
+  ].join('\n');
 }
 
 export function renderVersions(own: string, temporal: { address: string; version: string | null; error?: string }, versions: readonly ServiceVersion[]): string {
