@@ -4,6 +4,7 @@
  * fixtures are recorded before a workflow change and replayed (by the suite) after it.
  */
 import { cp, mkdir, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +103,40 @@ describe('record workflow histories', () => {
       expect((await client.workflow.execute(platformUpdate, { taskQueue, workflowId, args })).ok).toBe(true);
       await recordHistory(client, workflowId, 'platform-update');
       await client.workflow.execute(platformStop, { taskQueue, workflowId: uniqueId('stop'), args });
+    });
+  }, 120_000);
+
+  it('supervisor with alerts: a restart alerted to a webhook', async () => {
+    const platform = await testPlatform([{ name: 'api' }]);
+    cleanups.push(() => platform.cleanup());
+    const received: string[] = [];
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        received.push(String(req.headers['idempotency-key']));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+    const api = { ...platform.registry.services.api!, health_check: { ...platform.registry.services.api!.health_check, interval: 0.3, retries: 1 }, startup: { ...platform.registry.services.api!.startup, restart_on_failure: true, max_restarts: 3 } };
+    const name = uniqueId('rec');
+    await withWorker(async (taskQueue) => {
+      const started = await client.workflow.execute(platformStart, { taskQueue, workflowId: uniqueId('start'), args: [{ registry: platform.registry, home: platform.home, services: ['api'], platform: name }] });
+      const handle = await client.workflow.start(serviceSupervisor, {
+        taskQueue,
+        workflowId: supervisorId(name, 'api'),
+        args: [{ service: api, home: platform.home, platform: name, alerts: [{ url, format: 'json', events: ['unhealthy', 'restarted', 'restart-failed', 'gave-up'], attempts: 3 }] }],
+      });
+      await until(handle, (s) => s.status === 'healthy');
+      process.kill(-started.services[0]!.pid!, 'SIGKILL');
+      await until(handle, (s) => s.restarts === 1 && s.status === 'healthy' && s.alerts?.delivered === 2);
+      await handle.signal('stopSupervising');
+      await handle.result();
+      expect(received).toHaveLength(2);
+      await recordHistory(client, handle.workflowId, 'supervisor-alerts');
+      await client.workflow.execute(platformStop, { taskQueue, workflowId: uniqueId('stop'), args: [{ registry: platform.registry, home: platform.home, services: ['api'], platform: name }] });
     });
   }, 120_000);
 
