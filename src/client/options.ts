@@ -1,6 +1,6 @@
 /** Option parsers shared by commands: each bad value is a usage error (exit 2) that says what to write. */
 import { InvalidArgumentError } from 'commander';
-import { HOST_NAME_FIX, hostProblem } from '../model/worker-defaults.js';
+import { HOST_NAME_FIX, hostProblem, LOG_LEVELS } from '../model/worker-defaults.js';
 
 export function parsePort(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
@@ -17,6 +17,13 @@ export function parsePositiveInt(value: string): number {
 export function parseNonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a whole number (0 or more).`);
   return Number(value);
+}
+
+/** A log level in any case (the config file stores it lower-case): trace, debug, info, warn, error. */
+export function parseLogLevel(value: string): (typeof LOG_LEVELS)[number] {
+  const level = value.toUpperCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new InvalidArgumentError(`"${value}" is not a log level; use one of ${LOG_LEVELS.join(', ')} (any case).`);
+  return level as (typeof LOG_LEVELS)[number];
 }
 
 export function parsePositiveNumber(value: string): number {

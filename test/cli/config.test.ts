@@ -177,7 +177,7 @@ describe('config', () => {
     const fromEnv = await worker([], { PROVISIONING_MAX_PARALLEL_TASKS: '9', PROVISIONING_TASK_QUEUE: `${taskQueue}-env` });
     expect(fromEnv).toContain(`task queues "${taskQueue}-env"`);
     expect(fromEnv).toContain('9 activities at once per queue');
-    const fromFlags = await worker(['--max-activities', '3', '--task-queue', `${taskQueue}-flag`, '--log-level', 'ERROR'], { PROVISIONING_MAX_PARALLEL_TASKS: '9' });
+    const fromFlags = await worker(['--max-activities', '3', '--task-queue', `${taskQueue}-flag`, '--log-level', 'error'], { PROVISIONING_MAX_PARALLEL_TASKS: '9' });
     expect(fromFlags).toContain(`task queues "${taskQueue}-flag"`);
     expect(fromFlags).toContain('3 activities at once per queue, log level ERROR');
   }, 180_000);

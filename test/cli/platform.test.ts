@@ -181,6 +181,8 @@ describe('host and worker flags refuse bad values (exit 2, nothing submitted or 
     { argv: ['worker', '--max-activities', '0'], message: '"0" is not a positive whole number' },
     { argv: ['worker', '--shutdown-grace', 'soon'], message: '"soon" is not a positive whole number' },
     { argv: ['worker', '--wait-for-temporal', '1.5'], message: '"1.5" is not a whole number (0 or more)' },
+    { argv: ['worker', '--log-level', 'loud'], message: '"loud" is not a log level; use one of TRACE, DEBUG, INFO, WARN, ERROR (any case)' },
+    { argv: ['dev', '--log-level', 'verbose'], message: '"verbose" is not a log level' },
   ])('$argv', async ({ argv, message }) => {
     const result = await cli([...argv, '--address', '127.0.0.1:1']);
     expect(result.code).toBe(2);

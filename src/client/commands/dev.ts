@@ -12,7 +12,7 @@ import type { DevServer } from '../../temporal/dev-server.js';
 import { removeDevState, writeDevState } from '../../temporal/dev-state.js';
 import { commandLine, isAlive } from '../../util/process.js';
 import type { Io } from '../io.js';
-import { parsePort } from '../options.js';
+import { parseLogLevel, parsePort } from '../options.js';
 
 interface DevOptions {
   port: number;
@@ -32,7 +32,7 @@ export function registerDevCommand(program: Command, io: Io): void {
     .option('--db <file>', 'SQLite file that keeps workflow history across restarts (default: <home>/temporal/dev.db)')
     .option('--headless', 'do not start the Web UI')
     .option('--task-queue <name>', 'task queue the worker polls', DEFAULT_TASK_QUEUE)
-    .addOption(new Option('--log-level <level>', 'worker log level').choices(LOG_LEVELS).default('WARN'))
+    .addOption(new Option('--log-level <level>', 'worker log level').argParser(parseLogLevel).default('WARN'))
     .option('--api [host:port]', 'also serve the REST API (default 127.0.0.1:8080; with $PROVISIONING_API_TOKEN when set, else without auth on loopback)')
     .addHelpText(
       'after',

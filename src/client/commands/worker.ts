@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { DEFAULT_TASK_QUEUE, LOG_LEVELS, WORKER_DEFAULTS, hostQueue } from '../../model/worker-defaults.js';
-import { parseHost, parseListen, parseNonNegativeInt, parsePositiveInt } from '../options.js';
+import { parseHost, parseListen, parseLogLevel, parseNonNegativeInt, parsePositiveInt } from '../options.js';
 import type { ConnectSettings } from '../../temporal/connection.js';
 import type { Io } from '../io.js';
 
@@ -43,7 +43,7 @@ export function registerWorkerCommand(program: Command, io: Io): void {
     .option('--wait-for-temporal <seconds>', `when Temporal does not answer at start, keep trying this long (a line every ${RETRY_SECONDS} s names the problem); 0 fails at once`, parseNonNegativeInt, 0)
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics: the SDK\'s (task latencies, slots, pollers) and the project\'s (services, servers, test environments; README "Observing it")', parseListen)
     .option('--check', 'do not run a worker: exit 0 when a worker of this host polls its host queue, else 1 with the reason (a container health check)')
-    .addOption(new Option('--log-level <level>', 'worker log level (INFO shows what each workflow and activity does)').choices(LOG_LEVELS).default('WARN'))
+    .addOption(new Option('--log-level <level>', 'worker log level (INFO shows what each workflow and activity does)').argParser(parseLogLevel).default('WARN'))
     .addOption(new Option('--log-format <format>', 'text, or json: one JSON object per line with the service, server or node as attributes').choices(['text', 'json']).default('text'))
     .addHelpText(
       'after',
