@@ -92,6 +92,18 @@ export interface ProvisioningWorker {
 
 /** How late a cancel may reach a running activity (its heartbeat reply carries it). */
 const HEARTBEAT_THROTTLE_SECONDS = 5;
+/**
+ * The host's activities (a start, a health wait) heartbeat every second and time out after
+ * 3 s without one (workflows/platform.ts): a start whose worker died goes on on another within
+ * about 3 s instead of 10.
+ */
+const HOST_HEARTBEAT_THROTTLE_SECONDS = 1;
+/**
+ * A workflow task waits this long for the worker that has the run cached before any worker
+ * may take it (the SDK's default is 10 s): after a worker dies, each of its runs stalls this
+ * long at its next task. A busy worker that misses it costs a replay, not a failure.
+ */
+const STICKY_TIMEOUT_SECONDS = 2;
 
 export function defaultHost(): string {
   return normalizeHost(process.env.PROVISIONING_HOST ?? os.hostname());
@@ -123,9 +135,10 @@ export async function createWorker(options: ProvisioningWorkerOptions): Promise<
     taskQueue,
     activities: acts,
     maxConcurrentWorkflowTaskExecutions: options.maxWorkflowTasks ?? WORKER_DEFAULTS.maxWorkflowTasks,
+    stickyQueueScheduleToStartTimeout: `${STICKY_TIMEOUT_SECONDS} s`,
     ...(bundle ? { workflowBundle: bundle } : { workflowsPath: workflowsPath(), bundlerOptions: { webpackConfigHook: resolveTsExtensions } }),
   });
-  const local = await Worker.create({ ...prompt, taskQueue: hostQueue(taskQueue, host), activities: acts });
+  const local = await Worker.create({ ...prompt, maxHeartbeatThrottleInterval: `${HOST_HEARTBEAT_THROTTLE_SECONDS} s`, taskQueue: hostQueue(taskQueue, host), activities: acts });
   const watches = await Worker.create({
     ...common,
     taskQueue: watchQueue(hostQueue(taskQueue, host)),

@@ -50,6 +50,12 @@ const recorded = metrics(metricMeter);
 
 
 const DEFAULT_GRACE_SECONDS = 10;
+/**
+ * A start's and a health wait's heartbeat timeout: the host's worker heartbeats them every
+ * second (worker/worker.ts), so a worker that died is noticed, and the activity retried on
+ * another, within 3 s. (Options of a command, not the commands: histories replay unchanged.)
+ */
+const HOST_HEARTBEAT_TIMEOUT = '3 s';
 
 const ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
@@ -126,7 +132,7 @@ async function startOne(service: ServiceDefinition, home: string, tracker: Track
   tracker.set(name, { state: 'starting', waitingOn: [] });
   const extraSeconds = service.startup.start_timeout;
   const started = await acts.startService.executeWithOptions(
-    { summary: `start ${name}`, startToCloseTimeout: `${extraSeconds + 60} s`, heartbeatTimeout: '10 s', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ServiceConfigError'] } },
+    { summary: `start ${name}`, startToCloseTimeout: `${extraSeconds + 60} s`, heartbeatTimeout: HOST_HEARTBEAT_TIMEOUT, retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ServiceConfigError'] } },
     [{ service, home }],
   );
   tracker.set(name, {
@@ -137,7 +143,7 @@ async function startOne(service: ServiceDefinition, home: string, tracker: Track
     ...(started.containerId !== undefined ? { containerId: started.containerId } : {}),
   });
   const healthy = await acts.waitHealthy.executeWithOptions(
-    { summary: `wait ${name} healthy`, startToCloseTimeout: `${extraSeconds + 30} s`, heartbeatTimeout: '5 s', retry: { maximumAttempts: 3 } },
+    { summary: `wait ${name} healthy`, startToCloseTimeout: `${extraSeconds + 30} s`, heartbeatTimeout: HOST_HEARTBEAT_TIMEOUT, retry: { maximumAttempts: 3 } },
     [{ service, home }],
   );
   tracker.set(name, {
