@@ -85,34 +85,43 @@ export async function waitHealthy({ service, home }: ServiceInput): Promise<Wait
   let probes = resumed?.probes ?? 0;
   let last: string | undefined;
 
-  if (driver.waitReady) await driver.waitReady(service, ctx, Math.max(1, (since + timeoutMs - Date.now()) / 1000));
-  const outcome = await waitFor(
-    serviceProbe(service, home),
-    {
-      delay: adaptiveDelay(service.health_check.interval * 1000, MIN_PROBE_DELAY_MS, PROBE_DELAY_FRACTION),
-      timeoutMs,
-      sliceMs: HEARTBEAT_SLICE_MS,
-      sleep: (ms) => context.sleep(ms),
-      tick: () => context.heartbeat({ since, probes, ...(last ? { last } : {}) } satisfies WaitProgress),
-    },
-    { since, attempts: probes, onAttempt: (r, n) => ((last = r.message), (probes = n)) },
-  );
-  if (outcome.kind === 'fatal') {
-    const logs = await driver.logs(service, ctx, LOG_LINES_ON_FAILURE).catch(() => []);
-    throw nonRetryable(
-      `${service.name} is not running (${outcome.result.facts?.detail ?? 'gone'}) ${Math.round(outcome.waitedMs / 100) / 10} s after start${logs.length ? `; last log lines:\n${logs.join('\n')}` : ''}`,
-      'ServiceExited',
-      { logs },
+  // A heartbeat every second for the whole wait, also while a probe (up to health_check.timeout)
+  // or a rollout (kubernetes waitReady) is in progress: the heartbeat timeout is short, so that
+  // a dead worker is noticed soon (workflows/platform.ts).
+  const progress = (): WaitProgress => ({ since, probes, ...(last ? { last } : {}) });
+  const ticker = setInterval(() => context.heartbeat(progress()), HEARTBEAT_SLICE_MS);
+  try {
+    if (driver.waitReady) await driver.waitReady(service, ctx, Math.max(1, (since + timeoutMs - Date.now()) / 1000));
+    const outcome = await waitFor(
+      serviceProbe(service, home),
+      {
+        delay: adaptiveDelay(service.health_check.interval * 1000, MIN_PROBE_DELAY_MS, PROBE_DELAY_FRACTION),
+        timeoutMs,
+        sliceMs: HEARTBEAT_SLICE_MS,
+        sleep: (ms) => context.sleep(ms),
+        tick: () => context.heartbeat(progress()),
+      },
+      { since, attempts: probes, onAttempt: (r, n) => ((last = r.message), (probes = n)) },
     );
+    if (outcome.kind === 'fatal') {
+      const logs = await driver.logs(service, ctx, LOG_LINES_ON_FAILURE).catch(() => []);
+      throw nonRetryable(
+        `${service.name} is not running (${outcome.result.facts?.detail ?? 'gone'}) ${Math.round(outcome.waitedMs / 100) / 10} s after start${logs.length ? `; last log lines:\n${logs.join('\n')}` : ''}`,
+        'ServiceExited',
+        { logs },
+      );
+    }
+    if (outcome.kind === 'timeout') {
+      throw nonRetryable(
+        `${service.name} did not become healthy within ${service.startup.start_timeout} s: ${describeProbe(service)}; last result after ${outcome.attempts} probes: ${outcome.result.message}`,
+        'HealthTimeout',
+      );
+    }
+    const now = Date.now();
+    return { name: service.name, healthyAt: now, waitedMs: now - since, probes: outcome.attempts, message: outcome.result.message };
+  } finally {
+    clearInterval(ticker);
   }
-  if (outcome.kind === 'timeout') {
-    throw nonRetryable(
-      `${service.name} did not become healthy within ${service.startup.start_timeout} s: ${describeProbe(service)}; last result after ${outcome.attempts} probes: ${outcome.result.message}`,
-      'HealthTimeout',
-    );
-  }
-  const now = Date.now();
-  return { name: service.name, healthyAt: now, waitedMs: now - since, probes: outcome.attempts, message: outcome.result.message };
 }
 
 export async function stopService({ service, home, graceSeconds }: StopServiceInput): Promise<StopServiceResult> {

@@ -65,8 +65,11 @@ export async function supervisorView(client: Client, platform: string, service: 
 
 /** Supervisor views of the given services; a service whose supervisor cannot be read maps to undefined. */
 export async function supervisorViews(client: Client, platform: string, services: readonly string[]): Promise<Map<string, SupervisorView | undefined>> {
-  const views = await Promise.all(services.map((s) => supervisorView(client, platform, s).catch(() => undefined)));
-  return new Map(services.map((s, i) => [s, views[i]]));
+  const settled = await Promise.allSettled(services.map((s) => supervisorView(client, platform, s)));
+  // Not one answer: Temporal itself is not answering, which is not "nothing supervised".
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed && settled.every((r) => r.status === 'rejected')) throw failed.reason;
+  return new Map(services.map((s, i) => [s, settled[i]!.status === 'fulfilled' ? (settled[i] as PromiseFulfilledResult<SupervisorView | undefined>).value : undefined]));
 }
 
 /** The supervisor's state, or undefined when the service is not (or no longer) supervised. */

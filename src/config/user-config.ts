@@ -61,6 +61,20 @@ export function configFile(env: Env): string {
   return path.join(provisioningHome(env), 'config.toml');
 }
 
+/**
+ * A value as `config show` and `config set` print it: a webhook URL (whose path is often its
+ * secret, as Slack's) as scheme and host only; `config get` prints it whole.
+ */
+export function displayValue(key: ConfigKey, value: ConfigValue | undefined): ConfigValue | undefined {
+  if (value === undefined || CONFIG_KEYS[key].kind !== 'url') return value;
+  try {
+    const url = new URL(String(value));
+    return `${url.protocol}//${url.host}/… (provisioning config get ${key} prints it)`;
+  } catch {
+    return '…';
+  }
+}
+
 export function isConfigKey(key: string): key is ConfigKey {
   return Object.hasOwn(CONFIG_KEYS, key);
 }

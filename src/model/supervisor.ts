@@ -36,8 +36,8 @@ export interface SupervisorState {
   reason?: string;
   /** Start to healthy of the latest start (given by the platform start) or restart, ms. */
   timeToHealthyMs?: number;
-  /** Alerts raised (their ids count from this), delivered, and given up on, with the last failure. */
-  alerts?: { raised: number; delivered: number; failed: number; lastError?: string };
+  /** Events alerted (their ids count from this); deliveries raised (an event to each of its webhooks), delivered and given up on, with the last failure. */
+  alerts?: { events: number; raised: number; delivered: number; failed: number; lastError?: string };
   /** How many times the workflow continued as new. */
   generation: number;
 }

@@ -114,11 +114,11 @@ function serviceNamesOrFail(registry: Registry, names: readonly string[]): void 
 }
 
 /** Supervision outlives the start: an abandoned child per service, one at a time (its id is the lock). */
-async function superviseService(service: ServiceDefinition, home: string, platform: string, host: HostChoice | undefined, timeToHealthyMs: number, alerts: AlertTarget[] | undefined): Promise<void> {
+async function superviseService(service: ServiceDefinition, home: string, platform: string, host: HostChoice | undefined, timeToHealthyMs: number | undefined, alerts: AlertTarget[] | undefined): Promise<void> {
   try {
     await startChild(serviceSupervisor, {
       workflowId: supervisorId(platform, service.name),
-      args: [{ service, home, platform, timeToHealthyMs, ...(host ? { hostChoice: host } : {}), ...(alerts?.length ? { alerts } : {}) }],
+      args: [{ service, home, platform, ...(timeToHealthyMs !== undefined ? { timeToHealthyMs } : {}), ...(host ? { hostChoice: host } : {}), ...(alerts?.length ? { alerts } : {}) }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `supervise ${service.name} (platform ${platform}): check every ${service.health_check.interval} s, restart on failure`,
     });
@@ -157,7 +157,7 @@ async function startOne(service: ServiceDefinition, home: string, tracker: Track
     recorded.serviceStarted(labels);
     recorded.timeToHealthy(labels, (healthy.healthyAt - started.startedAt) / 1000);
   }
-  if (service.startup.restart_on_failure) await superviseService(service, home, platform, host, healthy.healthyAt - started.startedAt, alerts);
+  if (service.startup.restart_on_failure) await superviseService(service, home, platform, host, started.alreadyRunning ? undefined : healthy.healthyAt - started.startedAt, alerts);
 }
 
 async function startPhase(input: PlatformInput, targets: string[], tracker: Tracker, run: OnHost): Promise<PlatformResult | undefined> {
@@ -352,6 +352,9 @@ export async function platformUpdate(input: PlatformInput): Promise<PlatformResu
       tracker.set(name, { state: 'failed', error: failureMessage(err) });
       recorded.serviceFailed({ service: name, mode: service.deployment.mode });
       log.error(`${name} failed to update; the roll stops here`, { service: name, error: failureMessage(err) });
+      // Its supervisor was ended for the update: a restart_on_failure service gets one again,
+      // which heals it as it would any failure.
+      if (service.startup.restart_on_failure) await superviseService(service, home, platform, run.host, undefined, registry.alerts?.webhooks);
     }
   }
   return tracker.result();

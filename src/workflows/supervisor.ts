@@ -80,17 +80,19 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
 
   // Alerts go out beside supervision, never in its way: each is an activity with its own
   // retries, not awaited by the loop; the run waits for those in flight before it ends or
-  // continues as new. Its id (<workflow id>#<n>) is fixed by the history, so every retry
+  // continues as new. Its id (<workflow id>/<first run id>#<n>: a new supervisor of the same
+  // service counts afresh under another first run) is fixed by the history, so every retry
   // carries the same one.
   const targets = input.alerts ?? [];
   const alerting = targets.length > 0 && patched(ALERTS);
   const inFlight = new Set<Promise<void>>();
   const alert = (event: AlertEvent, message: string, at: number) => {
     if (!alerting) return;
-    const counts = (state.alerts ??= { raised: 0, delivered: 0, failed: 0 });
+    const counts = (state.alerts ??= { events: 0, raised: 0, delivered: 0, failed: 0 });
     const chosen = targets.filter((t) => t.events.includes(event));
     if (chosen.length === 0) return;
-    const id = `${workflowInfo().workflowId}#${++counts.raised}`;
+    const id = `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}#${++counts.events}`;
+    counts.raised += chosen.length;
     const body: Alert = { id, event, service: service.name, platform: input.platform, at, message, restarts: state.restarts };
     for (const [i, target] of chosen.entries()) {
       const sent: Promise<void> = acts.deliverAlert
@@ -116,7 +118,8 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
       inFlight.add(sent);
     }
   };
-  const alertsDone = () => Promise.all([...inFlight]);
+  /** No alert in flight and no handler running (a restart-now that finishes may raise one). */
+  const settled = () => allHandlersFinished() && inFlight.size === 0;
 
   const restart = (reason: string): Promise<RestartOutcome> => {
     restarting ??= (async () => {
@@ -243,9 +246,10 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
       if (!restarting) state.status = 'healthy';
       state.reason = undefined;
     } else if (outcome.status === 'unhealthy' && !restarting) {
+      // A watch also returns every budget while nothing changes: alert on the change only.
+      if (state.status !== 'unhealthy') alert('unhealthy', last?.message ?? 'unhealthy', last?.at ?? 0);
       state.status = 'unhealthy';
       state.reason = last?.message;
-      alert('unhealthy', last?.message ?? 'unhealthy', last?.at ?? 0);
       if (restartEnabled) {
         const done = state.recentRestarts.length;
         if (done >= service.startup.max_restarts) {
@@ -260,14 +264,18 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
       }
     }
     if (stopRequested) break;
-    if (workflowInfo().historyLength > (input.historyLimit ?? DEFAULT_HISTORY_LIMIT) || workflowInfo().continueAsNewSuggested) {
-      await alertsDone();
-      await condition(allHandlersFinished);
+    const limit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+    // Alerts still retrying put the continue-as-new off (supervision goes on meanwhile), up to
+    // twice the limit; then it waits for them.
+    const due = workflowInfo().historyLength > limit || workflowInfo().continueAsNewSuggested;
+    if (due && (inFlight.size === 0 || workflowInfo().historyLength > 2 * limit)) {
+      await condition(settled);
+      // A stop that came while it waited is honoured (runs from before ALERTS never waited here).
+      if (stopRequested && alerting) break;
       return continueAsNew<typeof serviceSupervisor>({ ...input, state });
     }
   }
   if (stopRequested) state.status = 'stopped';
-  await alertsDone();
-  await condition(allHandlersFinished);
+  await condition(settled);
   return state;
 }

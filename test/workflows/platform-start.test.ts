@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PlatformResult, ServiceProgress } from '../../src/model/platform.js';
-import { platformRestart, platformStart, platformStop, platformUpdate } from '../../src/workflows/index.js';
+import { platformRestart, platformStart, platformStop, platformUpdate, type serviceSupervisor } from '../../src/workflows/index.js';
+import { supervisorId } from '../../src/model/ids.js';
 import { runningServices, testPlatform, type ProcessSpec, type TestPlatform } from '../support/services.js';
 import { expectReplays, testClient, uniqueId, withWorker } from '../support/temporal.js';
 
@@ -226,7 +227,7 @@ describe('platformRestart', () => {
 });
 
 describe('platformUpdate', () => {
-  it('restarts every running service one at a time in dependency order, each healthy before the next stops', async () => {
+  it('restarts every running service one at a time in dependency order, each respawned only after the one before it is healthy again', async () => {
     const platform = await setup([{ name: 'web', deps: ['api'] }, { name: 'api', deps: ['db'] }, { name: 'db' }, { name: 'idle' }]);
     await run(platformStart, platform, { services: ['web'] });
     const before = await runningServices(platform.home);
@@ -248,23 +249,38 @@ describe('platformUpdate', () => {
     expect(after.has('idle')).toBe(false);
   });
 
-  it('stops the roll at the first service that does not come back: the rest keep their processes', async () => {
-    // api starts once; started again, it exits at once.
+  it('stops the roll at the first service that does not come back: the rest keep their processes, and the failed one is supervised again', async () => {
+    // api starts once; started again, it exits at once. It is supervised (restart_on_failure),
+    // with no restart allowed, so its new supervisor gives up at once and ends.
     const platform = await setup([
       { name: 'db' },
-      { name: 'api', deps: ['db'], startTimeout: 3, script: 'if [ -e started-once ]; then exit 4; fi; touch started-once; sleep 0.2; exec httpd -f -p 127.0.0.1:{port} -h .' },
+      { name: 'api', deps: ['db'], startTimeout: 3, startup: 'restart_on_failure = true\nmax_restarts = 0', script: 'if [ -e started-once ]; then exit 4; fi; touch started-once; sleep 0.2; exec httpd -f -p 127.0.0.1:{port} -h .' },
       { name: 'web', deps: ['api'] },
     ]);
-    await run(platformStart, platform, { services: ['web'] });
-    const before = await runningServices(platform.home);
-    const result = await run(platformUpdate, platform);
-    expect(result.ok).toBe(false);
-    const s = byName(result);
-    expect(s.db!.state).toBe('started');
-    expect(s.api!.state).toBe('failed');
-    expect(s.web).toMatchObject({ state: 'skipped', skippedBecause: 'api' });
-    const after = await runningServices(platform.home);
-    expect(after.get('web')).toEqual(before.get('web'));
-    expect(after.has('api')).toBe(false);
+    const name = uniqueId('p');
+    const { client, close } = await testClient();
+    try {
+      // One worker for the start, the update and the supervisors they start.
+      await withWorker(async (taskQueue) => {
+        const exec = (workflow: typeof platformStart) => client.workflow.execute(workflow, { taskQueue, workflowId: uniqueId('platform'), args: [{ registry: platform.registry, home: platform.home, services: ['db', 'api', 'web'], graceSeconds: 2, platform: name }] });
+        await exec(platformStart);
+        const before = await runningServices(platform.home);
+        const updateStarted = Date.now();
+        const result = await exec(platformUpdate);
+        expect(result.ok).toBe(false);
+        const s = byName(result);
+        expect(s.db!.state).toBe('started');
+        expect(s.api!.state).toBe('failed');
+        expect(s.web).toMatchObject({ state: 'skipped', skippedBecause: 'api' });
+        const after = await runningServices(platform.home);
+        expect(after.get('web')).toEqual(before.get('web'));
+        expect(after.has('api')).toBe(false);
+        const supervisor = client.workflow.getHandle<typeof serviceSupervisor>(supervisorId(name, 'api'));
+        expect((await supervisor.describe()).startTime.getTime()).toBeGreaterThan(updateStarted);
+        expect((await supervisor.result()).reason).toMatch(/^gave up after 0 restarts/);
+      });
+    } finally {
+      await close();
+    }
   });
 });

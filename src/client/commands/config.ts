@@ -5,7 +5,7 @@ import { ConfigError, UsageError } from '../../config/errors.js';
 import { loadRegistry } from '../../config/registry.js';
 import { loadCatalog } from '../../config/settings.js';
 import { catalogDir, loadTopologies } from '../../config/testenv.js';
-import { CONFIG_KEYS, CONFIG_KEY_NAMES, configFile, isConfigKey, loadUserConfig, resolveConfig, setConfig, unknownKeyFix, unsetConfig } from '../../config/user-config.js';
+import { CONFIG_KEYS, CONFIG_KEY_NAMES, configFile, displayValue, isConfigKey, loadUserConfig, resolveConfig, setConfig, unknownKeyFix, unsetConfig } from '../../config/user-config.js';
 import { printJson, type Io } from '../io.js';
 import { renderTable } from '../render/table.js';
 import { REGISTRY_HELP } from './platform.js';
@@ -26,7 +26,7 @@ export function registerConfigCommand(program: Command, io: Io): void {
     .addHelpText('after', '\nExamples:\n  provisioning config show\n  provisioning config show --origin\n  provisioning config show --json | jq \'.keys[] | select(.origin == "config file")\'')
     .action((opts: { origin?: boolean; json?: boolean }) => {
       const file = loadUserConfig(io.env);
-      const rows = CONFIG_KEY_NAMES.map((key) => resolveConfig(key, io.env, file, io.cwd));
+      const rows = CONFIG_KEY_NAMES.map((key) => resolveConfig(key, io.env, file, io.cwd)).map((r) => ({ ...r, value: displayValue(r.key, r.value) }));
       if (opts.json) return printJson(io, { file: file.file, exists: file.exists, keys: rows });
       const show = (v: string | number | undefined) => (v === undefined ? '-' : String(v));
       const table = opts.origin
@@ -58,9 +58,9 @@ export function registerConfigCommand(program: Command, io: Io): void {
     .addHelpText('after', '\nExamples:\n  provisioning config set logging.level debug\n  provisioning config set execution.max_parallel_tasks 50\n  provisioning config set temporal.address temporal.internal:7233\n  provisioning config set registry ./provisioning/services.toml')
     .action((key: string, value: string) => {
       const stored = setConfig(io.env, key, value, io.cwd);
-      io.out(`${key} = ${stored.value} (in ${stored.file})`);
+      io.out(`${key} = ${isConfigKey(key) ? displayValue(key, stored.value) : stored.value} (in ${stored.file})`);
       const variable = isConfigKey(key) ? CONFIG_KEYS[key].env : undefined;
-      if (variable && io.env[variable]) io.err(`note: $${variable} is set (${io.env[variable]}) and wins over the config file`);
+      if (variable && io.env[variable]) io.err(`note: $${variable} is set (${isConfigKey(key) ? displayValue(key, io.env[variable]) : io.env[variable]}) and wins over the config file`);
     });
 
   config

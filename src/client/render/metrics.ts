@@ -29,7 +29,7 @@ export function renderMetrics(metrics: readonly ServiceMetrics[]): string {
   );
   const table = renderTable(['SERVICE', 'STATUS', 'UPTIME', 'RESTARTS', 'TO HEALTHY', 'CHECKS', 'SUCCESS', 'LATENCY mean/p95/max'], rows);
   const unsupervised = metrics.filter((m) => !m.supervised).map((m) => m.service);
-  const alerts = metrics.filter((m) => m.alerts).map((m) => `  ${m.service}: ${m.alerts!.raised} raised, ${m.alerts!.delivered} delivered, ${m.alerts!.failed} not delivered${m.alerts!.lastError ? ` (last: ${m.alerts!.lastError})` : ''}`);
+  const alerts = metrics.filter((m) => m.alerts).map((m) => `  ${m.service}: ${m.alerts!.events} events, ${m.alerts!.raised} deliveries: ${m.alerts!.delivered} delivered, ${m.alerts!.failed} not delivered, ${m.alerts!.raised - m.alerts!.delivered - m.alerts!.failed} in progress${m.alerts!.lastError ? ` (last: ${m.alerts!.lastError})` : ''}`);
   return [
     table,
     ...(alerts.length > 0 ? ['', 'Alerts:', ...alerts] : []),
