@@ -6,8 +6,7 @@
  * starts the moment all of its dependencies are healthy; a failed service skips exactly its
  * dependents. Stop: refuse when running dependents are left out (unless forced); then the
  * same walk, dependents first — each service stops once everything that depends on it has.
- * Update: a rolling restart, one service at a time in dependency order, each healthy before
- * the next is stopped; the first failure stops the roll.
+ * Update (a rolling restart) is in platform-update.ts, from the same steps.
  */
 import {
   ApplicationFailure,
@@ -25,7 +24,7 @@ import type * as activities from '../activities/index.js';
 import { failureMessage } from '../model/failure.js';
 import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
 import { registryNodes, startTargets } from '../config/registry-nodes.js';
-import { criticalChain, reverseDependencies, startupOrder, stopOrder, UnknownNodeError, walk, type CriticalChain } from '../graph/index.js';
+import { criticalChain, reverseDependencies, stopOrder, UnknownNodeError, walk, type CriticalChain } from '../graph/index.js';
 import { chainMarkdown, platformNow } from '../model/runbook.js';
 import { keepCurrentDetails } from './details.js';
 import {
@@ -46,10 +45,10 @@ import type { AlertTarget } from '../model/alerts.js';
 import { onHost, type OnHost } from './hosts.js';
 import { metrics } from '../model/metrics.js';
 
-const recorded = metrics(metricMeter);
+export const recorded = metrics(metricMeter);
 
 
-const DEFAULT_GRACE_SECONDS = 10;
+export const DEFAULT_GRACE_SECONDS = 10;
 /**
  * A start's and a health wait's heartbeat timeout: the host's worker heartbeats them every
  * second (worker/worker.ts), so a worker that died is noticed, and the activity retried on
@@ -67,10 +66,10 @@ const ACTIVITY_OPTIONS: ActivityOptions = {
 const anywhere = proxyActivities<typeof activities>(ACTIVITY_OPTIONS);
 
 /** A run's host-bound activities: the services' processes and containers live on its host. */
-const onHostOf = (input: PlatformInput) => onHost(ACTIVITY_OPTIONS, input);
+export const onHostOf = (input: PlatformInput) => onHost(ACTIVITY_OPTIONS, input);
 
 /** Per-service progress, readable at any time through the `progress` query. */
-class Tracker {
+export class Tracker {
   readonly services = new Map<string, ServiceProgress>();
   phase: PlatformProgress['phase'] = 'planning';
 
@@ -108,13 +107,13 @@ class Tracker {
   }
 }
 
-function serviceNamesOrFail(registry: Registry, names: readonly string[]): void {
+export function serviceNamesOrFail(registry: Registry, names: readonly string[]): void {
   const unknown = names.filter((n) => !registry.services[n]);
   if (unknown.length > 0) throw ApplicationFailure.nonRetryable(new UnknownNodeError(unknown).message, 'UnknownService');
 }
 
 /** Supervision outlives the start: an abandoned child per service, one at a time (its id is the lock). */
-async function superviseService(service: ServiceDefinition, home: string, platform: string, host: HostChoice | undefined, timeToHealthyMs: number | undefined, alerts: AlertTarget[] | undefined): Promise<void> {
+export async function superviseService(service: ServiceDefinition, home: string, platform: string, host: HostChoice | undefined, timeToHealthyMs: number | undefined, alerts: AlertTarget[] | undefined): Promise<void> {
   try {
     await startChild(serviceSupervisor, {
       workflowId: supervisorId(platform, service.name),
@@ -127,7 +126,7 @@ async function superviseService(service: ServiceDefinition, home: string, platfo
   }
 }
 
-async function startOne(service: ServiceDefinition, home: string, tracker: Tracker, platform: string, { acts, host }: OnHost, alerts?: AlertTarget[]): Promise<void> {
+export async function startOne(service: ServiceDefinition, home: string, tracker: Tracker, platform: string, { acts, host }: OnHost, alerts?: AlertTarget[]): Promise<void> {
   const name = service.name;
   tracker.set(name, { state: 'starting', waitingOn: [] });
   const extraSeconds = service.startup.start_timeout;
@@ -204,6 +203,18 @@ async function startPhase(input: PlatformInput, targets: string[], tracker: Trac
   return undefined;
 }
 
+/** A deliberate stop, never to be healed: its supervisor is ended first, then the service stopped. */
+export async function stopOne(service: ServiceDefinition, home: string, platform: string, graceSeconds: number, { acts }: OnHost, summary = `stop ${service.name}`) {
+  await anywhere.endSupervisor.executeWithOptions(
+    { summary: `end supervision of ${service.name}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
+    [{ workflowId: supervisorId(platform, service.name) }],
+  );
+  return acts.stopService.executeWithOptions(
+    { summary, startToCloseTimeout: `${graceSeconds + 60} s`, heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
+    [{ service, home, graceSeconds }],
+  );
+}
+
 /** Running services that depend on a target and are not themselves being stopped. */
 function stopRefusals(registry: Registry, targets: string[], running: Set<string>): StopRefusal[] {
   const nodes = registryNodes(registry);
@@ -216,7 +227,8 @@ function stopRefusals(registry: Registry, targets: string[], running: Set<string
     .filter((r) => r.dependents.length > 0);
 }
 
-async function stopPhase(input: PlatformInput, requested: string[] | undefined, tracker: Tracker, { acts }: OnHost): Promise<PlatformResult | undefined> {
+async function stopPhase(input: PlatformInput, requested: string[] | undefined, tracker: Tracker, run: OnHost): Promise<PlatformResult | undefined> {
+  const { acts } = run;
   const { registry, home } = input;
   const all = Object.values(registry.services);
   const statuses = await acts.serviceStatuses.executeWithOptions(
@@ -245,15 +257,7 @@ async function stopPhase(input: PlatformInput, requested: string[] | undefined, 
       }
       tracker.set(name, { state: 'stopping', waitingOn: [] });
       try {
-        // A deliberate stop must never be healed: end the supervisor first.
-        await anywhere.endSupervisor.executeWithOptions(
-          { summary: `end supervision of ${name}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
-          [{ workflowId: supervisorId(input.platform ?? 'default', name) }],
-        );
-        const stopped = await acts.stopService.executeWithOptions(
-          { summary: `stop ${name}`, startToCloseTimeout: `${grace + 60} s`, heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
-          [{ service: registry.services[name]!, home, graceSeconds: grace }],
-        );
+        const stopped = await stopOne(registry.services[name]!, home, input.platform ?? 'default', grace, run);
         tracker.set(name, { state: stopped.wasRunning ? 'stopped' : 'not-running', stopMs: stopped.stopMs });
         log.info(`${name} ${stopped.wasRunning ? 'stopped' : 'was not running'}`, { service: name });
       } catch (err) {
@@ -290,72 +294,3 @@ export async function platformRestart(input: PlatformInput): Promise<PlatformRes
   return (await startPhase(input, targets, tracker, run)) ?? tracker.result();
 }
 
-/**
- * A rolling restart: the requested running services (default: every running one), one at a
- * time in startup order (dependencies first). Each is stopped, started and waited healthy
- * before the next one is touched, so at most one service is down at any moment; the first
- * failure ends the roll and the rest stay as they were (skipped, still running).
- */
-export async function platformUpdate(input: PlatformInput): Promise<PlatformResult> {
-  const { registry, home } = input;
-  const tracker = new Tracker('update', registry);
-  serviceNamesOrFail(registry, input.services ?? []);
-  const run = await onHostOf(input);
-  const { acts } = run;
-  const platform = input.platform ?? 'default';
-  const statuses = await acts.serviceStatuses.executeWithOptions(
-    { summary: 'read service statuses', startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } },
-    [{ services: Object.values(registry.services), home }],
-  );
-  const running = new Set(statuses.filter((s) => s.running).map((s) => s.name));
-  const requested = input.services && input.services.length > 0 ? new Set(input.services) : running;
-  const order = startupOrder(registryNodes(registry)).filter((n) => requested.has(n));
-  order.forEach((name, i) => tracker.set(name, { state: 'pending', waitingOn: i > 0 ? [order[i - 1]!] : [] }));
-  tracker.phase = 'starting';
-  const grace = input.graceSeconds ?? DEFAULT_GRACE_SECONDS;
-  let failed: string | undefined;
-  for (const [i, name] of order.entries()) {
-    const service = registry.services[name]!;
-    const next = order[i + 1];
-    if (next) tracker.set(next, { waitingOn: [name] });
-    if (failed) {
-      tracker.set(name, { state: 'skipped', skippedBecause: failed, error: `not updated: ${failed} failed first`, waitingOn: [] });
-      continue;
-    }
-    if (!running.has(name)) {
-      tracker.set(name, { state: 'not-running', waitingOn: [] });
-      continue;
-    }
-    if (service.deployment.mode === 'remote') {
-      tracker.set(name, { state: 'already-running', waitingOn: [], error: 'remote service: not restarted here' });
-      continue;
-    }
-    tracker.set(name, { state: 'stopping', waitingOn: [] });
-    try {
-      await anywhere.endSupervisor.executeWithOptions(
-        { summary: `end supervision of ${name}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
-        [{ workflowId: supervisorId(platform, name) }],
-      );
-      const stopped = await acts.stopService.executeWithOptions(
-        { summary: `update ${name}: stop`, startToCloseTimeout: `${grace + 60} s`, heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
-        [{ service, home, graceSeconds: grace }],
-      );
-      tracker.set(name, { stopMs: stopped.stopMs });
-      await startOne(service, home, tracker, platform, run, registry.alerts?.webhooks);
-      log.info(`${name} updated`, { service: name });
-    } catch (err) {
-      if (isCancellation(err)) {
-        tracker.set(name, { state: 'cancelled' });
-        throw err;
-      }
-      failed = name;
-      tracker.set(name, { state: 'failed', error: failureMessage(err) });
-      recorded.serviceFailed({ service: name, mode: service.deployment.mode });
-      log.error(`${name} failed to update; the roll stops here`, { service: name, error: failureMessage(err) });
-      // Its supervisor was ended for the update: a restart_on_failure service gets one again,
-      // which heals it as it would any failure.
-      if (service.startup.restart_on_failure) await superviseService(service, home, platform, run.host, undefined, registry.alerts?.webhooks);
-    }
-  }
-  return tracker.result();
-}
