@@ -99,7 +99,6 @@ export async function waitHealthy({ service, home }: ServiceInput): Promise<Wait
         timeoutMs,
         sliceMs: HEARTBEAT_SLICE_MS,
         sleep: (ms) => context.sleep(ms),
-        tick: () => context.heartbeat(progress()),
       },
       { since, attempts: probes, onAttempt: (r, n) => ((last = r.message), (probes = n)) },
     );

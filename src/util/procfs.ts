@@ -47,6 +47,24 @@ async function allPids(): Promise<number[]> {
   }
 }
 
+/**
+ * Whether a process group has a live (non-zombie) member. Cheap in the common cases, which a
+ * stop asks every 20 ms: the kernel answers "no such group" (kill 0 → ESRCH) and a live leader
+ * answers yes, each without a scan; only in between (the leader gone or a zombie, others
+ * perhaps left) is /proc scanned. With hundreds of stops at once, a scan per ask was most of
+ * the worker's time.
+ */
+export async function groupAlive(pgrp: number): Promise<boolean> {
+  try {
+    process.kill(-pgrp, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  const leader = procStat(pgrp);
+  if (leader && leader.pgrp === pgrp && leader.state !== 'Z' && leader.state !== 'X') return true;
+  return (await groupMembers(pgrp)).length > 0;
+}
+
 /** Live (non-zombie) members of a process group. */
 export async function groupMembers(pgrp: number): Promise<number[]> {
   const stats = (await allPids()).map(procStat);

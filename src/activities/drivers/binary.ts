@@ -9,12 +9,13 @@
  * that rewrite their process title, like redis and nginx, may overwrite the marker; the
  * start time still identifies them.)
  */
-import { spawn } from 'node:child_process';
-import { mkdir, open } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceDefinition } from '../../config/registry-schema.js';
-import { groupMembers, hasEnvMarker, isRunning, processesWithMarker, procStat } from '../../util/procfs.js';
+import { groupAlive, hasEnvMarker, isRunning, processesWithMarker, procStat } from '../../util/procfs.js';
+import { spawnDetached } from '../../util/detached-spawn.js';
 import { isExecutableFile } from '../../util/which.js';
 import { clearServiceState, readPidFile, readServiceState, servicePaths, tailFile, writeServiceState, type ServiceState } from '../runtime.js';
 import { ServiceConfigError, type DriverContext, type ServiceDriver } from './types.js';
@@ -57,7 +58,7 @@ async function locateService(service: ServiceDefinition, ctx: DriverContext): Pr
 }
 
 async function groupGone(pgid: number): Promise<boolean> {
-  return (await groupMembers(pgid)).length === 0;
+  return !(await groupAlive(pgid));
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
@@ -96,27 +97,17 @@ export const binaryDriver: ServiceDriver = {
     await writeServiceState(paths, { name: service.name, mode: 'binary', startedAt });
     await mkdir(path.dirname(paths.logFile), { recursive: true });
     if (spec.working_dir) await mkdir(spec.working_dir, { recursive: true });
-    const log = await open(paths.logFile, 'a');
-    try {
-      await log.write(`--- ${new Date(startedAt).toISOString()} starting ${[spec.binary_path, ...spec.args].join(' ')}\n`);
-      const child = spawn(spec.binary_path, spec.args, {
-        detached: true,
-        stdio: ['ignore', log.fd, log.fd],
-        ...(spec.working_dir ? { cwd: spec.working_dir } : {}),
-        env: { ...process.env, ...spec.env, [SERVICE_MARKER]: `${ctx.home}#${service.name}` },
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
-      child.unref();
-      const pid = child.pid!;
-      const procStartTime = procStat(pid)?.startTime;
-      await writeServiceState(paths, { name: service.name, mode: 'binary', pid, startedAt, argv: [spec.binary_path, ...spec.args], ...(procStartTime !== undefined ? { procStartTime } : {}) });
-      return { alreadyRunning: false, pid, startedAt };
-    } finally {
-      await log.close();
-    }
+    appendFileSync(paths.logFile, `--- ${new Date(startedAt).toISOString()} starting ${[spec.binary_path, ...spec.args].join(' ')}\n`);
+    const pid = await spawnDetached({
+      file: spec.binary_path,
+      args: spec.args,
+      logFile: paths.logFile,
+      ...(spec.working_dir ? { cwd: spec.working_dir } : {}),
+      env: { ...process.env, ...spec.env, [SERVICE_MARKER]: `${ctx.home}#${service.name}` },
+    });
+    const procStartTime = procStat(pid)?.startTime;
+    await writeServiceState(paths, { name: service.name, mode: 'binary', pid, startedAt, argv: [spec.binary_path, ...spec.args], ...(procStartTime !== undefined ? { procStartTime } : {}) });
+    return { alreadyRunning: false, pid, startedAt };
   },
 
   async stop(service, ctx, { graceSeconds }) {
