@@ -120,21 +120,27 @@ export function stopOrder(nodes: Iterable<GraphNode> | NodeIndex, services?: rea
  * Services that depend on `name`: directly, or with `transitive` through any chain.
  * Sorted by startup order so the nearest dependents come first.
  */
-export function reverseDependencies(
-  nodes: Iterable<GraphNode> | NodeIndex,
-  name: string,
-  options: { transitive?: boolean } = {},
-): string[] {
-  const index = asIndex(nodes);
-  assertKnown(index, [name]);
+/** Each node's direct dependents, for a caller that asks reverseDependencies of many nodes (built once, not per call). */
+export function dependentsIndex(nodes: Iterable<GraphNode> | NodeIndex): Map<string, string[]> {
   const dependents = new Map<string, string[]>();
-  for (const node of index.values()) {
+  for (const node of asIndex(nodes).values()) {
     for (const dep of node.dependencies) {
       const list = dependents.get(dep);
       if (list) list.push(node.name);
       else dependents.set(dep, [node.name]);
     }
   }
+  return dependents;
+}
+
+export function reverseDependencies(
+  nodes: Iterable<GraphNode> | NodeIndex,
+  name: string,
+  options: { transitive?: boolean; dependents?: Map<string, string[]> } = {},
+): string[] {
+  const index = asIndex(nodes);
+  assertKnown(index, [name]);
+  const dependents = options.dependents ?? dependentsIndex(index);
   const found = new Set<string>();
   const stack = [...(dependents.get(name) ?? [])];
   while (stack.length > 0) {

@@ -113,6 +113,12 @@ export interface WaitHealthyResult {
   message: string;
 }
 
+/** startServiceHealthy's result: the start's and the health wait's, as the two activities gave them. */
+export interface StartServiceHealthyResult {
+  started: StartServiceResult;
+  healthy: WaitHealthyResult;
+}
+
 export interface StopServiceInput extends ServiceInput {
   graceSeconds: number;
 }

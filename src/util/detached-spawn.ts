@@ -8,7 +8,7 @@
  * 15 ms a spawn on a loaded machine, 7.3 s of that start. The helper is a bare Node process:
  * its forks are cheap and the worker's loop goes on polling, heartbeating and probing meanwhile.
  *
- * The helper is started at the first spawn and lives as long as the worker: it is the parent
+ * A helper is started at need and lives as long as the worker: it is the parent
  * of the processes it spawned, so its event loop reaps them when they exit (no zombies). It
  * talks over an IPC channel; when the worker exits or is killed the channel closes and the
  * helper exits at once (the services, detached in their own sessions, keep running, as they
@@ -16,6 +16,7 @@
  * built-ins, so it runs the same from the sources, the tests and the built CLI.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 
 export interface DetachedSpawn {
   file: string;
@@ -55,36 +56,45 @@ interface Reply {
   error?: { message: string; code?: string };
 }
 
-let helper: ChildProcess | undefined;
-const waiting = new Map<number, { resolve: (pid: number) => void; reject: (err: Error) => void }>();
-let nextId = 1;
-
-function failAll(err: Error): void {
-  for (const [id, pending] of waiting) {
-    waiting.delete(id);
-    pending.reject(err);
-  }
+interface Helper {
+  child: ChildProcess;
+  waiting: Map<number, { resolve: (pid: number) => void; reject: (err: Error) => void }>;
 }
 
-function startHelper(): ChildProcess {
+/**
+ * Helpers at most: each spawns one process at a time and waits ~2 ms for its exec, so a few
+ * let hundreds of spawns overlap (a single helper queued the 250 spawns of one level for ~1 s).
+ * A helper is started only when every running one is busy.
+ */
+const POOL_SIZE = Math.min(4, Math.max(2, os.availableParallelism()));
+const helpers: Helper[] = [];
+let nextId = 1;
+
+function startHelper(): Helper {
   const child = spawn(process.execPath, ['-e', HELPER], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: {} });
+  const helper: Helper = { child, waiting: new Map() };
   child.on('message', (reply: Reply) => {
-    const pending = waiting.get(reply.id);
+    const pending = helper.waiting.get(reply.id);
     if (!pending) return;
-    waiting.delete(reply.id);
-    if (waiting.size === 0) idle(child);
+    helper.waiting.delete(reply.id);
+    if (helper.waiting.size === 0) idle(child);
     if (reply.pid !== undefined) pending.resolve(reply.pid);
     else pending.reject(Object.assign(new Error(reply.error?.message ?? 'spawn failed'), reply.error?.code ? { code: reply.error.code } : {}));
   });
-  // A helper that dies fails what it had; the next spawn starts another.
+  // A helper that dies fails what it had; later spawns go to the others, or to a new one.
   const gone = (why: string) => {
-    if (helper === child) helper = undefined;
-    failAll(new Error(`the spawn helper ${why}`));
+    const at = helpers.indexOf(helper);
+    if (at >= 0) helpers.splice(at, 1);
+    for (const [id, pending] of helper.waiting) {
+      helper.waiting.delete(id);
+      pending.reject(new Error(`the spawn helper ${why}`));
+    }
   };
   child.on('error', (err) => gone(`failed: ${err.message}`));
   child.on('exit', (code, signal) => gone(`exited (${signal ?? `code ${code}`})`));
   idle(child);
-  return child;
+  helpers.push(helper);
+  return helper;
 }
 
 /** An idle helper never keeps the worker's process alive: it is referenced only while a spawn is pending. */
@@ -98,23 +108,29 @@ function busy(child: ChildProcess): void {
   child.channel?.ref();
 }
 
+/** The least busy helper; a new one while the pool is not full and every helper has work. */
+function pick(): Helper {
+  const least = helpers.reduce<Helper | undefined>((best, h) => (!best || h.waiting.size < best.waiting.size ? h : best), undefined);
+  if (least && (least.waiting.size === 0 || helpers.length >= POOL_SIZE)) return least;
+  return startHelper();
+}
+
 /** Spawns `file` detached, in its own session and process group, and resolves with its PID once it runs (rejects as spawn's 'error' would: ENOENT, EACCES, ...). */
 export function spawnDetached(request: DetachedSpawn): Promise<number> {
-  helper ??= startHelper();
-  const child = helper;
+  const helper = pick();
   const id = nextId++;
-  if (waiting.size === 0) busy(child);
+  if (helper.waiting.size === 0) busy(helper.child);
   return new Promise<number>((resolve, reject) => {
-    waiting.set(id, { resolve, reject });
-    child.send({ id, ...request, args: [...request.args] }, (err) => {
-      if (!err || !waiting.has(id)) return;
-      waiting.delete(id);
+    helper.waiting.set(id, { resolve, reject });
+    helper.child.send({ id, ...request, args: [...request.args] }, (err) => {
+      if (!err || !helper.waiting.delete(id)) return;
+      if (helper.waiting.size === 0) idle(helper.child);
       reject(err);
     });
   });
 }
 
-/** The helper's PID, if one runs (tests check that it ends with the worker). */
-export function spawnHelperPid(): number | undefined {
-  return helper?.pid;
+/** The helpers' PIDs (tests check that they end with the worker). */
+export function spawnHelperPids(): number[] {
+  return helpers.map((h) => h.child.pid).filter((pid): pid is number => pid !== undefined);
 }

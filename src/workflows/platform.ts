@@ -14,6 +14,7 @@ import {
   log,
   metricMeter,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -24,7 +25,7 @@ import type * as activities from '../activities/index.js';
 import { failureMessage } from '../model/failure.js';
 import type { Registry, ServiceDefinition } from '../config/registry-schema.js';
 import { registryNodes, startTargets } from '../config/registry-nodes.js';
-import { criticalChain, reverseDependencies, stopOrder, UnknownNodeError, walk, type CriticalChain } from '../graph/index.js';
+import { criticalChain, dependentsIndex, indexNodes, reverseDependencies, stopOrder, UnknownNodeError, walk, type CriticalChain } from '../graph/index.js';
 import { chainMarkdown, platformNow } from '../model/runbook.js';
 import { keepCurrentDetails } from './details.js';
 import {
@@ -35,6 +36,7 @@ import {
   type PlatformProgress,
   type PlatformResult,
   type ServiceProgress,
+  type StartServiceHealthyResult,
   type StopRefusal,
   startTimings,
 } from '../model/platform.js';
@@ -55,6 +57,18 @@ export const DEFAULT_GRACE_SECONDS = 10;
  * another, within 3 s. (Options of a command, not the commands: histories replay unchanged.)
  */
 const HOST_HEARTBEAT_TIMEOUT = '3 s';
+/**
+ * A service is started and waited healthy by one activity (startServiceHealthy) instead of two:
+ * a 500-service start measured half the server's CPU and one round trip less per hop. The
+ * progress goes from 'starting' straight to 'started'.
+ */
+export const START_HEALTHY = 'start-healthy';
+/**
+ * A stop ends the supervision of every service it stops in one activity (endSupervisors),
+ * before the walk, instead of one endSupervisor activity per service: half the activities of
+ * a stop. Nothing is healed meanwhile either way: each service is about to be stopped.
+ */
+export const END_SUPERVISION_FIRST = 'end-supervision-first';
 
 const ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
@@ -126,9 +140,9 @@ export async function superviseService(service: ServiceDefinition, home: string,
   }
 }
 
-export async function startOne(service: ServiceDefinition, home: string, tracker: Tracker, platform: string, { acts, host }: OnHost, alerts?: AlertTarget[]): Promise<void> {
+/** Runs recorded before START_HEALTHY: a start, then a health wait, two activities (the progress shows 'waiting-healthy' between them). */
+async function startThenWait(service: ServiceDefinition, home: string, tracker: Tracker, acts: OnHost['acts']): Promise<StartServiceHealthyResult> {
   const name = service.name;
-  tracker.set(name, { state: 'starting', waitingOn: [] });
   const extraSeconds = service.startup.start_timeout;
   const started = await acts.startService.executeWithOptions(
     { summary: `start ${name}`, startToCloseTimeout: `${extraSeconds + 60} s`, heartbeatTimeout: HOST_HEARTBEAT_TIMEOUT, retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ServiceConfigError'] } },
@@ -145,8 +159,30 @@ export async function startOne(service: ServiceDefinition, home: string, tracker
     { summary: `wait ${name} healthy`, startToCloseTimeout: `${extraSeconds + 30} s`, heartbeatTimeout: HOST_HEARTBEAT_TIMEOUT, retry: { maximumAttempts: 3 } },
     [{ service, home }],
   );
+  return { started, healthy };
+}
+
+export async function startOne(service: ServiceDefinition, home: string, tracker: Tracker, platform: string, { acts, host }: OnHost, alerts?: AlertTarget[]): Promise<void> {
+  const name = service.name;
+  tracker.set(name, { state: 'starting', waitingOn: [] });
+  const extraSeconds = service.startup.start_timeout;
+  const { started, healthy } = patched(START_HEALTHY)
+    ? await acts.startServiceHealthy.executeWithOptions(
+        {
+          summary: `start ${name}, wait healthy`,
+          startToCloseTimeout: `${2 * extraSeconds + 90} s`,
+          heartbeatTimeout: HOST_HEARTBEAT_TIMEOUT,
+          retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ServiceConfigError'] },
+        },
+        [{ service, home }],
+      )
+    : await startThenWait(service, home, tracker, acts);
   tracker.set(name, {
     state: started.alreadyRunning ? 'already-running' : 'started',
+    startedAt: started.startedAt,
+    startMs: started.startMs,
+    ...(started.pid !== undefined ? { pid: started.pid } : {}),
+    ...(started.containerId !== undefined ? { containerId: started.containerId } : {}),
     healthyAt: healthy.healthyAt,
     healthyMs: healthy.healthyAt - started.startedAt,
   });
@@ -209,6 +245,11 @@ export async function stopOne(service: ServiceDefinition, home: string, platform
     { summary: `end supervision of ${service.name}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
     [{ workflowId: supervisorId(platform, service.name) }],
   );
+  return stopProcess(service, home, graceSeconds, acts, summary);
+}
+
+/** Stops the service's process or container (its supervision already ended). */
+function stopProcess(service: ServiceDefinition, home: string, graceSeconds: number, acts: OnHost['acts'], summary = `stop ${service.name}`) {
   return acts.stopService.executeWithOptions(
     { summary, startToCloseTimeout: `${graceSeconds + 60} s`, heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
     [{ service, home, graceSeconds }],
@@ -217,12 +258,13 @@ export async function stopOne(service: ServiceDefinition, home: string, platform
 
 /** Running services that depend on a target and are not themselves being stopped. */
 function stopRefusals(registry: Registry, targets: string[], running: Set<string>): StopRefusal[] {
-  const nodes = registryNodes(registry);
+  const index = indexNodes(registryNodes(registry));
+  const dependents = dependentsIndex(index);
   const stopping = new Set(targets);
   return targets
     .map((service) => ({
       service,
-      dependents: reverseDependencies(nodes, service, { transitive: true }).filter((d) => running.has(d) && !stopping.has(d)),
+      dependents: reverseDependencies(index, service, { transitive: true, dependents }).filter((d) => running.has(d) && !stopping.has(d)),
     }))
     .filter((r) => r.dependents.length > 0);
 }
@@ -247,7 +289,16 @@ async function stopPhase(input: PlatformInput, requested: string[] | undefined, 
 
   tracker.phase = 'stopping';
   const grace = input.graceSeconds ?? DEFAULT_GRACE_SECONDS;
+  const platform = input.platform ?? 'default';
   const nodes = registryNodes(registry);
+  const supervisedEnded = patched(END_SUPERVISION_FIRST);
+  const stopping = targets.filter((n) => running.has(n));
+  if (supervisedEnded && stopping.length > 0) {
+    await anywhere.endSupervisors.executeWithOptions(
+      { summary: `end supervision of ${stopping.length} service${stopping.length === 1 ? '' : 's'}`, startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 s', retry: { maximumAttempts: 3 } },
+      [{ workflowIds: stopping.map((n) => supervisorId(platform, n)) }],
+    );
+  }
   await walk<void>(nodes, stopOrder(nodes, targets), 'dependents-first', {
     pending: (name, waitingOn) => tracker.set(name, { state: 'pending', waitingOn }),
     visit: async (name) => {
@@ -257,7 +308,8 @@ async function stopPhase(input: PlatformInput, requested: string[] | undefined, 
       }
       tracker.set(name, { state: 'stopping', waitingOn: [] });
       try {
-        const stopped = await stopOne(registry.services[name]!, home, input.platform ?? 'default', grace, run);
+        const service = registry.services[name]!;
+        const stopped = supervisedEnded ? await stopProcess(service, home, grace, run.acts) : await stopOne(service, home, platform, grace, run);
         tracker.set(name, { state: stopped.wasRunning ? 'stopped' : 'not-running', stopMs: stopped.stopMs });
         log.info(`${name} ${stopped.wasRunning ? 'stopped' : 'was not running'}`, { service: name });
       } catch (err) {

@@ -93,6 +93,20 @@ describe('record workflow histories', () => {
     });
   }, 180_000);
 
+  it('platform start and stop with one activity per service (patches start-healthy, end-supervision-first)', async () => {
+    const platform = await testPlatform([{ name: 'db' }, { name: 'api', deps: ['db'] }]);
+    cleanups.push(() => platform.cleanup());
+    const args: [PlatformInput] = [{ registry: platform.registry, home: platform.home, services: ['db', 'api'], platform: uniqueId('rec') }];
+    await withWorker(async (taskQueue) => {
+      const workflowId = uniqueId('platform-start-healthy');
+      expect((await client.workflow.execute(platformStart, { taskQueue, workflowId, args })).ok).toBe(true);
+      await recordHistory(client, workflowId, 'platform-start-healthy');
+      const stopId = uniqueId('platform-stop-batched');
+      expect((await client.workflow.execute(platformStop, { taskQueue, workflowId: stopId, args })).ok).toBe(true);
+      await recordHistory(client, stopId, 'platform-stop-batched');
+    });
+  }, 120_000);
+
   it('platform update: a rolling restart', async () => {
     const platform = await testPlatform([{ name: 'db' }, { name: 'api', deps: ['db'] }]);
     cleanups.push(() => platform.cleanup());

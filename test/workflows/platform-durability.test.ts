@@ -3,10 +3,11 @@
  * leaves a state the next start completes, and one platform runs one operation at a time.
  */
 import path from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import type { PlatformProgress, PlatformResult } from '../../src/model/platform.js';
+import type { PlatformProgress, PlatformResult, StartServiceResult } from '../../src/model/platform.js';
 import { platformStart } from '../../src/workflows/index.js';
 import { cli } from '../support/cli.js';
 import { runningServices, testPlatform, type TestPlatform } from '../support/services.js';
@@ -27,19 +28,30 @@ async function chain(delay: number): Promise<TestPlatform> {
 }
 
 
-async function until(read: () => Promise<PlatformProgress>, done: (p: PlatformProgress) => boolean): Promise<PlatformProgress> {
+
+const stateOf = (p: PlatformProgress, name: string) => p.services.find((s) => s.name === name)?.state;
+
+/** Waits until `name`'s process runs: its start is then half-way (spawned, not yet healthy). */
+async function spawned(platform: TestPlatform, name: string): Promise<number> {
   for (;;) {
-    try {
-      const progress = await read();
-      if (done(progress)) return progress;
-    } catch {
-      // not picked up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
+    const pids = (await runningServices(platform.home)).get(name);
+    if (pids?.length) return pids[0]!;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-const stateOf = (p: PlatformProgress, name: string) => p.services.find((s) => s.name === name)?.state;
+/** Waits until the server holds the heartbeat in which `name`'s start reported its spawn (what a retry resumes from). */
+async function spawnRecorded(handle: WorkflowHandle, name: string): Promise<number> {
+  for (;;) {
+    const { raw } = await handle.describe();
+    for (const activity of raw.pendingActivities ?? []) {
+      const payloads = activity.heartbeatDetails?.payloads ?? [];
+      const details = payloads.length ? defaultPayloadConverter.fromPayload<{ started?: StartServiceResult } | undefined>(payloads[0]!) : undefined;
+      if (details?.started?.name === name && details.started.pid !== undefined) return details.started.pid;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe('platform durability', () => {
   it('completes a start whose worker was killed with SIGKILL half-way, without starting anything twice', async () => {
@@ -53,8 +65,10 @@ describe('platform durability', () => {
         workflowId: uniqueId('platform-crash'),
         args: [{ registry: platform.registry, home: platform.home, services: ['c'] }],
       });
-      const midway = await until(() => handle.query<PlatformProgress>('progress'), (p) => stateOf(p, 'b') === 'waiting-healthy');
-      const pidOfB = midway.services.find((s) => s.name === 'b')!.pid;
+      // Killed while b waits to be healthy, after its start reported the spawn.
+      const pidOfB = await spawnRecorded(handle, 'b');
+      expect(await spawned(platform, 'b')).toBe(pidOfB);
+      expect(stateOf(await handle.query<PlatformProgress>('progress'), 'b')).toBe('starting');
       first.process.kill('SIGKILL');
       await first.process;
 
@@ -81,7 +95,7 @@ describe('platform durability', () => {
       await withWorker(async (taskQueue) => {
         const options = { taskQueue, args: [{ registry: platform.registry, home: platform.home, services: ['c'] }] as [Parameters<typeof platformStart>[0]] };
         const handle = await client.workflow.start(platformStart, { ...options, workflowId: uniqueId('platform-cancel') });
-        await until(() => handle.query<PlatformProgress>('progress'), (p) => stateOf(p, 'b') === 'waiting-healthy');
+        await spawned(platform, 'b');
         await handle.cancel();
         const error = await handle.result().catch((e: unknown) => e);
         expect(error).toBeInstanceOf(WorkflowFailedError);
@@ -135,7 +149,7 @@ describe('platform durability', () => {
     try {
       const first = await workerProcess(taskQueue, (kill) => kills.push(kill), ['--shutdown-grace', '20']);
       const handle = await client.workflow.start(platformStart, { taskQueue, workflowId: uniqueId('platform-sigterm'), args: [{ registry: platform.registry, home: platform.home, services: ['c'] }] });
-      await until(() => handle.query<PlatformProgress>('progress'), (p) => stateOf(p, 'a') === 'waiting-healthy');
+      await spawned(platform, 'a');
       first.process.kill('SIGTERM');
       const exited = await first.process;
       expect(exited.exitCode).toBe(0);
@@ -144,7 +158,7 @@ describe('platform durability', () => {
       const { events } = await handle.fetchHistory();
       const types = new Map((events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [Number(e.eventId), e.activityTaskScheduledEventAttributes!.activityType!.name!]));
       const completed = (events ?? []).filter((e) => e.activityTaskCompletedEventAttributes).map((e) => types.get(Number(e.activityTaskCompletedEventAttributes!.scheduledEventId)));
-      expect(completed).toEqual(['preflight', 'startService', 'waitHealthy']);
+      expect(completed).toEqual(['preflight', 'startServiceHealthy']);
       await workerProcess(taskQueue, (kill) => kills.push(kill));
       const result: PlatformResult = await handle.result();
       expect(result.ok).toBe(true);

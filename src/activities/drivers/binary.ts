@@ -9,8 +9,7 @@
  * that rewrite their process title, like redis and nginx, may overwrite the marker; the
  * start time still identifies them.)
  */
-import { appendFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceDefinition } from '../../config/registry-schema.js';
@@ -95,8 +94,9 @@ export const binaryDriver: ServiceDriver = {
     await clearServiceState(paths);
     const startedAt = Date.now();
     await writeServiceState(paths, { name: service.name, mode: 'binary', startedAt });
-    await mkdir(path.dirname(paths.logFile), { recursive: true });
-    if (spec.working_dir) await mkdir(spec.working_dir, { recursive: true });
+    // Synchronous, as the state files are (runtime.ts writeServiceState).
+    mkdirSync(path.dirname(paths.logFile), { recursive: true });
+    if (spec.working_dir) mkdirSync(spec.working_dir, { recursive: true });
     appendFileSync(paths.logFile, `--- ${new Date(startedAt).toISOString()} starting ${[spec.binary_path, ...spec.args].join(' ')}\n`);
     const pid = await spawnDetached({
       file: spec.binary_path,
