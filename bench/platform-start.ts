@@ -38,8 +38,8 @@ import { runSequential } from './lib/sequential.js';
 import { startTemporal, type TemporalRun } from './lib/temporal.js';
 
 const RUNS = 3;
-const TARGET_FACTOR = 1.15;
-const TARGET_SLACK_S = 1.0;
+const TARGET_FACTOR = 1.1;
+const TARGET_SLACK_S = 0.5;
 
 interface ShapeResult {
   shape: Shape;
