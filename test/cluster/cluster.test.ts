@@ -76,7 +76,9 @@ async function until<T>(read: () => Promise<T | undefined>, done: (v: T) => bool
 }
 
 const progress = (h: WorkflowHandle) => () => h.query<PlatformProgress>('progress');
-const started = (p: PlatformProgress) => p.services.filter((s) => ['waiting-healthy', 'started'].includes(s.state)).length;
+/** Services whose start has begun (a start and its health wait are one step: 'starting' until healthy). */
+const started = (p: PlatformProgress) => p.services.filter((s) => ['starting', 'waiting-healthy', 'started'].includes(s.state)).length;
+const healthy = (p: PlatformProgress) => p.services.filter((s) => s.state === 'started').length;
 
 /** Every service up exactly once: one process group each, the one the result names. */
 async function expectStartedOnce(p: TestPlatform, result: PlatformResult, names: string[]): Promise<void> {
@@ -136,8 +138,9 @@ describe.runIf(dockerAvailable)('on a production-shape Temporal (PostgreSQL, thr
     const p = await platform(twelve(1));
     const names = Object.keys(p.registry.services);
     const handle = await startPlatform(p, ['s9', 's10', 's11', 's12']);
+    await until(progress(handle), (s) => started(s) >= 3 && healthy(s) < 12, 'a start half-way');
+    // The environment is made in about a second: started once the platform is half-way (4 levels of 1 s), so both are under way at the kill.
     const env = await threeNodeEnv();
-    await until(progress(handle), (s) => started(s) >= 3 && started(s) < 12, 'a start half-way');
     await until(envState(env.handle), (s) => ['creating-containers', 'starting', 'installing'].includes(s.phase), 'the environment half-way');
     await cluster.killServer();
     await new Promise((r) => setTimeout(r, 2_000));
@@ -220,7 +223,7 @@ describe.runIf(dockerAvailable)('on a production-shape Temporal (PostgreSQL, thr
       expect(host).toBeDefined();
       expect(claims).toBe(requested ? 0 : 1);
       const bound = ran;
-      expect(bound.map((r) => r.type)).toEqual(expect.arrayContaining(['preflight', 'startService', 'waitHealthy']));
+      expect(bound.map((r) => r.type)).toEqual(expect.arrayContaining(['preflight', 'startServiceHealthy']));
       for (const r of bound) expect(r, `${r.type}`).toMatchObject({ queue: hostQueue(taskQueue, host), identity: `routing-${host}` });
       await client.workflow.start('platformStop', { taskQueue, workflowId: uniqueId('stop'), args: [{ registry: p.registry, home: p.home, host }] }).then((h) => h.result());
     }

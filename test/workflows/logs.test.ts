@@ -37,7 +37,7 @@ describe('worker logs', () => {
       expect(healthy).toMatchObject({ level: 'INFO', service: 'api', mode: 'binary', workflowType: 'platformStart', workflowId: handle.workflowId, taskQueue });
       expect(typeof healthy!.pid).toBe('number');
       const spawned = lines.find((l) => l.message === 'db spawned');
-      expect(spawned).toMatchObject({ level: 'INFO', service: 'db', activityType: 'startService', workflowId: handle.workflowId });
+      expect(spawned).toMatchObject({ level: 'INFO', service: 'db', activityType: 'startServiceHealthy', workflowId: handle.workflowId });
       expect(new Date(String(spawned!.time)).getTime()).toBeGreaterThan(0);
     } finally {
       await close();
