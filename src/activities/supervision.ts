@@ -1,11 +1,12 @@
 /** Activities of service supervision: one health check, and ending a supervisor before a deliberate stop. */
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { stopSupervisingSignal, type HealthCheckRecord, type WatchedStatus, type WatchInput, type WatchOutcome, type WatchProgress } from '../model/supervisor.js';
 import { serviceProbe } from './health.js';
 import type { ServiceInput } from './platform.js';
 import { withHeartbeat } from './platform.js';
 import { alignedDelay, every } from '../health/timing.js';
+import { inPool } from '../model/pool.js';
 
 /** Is the service running, and does its health check pass? "Running" is enough for type none. */
 export async function checkService({ service, home }: ServiceInput): Promise<HealthCheckRecord> {
@@ -20,15 +21,7 @@ export async function checkService({ service, home }: ServiceInput): Promise<Hea
  * deliberate stop that follows is never "healed" by a restart.
  */
 export async function endSupervisor({ workflowId }: { workflowId: string }): Promise<'ended' | 'not-supervised'> {
-  const handle = Context.current().client.workflow.getHandle(workflowId);
-  try {
-    await handle.signal(stopSupervisingSignal);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return 'not-supervised';
-    throw err;
-  }
-  await withHeartbeat(() => handle.result().catch(() => undefined));
-  return 'ended';
+  return withHeartbeat(() => endOne(Context.current().client, workflowId));
 }
 
 /** Supervisors told at once by endSupervisors (each is a signal, then a wait for its end). */
@@ -40,31 +33,27 @@ const END_CONCURRENCY = 32;
  * what it ended and what was not supervised.
  */
 export async function endSupervisors({ workflowIds }: { workflowIds: string[] }): Promise<{ ended: number; notSupervised: number }> {
-  const context = Context.current();
+  const { client } = Context.current();
   const counts = { ended: 0, notSupervised: 0 };
-  const queue = [...workflowIds];
-  const one = async (workflowId: string) => {
-    const handle = context.client.workflow.getHandle(workflowId);
-    try {
-      await handle.signal(stopSupervisingSignal);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        counts.notSupervised++;
-        return;
-      }
-      throw err;
-    }
-    await handle.result().catch(() => undefined);
-    counts.ended++;
-  };
   await withHeartbeat(() =>
-    Promise.all(
-      Array.from({ length: Math.min(END_CONCURRENCY, queue.length) }, async () => {
-        for (let next = queue.shift(); next !== undefined; next = queue.shift()) await one(next);
-      }),
-    ),
+    inPool(workflowIds, END_CONCURRENCY, async (workflowId) => {
+      if ((await endOne(client, workflowId)) === 'ended') counts.ended++;
+      else counts.notSupervised++;
+    }),
   );
   return counts;
+}
+
+async function endOne(client: Client, workflowId: string): Promise<'ended' | 'not-supervised'> {
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    await handle.signal(stopSupervisingSignal);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return 'not-supervised';
+    throw err;
+  }
+  await handle.result().catch(() => undefined);
+  return 'ended';
 }
 
 const RECENT_CHECKS = 50;

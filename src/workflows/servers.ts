@@ -17,6 +17,7 @@ import { platformWorkflowId, serverWorkflowId } from '../model/ids.js';
 import { serverCreateNow, serverNow } from '../model/runbook.js';
 import { keepCurrentDetails } from './details.js';
 import { metrics } from '../model/metrics.js';
+import { inPool } from '../model/pool.js';
 
 const recorded = metrics(metricMeter);
 
@@ -34,15 +35,6 @@ const onHostOf = (input: HostRequest & { hostChoice?: HostChoice }) => onHost(AC
 
 const inherit = (host: HostChoice | undefined) => (host ? { hostChoice: host } : {});
 
-
-/** Runs `fn` over `items`, at most `limit` at a time, in order of the list. */
-async function inPool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(lanes);
-}
 
 /** Patch id: a required-services start that finds its platform busy waits for it instead of failing. */
 export const WAIT_FOR_BUSY_PLATFORM = 'wait-for-busy-platform';
