@@ -14,6 +14,7 @@ import { DEFAULT_TASK_QUEUE, hostQueue, normalizeHost, watchQueue, WORKER_DEFAUL
 import type { ConnectSettings } from '../temporal/connection.js';
 import { tracing } from '../temporal/tracing.js';
 import { prebuiltBundle, resolveTsExtensions, workflowsPath } from './bundle.js';
+import { takeOverDeadWorkers } from './takeover.js';
 
 /**
  * Warnings the SDK gives about what we do on purpose: the host queue's worker registers no
@@ -156,6 +157,15 @@ export async function createWorker(options: ProvisioningWorkerOptions): Promise<
         shutdown();
         throw err;
       }),
+    );
+    // Beside the polling, not before it: what a dead predecessor on this machine was running goes on now, not at its timeouts.
+    void takeOverDeadWorkers(options.connection, options.namespace, taskQueue, identity).then(
+      (report) => {
+        for (const a of report.activities) Runtime.instance().logger.info(`took over ${a.activityType} (activity ${a.activityId}) of ${a.workflowId} from dead worker ${a.deadWorker}`, { workflowId: a.workflowId, deadWorker: a.deadWorker });
+      },
+      (err: unknown) => {
+        Runtime.instance().logger.warn(`could not look for work of dead workers on this machine: ${(err as Error).message}`);
+      },
     );
     const settled = await Promise.allSettled(runs);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');

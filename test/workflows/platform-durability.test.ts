@@ -2,6 +2,7 @@
  * What Temporal buys: a start survives its worker being killed half-way, a cancelled start
  * leaves a state the next start completes, and one platform runs one operation at a time.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -9,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { PlatformProgress, PlatformResult, StartServiceResult } from '../../src/model/platform.js';
 import { platformStart } from '../../src/workflows/index.js';
+import { takeOverDeadWorkers } from '../../src/worker/takeover.js';
 import { cli } from '../support/cli.js';
 import { runningServices, testPlatform, type TestPlatform } from '../support/services.js';
 import { testClient, uniqueId, withWorker } from '../support/temporal.js';
@@ -83,6 +85,40 @@ describe('platform durability', () => {
       const running = await runningServices(platform.home);
       expect(Object.fromEntries([...running].map(([name, pids]) => [name, pids.length]))).toEqual({ a: 1, b: 1, c: 1 });
       expect(running.get('b')).toEqual([pidOfB]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('a worker starting on the same machine fails the running activity of a SIGKILLed worker at once, and the retry resumes from its last heartbeat', async () => {
+    const platform = await chain(1.5);
+    const taskQueue = uniqueId('takeover');
+    const { client, close } = await testClient();
+    try {
+      const first = await workerProcess(taskQueue, (kill) => kills.push(kill));
+      const handle = await client.workflow.start(platformStart, { taskQueue, workflowId: uniqueId('platform-takeover'), args: [{ registry: platform.registry, home: platform.home, services: ['c'] }] });
+      const pidOfB = await spawnRecorded(handle, 'b');
+      const dead = `${first.process.pid}@${os.hostname()}`;
+      first.process.kill('SIGKILL');
+      await first.process;
+
+      // What the next worker does at its start-up, well inside the 3 s heartbeat timeout that would otherwise notice the death.
+      const report = await takeOverDeadWorkers(client.connection, 'default', taskQueue, 'test-successor');
+      expect(report.activities.map((a) => [a.workflowId, a.activityType, a.deadWorker])).toEqual([[handle.workflowId, 'startServiceHealthy', dead]]);
+      expect(report.resetSticky).toBe(1);
+      // Nothing else is dead: a second look takes over nothing.
+      expect((await takeOverDeadWorkers(client.connection, 'default', taskQueue, 'test-successor')).activities).toEqual([]);
+
+      await workerProcess(taskQueue, (kill) => kills.push(kill));
+      const result: PlatformResult = await handle.result();
+      expect(result.ok).toBe(true);
+      expect((await runningServices(platform.home)).get('b')).toEqual([pidOfB]);
+      // The retry of b's start was caused by the take-over, not by a timeout, and no workflow task waited for the dead worker's cache.
+      const { events } = await handle.fetchHistory();
+      const retried = (events ?? []).filter((e) => Number(e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1);
+      expect(retried).toHaveLength(1);
+      expect(retried[0]!.activityTaskStartedEventAttributes!.lastFailure?.message).toBe(`worker ${dead} is gone (its process no longer runs); test-successor took over`);
+      expect((events ?? []).filter((e) => e.workflowTaskTimedOutEventAttributes)).toEqual([]);
     } finally {
       await close();
     }

@@ -1,0 +1,102 @@
+/**
+ * Taking over from a dead predecessor. A worker killed with SIGKILL (OOM, a crash, a power cut
+ * of its container) says nothing to the server: its running activities are noticed only at
+ * their heartbeat timeout, and the next workflow task of each of its runs waits out the sticky
+ * timeout for the dead worker's cache. A worker that starts on the same machine can know
+ * better: an identity `<pid>@<this machine's host name>` whose process is gone is a dead worker.
+ * At start-up it fails each activity such a worker was running (with its last heartbeat, so the
+ * retry resumes where it was) and resets the sticky queue of those runs, so the work goes on
+ * at once instead of after the timeouts.
+ *
+ * Custom identities (--identity) carry no PID and are never taken over; a PID that is alive,
+ * even if reused by another program, is never taken over either (the timeouts still apply).
+ */
+import os from 'node:os';
+import type { NativeConnection } from '@temporalio/worker';
+import proto from '@temporalio/proto';
+import { inPool } from '../model/pool.js';
+import { isRunning } from '../util/procfs.js';
+
+const STARTED = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+const WORKFLOW_TASK_SCHEDULED = proto.temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED;
+/** Describes at once: a start-up chore, not worth more of the server. */
+const CONCURRENCY = 8;
+
+export interface TakenOver {
+  workflowId: string;
+  runId: string;
+  activityId: string;
+  activityType: string;
+  deadWorker: string;
+}
+
+export interface TakeoverReport {
+  /** Open runs of the task queue looked at. */
+  examined: number;
+  activities: TakenOver[];
+  /** Runs whose sticky queue was reset. */
+  resetSticky: number;
+}
+
+/** The PID of an identity of a worker of this machine (`<pid>@<host name>`), else undefined. */
+export function localPid(identity: string, hostname = os.hostname()): number | undefined {
+  const m = /^(\d+)@(.+)$/.exec(identity);
+  return m && m[2] === hostname ? Number(m[1]) : undefined;
+}
+
+/** True when `identity` names a worker process of this machine that no longer runs. */
+export function isDeadLocalWorker(identity: string, self: string, alive: (pid: number) => boolean = isRunning): boolean {
+  if (!identity || identity === self) return false;
+  const pid = localPid(identity);
+  return pid !== undefined && pid !== process.pid && !alive(pid);
+}
+
+/**
+ * Fails the activities that dead workers of this machine were running in the open runs of
+ * `taskQueue`, and resets those runs' sticky queues. Returns what it did.
+ */
+export async function takeOverDeadWorkers(connection: Pick<NativeConnection, 'workflowService'>, namespace: string, taskQueue: string, self: string): Promise<TakeoverReport> {
+  const service = connection.workflowService;
+  const report: TakeoverReport = { examined: 0, activities: [], resetSticky: 0 };
+  const executions: Array<{ workflowId: string; runId: string }> = [];
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await service.listWorkflowExecutions({ namespace, query: `ExecutionStatus = "Running" AND TaskQueue = "${taskQueue}"`, pageSize: 1000, nextPageToken });
+    for (const e of page.executions ?? []) if (e.execution?.workflowId && e.execution.runId) executions.push({ workflowId: e.execution.workflowId, runId: e.execution.runId });
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+
+  const waiting: Array<{ workflowId: string; runId: string }> = [];
+  const orphaned: Array<{ workflowId: string; runId: string }> = [];
+  await inPool(executions, CONCURRENCY, async (execution) => {
+    const described = await service.describeWorkflowExecution({ namespace, execution }).catch(() => undefined);
+    if (!described) return; // closed meanwhile
+    report.examined += 1;
+    const orphans = (described.pendingActivities ?? []).filter((a) => a.state === STARTED && Boolean(a.activityId) && isDeadLocalWorker(a.lastWorkerIdentity ?? '', self));
+    if (orphans.length > 0) orphaned.push(execution);
+    else if (described.pendingWorkflowTask?.state === WORKFLOW_TASK_SCHEDULED) waiting.push(execution);
+    for (const a of orphans) {
+      const deadWorker = a.lastWorkerIdentity!;
+      const failed = await service
+        .respondActivityTaskFailedById({
+          namespace,
+          workflowId: execution.workflowId,
+          runId: execution.runId,
+          activityId: a.activityId!,
+          identity: self,
+          failure: { message: `worker ${deadWorker} is gone (its process no longer runs); ${self} took over`, source: 'provisioning', applicationFailureInfo: { type: 'WorkerGone', nonRetryable: false } },
+          ...(a.heartbeatDetails ? { lastHeartbeatDetails: a.heartbeatDetails } : {}),
+        })
+        .then(() => true)
+        .catch(() => false); // finished or timed out meanwhile: nothing to take over
+      if (failed) report.activities.push({ ...execution, activityId: a.activityId!, activityType: a.activityType?.name ?? '', deadWorker });
+    }
+  });
+  // Their next workflow tasks would wait for the dead worker's cache: send them to the normal
+  // queue. Only after a crash: a run waiting for a live worker's task would just be replayed.
+  const reset = orphaned.length > 0 ? [...orphaned, ...waiting] : [];
+  await inPool(reset, CONCURRENCY, async (execution) => {
+    if (await service.resetStickyTaskQueue({ namespace, execution }).then(() => true, () => false)) report.resetSticky += 1;
+  });
+  return report;
+}
