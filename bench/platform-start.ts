@@ -32,6 +32,7 @@ import { existsSync } from 'node:fs';
 import { renderTable } from '../src/client/render/table.js';
 import { criticalPath } from '../src/graph/index.js';
 import { BUSYBOX, deepShape, edgeCount, graphNodes, HEALTH_INTERVAL_S, wideShape, type Shape } from './lib/dag.js';
+import { COMPOSE_HEALTH_INTERVAL, ensureImage, findCompose, runCompose, type Compose } from './lib/compose-peer.js';
 import { findProcessCompose, runProcessCompose } from './lib/process-compose.js';
 import { onInterrupt } from './lib/procs.js';
 import { runSequential } from './lib/sequential.js';
@@ -51,6 +52,11 @@ interface ShapeResult {
   pcErrors: string[];
   sequential?: number;
   sequentialError?: string;
+  /** The same graph as docker-mode containers: platformStart against docker-compose. */
+  dockerTemporal: number[];
+  dockerTemporalErrors: string[];
+  compose: number[];
+  composeErrors: string[];
 }
 
 const median = (xs: number[]) => {
@@ -76,6 +82,9 @@ async function main(): Promise<void> {
 
   const pc = await findProcessCompose();
   console.log(pc.available ? `process-compose ${pc.version} (${pc.path}, found via ${pc.source})` : `process-compose NOT MEASURED: ${pc.reason}`);
+  const compose = await findCompose();
+  console.log(compose.available ? `docker-compose ${compose.version} (${compose.argv.join(' ')})` : `docker-compose NOT MEASURED: ${compose.reason}`);
+  if (compose.available) await ensureImage();
   const temporal = await startTemporal();
   console.log(`Temporal: ${temporal.setup}`);
 
@@ -86,7 +95,7 @@ async function main(): Promise<void> {
 
     for (const shape of [wideShape(), deepShape()]) {
       const cp = criticalPath(graphNodes(shape), Object.fromEntries(shape.services.map((s) => [s.name, s.delay])));
-      const r: ShapeResult = { shape, cp: cp.total, cpHops: cp.path.length, temporal: [], temporalErrors: [], pc: [], pcErrors: [] };
+      const r: ShapeResult = { shape, cp: cp.total, cpHops: cp.path.length, temporal: [], temporalErrors: [], pc: [], pcErrors: [], dockerTemporal: [], dockerTemporalErrors: [], compose: [], composeErrors: [] };
       results.push(r);
       console.log(`\n${shape.name}: ${shape.services.length} services, ${edgeCount(shape)} edges — ${shape.describe}; critical path ${cp.path.length} services, ${sec(cp.total)}`);
       for (let run = 1; run <= RUNS; run++) {
@@ -112,6 +121,7 @@ async function main(): Promise<void> {
         }
         console.log(`  run ${run}/${RUNS}: ${line.join(', ')}`);
       }
+      if (compose.available) await dockerRuns(temporal, compose, r);
       try {
         r.sequential = await runSequential(shape);
         console.log(`  sequential (1 run): ${sec(r.sequential)}`);
@@ -124,7 +134,60 @@ async function main(): Promise<void> {
     await temporal.close();
   }
   report(results, pc.available ? `process-compose ${pc.version}` : undefined);
+  reportDocker(results, compose);
   console.log(`\ntotal benchmark time ${((performance.now() - began) / 1000).toFixed(0)} s; every run's processes were killed and checked gone.`);
+}
+
+/** RUNS interleaved pairs of the shape in docker mode: platformStart, then docker-compose. */
+async function dockerRuns(temporal: Awaited<ReturnType<typeof startTemporal>>, compose: Extract<Compose, { available: true }>, r: ShapeResult): Promise<void> {
+  for (let run = 1; run <= RUNS; run++) {
+    const line: string[] = [];
+    try {
+      const t = await temporal.run(r.shape, `${r.shape.name}-docker-${run}`, 'docker');
+      if (t.ok) r.dockerTemporal.push(t.seconds);
+      else r.dockerTemporalErrors.push(t.error ?? 'not ok');
+      line.push(`platformStart (docker) ${sec(t.seconds)}${t.ok ? '' : ` NOT OK: ${t.error}`}`);
+    } catch (err) {
+      r.dockerTemporalErrors.push(message(err));
+      line.push(`platformStart (docker) FAILED: ${message(err)}`);
+    }
+    try {
+      const seconds = await runCompose(compose, r.shape, `pcbench-${r.shape.name}-${run}-${process.pid}`);
+      r.compose.push(seconds);
+      line.push(`docker-compose ${sec(seconds)}`);
+    } catch (err) {
+      r.composeErrors.push(message(err));
+      line.push(`docker-compose FAILED: ${message(err)}`);
+    }
+    console.log(`  docker run ${run}/${RUNS}: ${line.join(', ')}`);
+  }
+}
+
+function reportDocker(results: ShapeResult[], compose: Compose): void {
+  console.log(`\nthe same graphs as containers of the local base image (docker mode), medians of ${RUNS} runs:\n`);
+  if (!compose.available) {
+    console.log(`  not measured: ${compose.reason}`);
+    return;
+  }
+  const rows = results.map((r) => {
+    const ps = median(r.dockerTemporal);
+    const dc = median(r.compose);
+    return [r.shape.name, `${sec(r.cp)} (${r.cpHops})`, sec(ps), times(ps / r.cp), sec(dc), times(dc / r.cp), r.dockerTemporal.length && r.compose.length ? times(ps / dc) : '—'];
+  });
+  console.log(renderTable(['shape', 'critical path (hops)', 'platformStart (docker)', '÷ cp', `docker-compose ${compose.version}`, '÷ cp', 'pS ÷ compose'], rows));
+  console.log('faster than docker-compose (target):');
+  for (const r of results) {
+    const ps = median(r.dockerTemporal);
+    const dc = median(r.compose);
+    const verdict = r.compose.length === 0 ? `not measured (${r.composeErrors[0] ?? 'no run'})` : r.dockerTemporal.length === 0 ? `no successful platformStart (${r.dockerTemporalErrors[0] ?? 'no run'})` : `${ps < dc ? 'yes' : 'NO'} (${sec(ps)} vs ${sec(dc)})`;
+    console.log(`  ${r.shape.name}: ${verdict}`);
+  }
+  console.log(
+    `  note: compose's healthcheck is an exec of busybox wget in the container every ${COMPOSE_HEALTH_INTERVAL}, and \`depends_on: service_healthy\` starts a dependent once the engine reports the check passed;` +
+      ' platformStart probes the published port over http from the worker (25 ms after the start, then a tenth of the time waited).',
+  );
+  const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ') || '—';
+  for (const r of results) console.log(`  ${r.shape.name}: platformStart (docker) [${list(r.dockerTemporal)}]; docker-compose [${list(r.compose)}]${r.composeErrors.length ? ` errors: ${r.composeErrors.join('; ')}` : ''}`);
 }
 
 function report(results: ShapeResult[], pcName: string | undefined): void {

@@ -6,10 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { criticalPath } from '../../src/graph/index.js';
 import { platformStart } from '../../src/workflows/index.js';
+import type { Registry } from '../../src/config/registry-schema.js';
 import type { PlatformResult } from '../../src/model/platform.js';
+import { dockerRegistry, removeHomeContainers } from './compose-peer.js';
 import { benchRegistry, graphNodes, type Shape } from './dag.js';
 import { startBenchTemporal } from './harness.js';
-import { allocatePorts, withHome } from './procs.js';
+import { allocatePorts, withHome, withInterruptCleanup } from './procs.js';
 
 export interface TemporalRun {
   seconds: number;
@@ -37,27 +39,40 @@ export interface Breakdown {
 
 export interface TemporalHarness {
   setup: string;
-  run(shape: Shape, label: string): Promise<TemporalRun>;
+  /** One platformStart of the shape: binary services (the default), or the same as docker-mode containers. */
+  run(shape: Shape, label: string, mode?: 'binary' | 'docker'): Promise<TemporalRun>;
   close(): Promise<void>;
 }
 
 export async function startTemporal(): Promise<TemporalHarness> {
   const { server, client, taskQueue, setupSeconds, close } = await startBenchTemporal('platform-start');
   try {
-    const run = (shape: Shape, label: string): Promise<TemporalRun> =>
+    const run = (shape: Shape, label: string, mode: 'binary' | 'docker' = 'binary'): Promise<TemporalRun> =>
       withHome(`temporal-${shape.name}`, async (home) => {
-        const registry = benchRegistry(shape, home, await allocatePorts(shape));
-        const submitted = Date.now();
-        const t0 = performance.now();
-        const result = await client.workflow.execute(platformStart, {
-          taskQueue,
-          workflowId: `bench-${label}-${randomUUID().slice(0, 8)}`,
-          workflowExecutionTimeout: '2 minutes',
-          args: [{ registry, home, services: shape.services.map((s) => s.name) }],
+        const ports = await allocatePorts(shape);
+        if (mode === 'binary') return execute(shape, label, home, benchRegistry(shape, home, ports));
+        const prefix = `pbench-${label}-${randomUUID().slice(0, 6)}`;
+        const cleanup = () => removeHomeContainers(home);
+        return withInterruptCleanup(cleanup, async () => {
+          try {
+            return await execute(shape, label, home, dockerRegistry(shape, home, ports, prefix));
+          } finally {
+            await cleanup();
+          }
         });
-        const seconds = (performance.now() - t0) / 1000;
-        return { seconds, ok: result.ok, ...(result.ok ? {} : { error: describeFailure(result) }), breakdown: breakdown(shape, result, submitted, submitted + seconds * 1000) };
       });
+    const execute = async (shape: Shape, label: string, home: string, registry: Registry): Promise<TemporalRun> => {
+      const submitted = Date.now();
+      const t0 = performance.now();
+      const result = await client.workflow.execute(platformStart, {
+        taskQueue,
+        workflowId: `bench-${label}-${randomUUID().slice(0, 8)}`,
+        workflowExecutionTimeout: '2 minutes',
+        args: [{ registry, home, services: shape.services.map((s) => s.name) }],
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      return { seconds, ok: result.ok, ...(result.ok ? {} : { error: describeFailure(result) }), breakdown: breakdown(shape, result, submitted, submitted + seconds * 1000) };
+    };
 
     return { setup: `dev server ${server.address}, bundle and worker ready in ${setupSeconds.toFixed(1)} s`, run, close };
   } catch (err) {
