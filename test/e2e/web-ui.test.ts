@@ -58,16 +58,25 @@ afterAll(async () => {
   await scratch?.cleanup();
 }, 120_000);
 
-/** The text of a workflow's User Metadata tab (summary, details, current details), with a screenshot. */
+/**
+ * The text of a workflow's User Metadata tab (summary, details, current details), with a screenshot.
+ * The UI is a single-page app rendered by a browser sharing two cores with the rest of the
+ * suite: when the list or the workflow's page has not rendered after a while, do what a user
+ * does and load it again (three tries, a screenshot of each miss), rather than fail on the
+ * first slow render.
+ */
 async function userMetadata(page: Page, workflowId: string, shot: string): Promise<string> {
-  // As a user gets there: from the list, by the workflow's link.
-  await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows`);
-  await page.getByRole('link', { name: workflowId, exact: true }).first().click();
-  try {
-    await page.getByText('User Metadata', { exact: true }).click({ timeout: 20_000 });
-  } catch (err) {
-    await page.screenshot({ path: path.join(artifacts, `failed-${shot}`), fullPage: true });
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // As a user gets there: from the list, by the workflow's link.
+      await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows`);
+      await page.getByRole('link', { name: workflowId, exact: true }).first().click({ timeout: 30_000 });
+      await page.getByText('User Metadata', { exact: true }).click({ timeout: 30_000 });
+      break;
+    } catch (err) {
+      await page.screenshot({ path: path.join(artifacts, `failed-${attempt}-${shot}`), fullPage: true });
+      if (attempt === 3) throw err;
+    }
   }
   await page.getByText('Current Details', { exact: true }).waitFor();
   // The UI renders each Markdown field in a sandboxed frame of its own: read them all.
@@ -127,5 +136,5 @@ describe.runIf(hasChromium && dockerAvailable)('the Web UI', () => {
     expect(env).toContain('Plan: network');
     expect(env).toMatch(/Now: cleaned/);
     await page.close();
-  }, 240_000);
+  }, 600_000);
 });
