@@ -122,15 +122,17 @@ export async function removeBenchResources(prefix = BENCH_PREFIX): Promise<{ con
 /**
  * What is still there of this benchmark process, asked the way a person would check:
  * `docker ps -a --filter label=provisioning.managed=true`, `docker network ls --filter
- * label=provisioning.managed=true`, and by name for testcontainers' unlabelled networks.
+ * label=provisioning.managed=true`, by name for testcontainers' unlabelled networks, and the
+ * networks of the bench's own network pool.
  */
 export async function leftovers(prefix = BENCH_PREFIX): Promise<string[]> {
   const lines = async (args: string[]) => (await execa('docker', args)).stdout.split('\n').filter(Boolean);
-  const [labelled, named, networks, networksByName] = await Promise.all([
+  const [labelled, named, networks, networksByName, pooled] = await Promise.all([
     lines(['ps', '-a', '--filter', 'label=provisioning.managed=true', '--format', '{{.Names}} {{.Label "provisioning.testenv"}}']),
     lines(['ps', '-a', '--filter', `name=testenv-${prefix}`, '--format', '{{.Names}} -']),
     lines(['network', 'ls', '--filter', 'label=provisioning.managed=true', '--format', '{{.Name}} {{.Label "provisioning.testenv"}}']),
     lines(['network', 'ls', '--filter', `name=testenv-${prefix}`, '--format', '{{.Name}} -']),
+    lines(['network', 'ls', '--filter', `label=provisioning.netpool.name=bench-${prefix}`, '--format', '{{.Name}}']),
   ]);
   const mine = (line: string) => {
     const [name = '', id = ''] = line.split(' ');
@@ -139,5 +141,6 @@ export async function leftovers(prefix = BENCH_PREFIX): Promise<string[]> {
   return [
     ...new Set([...labelled, ...named].filter(mine).map((l) => `container ${l.split(' ')[0]}`)),
     ...new Set([...networks, ...networksByName].filter(mine).map((l) => `network ${l.split(' ')[0]}`)),
+    ...pooled.map((name) => `network ${name} (the bench's network pool)`),
   ];
 }

@@ -132,9 +132,10 @@ export async function startHarness(): Promise<TestenvHarness> {
 
 /**
  * Phase boundaries from the history, like the scripts' marks: network = submission to
- * createEnvNetwork done; containers = to startEnvNodes done; install = to the last
- * installEnvNode done; run = to the last runEnvTests done; cleanup = to removeEnvironment
- * done; other = to the result in the client's hand.
+ * createEnvNetwork done; containers = to the containers started (the last createEnvNode or
+ * startEnvNodes done); install = to the last installEnvNode done; run = to the last
+ * runEnvTests done; cleanup = to removeEnvironment done; other = to the result in the
+ * client's hand.
  */
 async function fromHistory(handle: WorkflowHandle, submitted: number, finished: number): Promise<Omit<TemporalRun, 'seconds' | 'execs'>> {
   const history = await handle.fetchHistory();
@@ -176,7 +177,8 @@ async function fromHistory(handle: WorkflowHandle, submitted: number, finished: 
   const lastDone = (type: string) => Math.max(...list.filter((s) => s.type === type).map((s) => s.completed));
   const ends: Record<(typeof PHASES)[number], number> = {
     network: lastDone('createEnvNetwork'),
-    containers: lastDone('startEnvNodes'),
+    // Containers are started by startEnvNodes, or (patch create-and-start) by createEnvNode itself.
+    containers: Math.max(lastDone('createEnvNode'), lastDone('startEnvNodes')),
     install: lastDone('installEnvNode'),
     run: lastDone('runEnvTests'),
     cleanup: lastDone('removeEnvironment'),

@@ -4,7 +4,8 @@
  * is never touched, and the error names who it belongs to. Creates that race (a retry after
  * a crash, two creates at once) meet on the name: a 409 finds the one that won.
  */
-import { CLUSTER_LABEL, INFRA_LABEL, MANAGED_LABEL, RUN_LABEL, SERVER_LABEL, WORKFLOW_LABEL } from '../model/labels.js';
+import type Docker from 'dockerode';
+import { CLUSTER_LABEL, INFRA_LABEL, MANAGED_LABEL, NETPOOL_LABEL, RUN_LABEL, SERVER_LABEL, TESTENV_LABEL, WORKFLOW_LABEL } from '../model/labels.js';
 import { isConflict } from './client.js';
 
 export type Labels = Record<string, string> | null | undefined;
@@ -38,4 +39,15 @@ export async function findOrCreate<F, T>({ find, create, adopt }: { find: () => 
     if (found === undefined) throw err;
     return adopt(found);
   }
+}
+
+/**
+ * What a test environment holds on the engine: its nodes' containers, its claims on pooled
+ * networks (containers that are never started) and its own networks. `run` narrows it to
+ * what one workflow run made.
+ */
+export async function environmentResources(docker: Docker, id: string, run?: string): Promise<{ containers: Docker.ContainerInfo[]; claims: Docker.ContainerInfo[]; networks: Docker.NetworkInspectInfo[] }> {
+  const filters = { label: [`${TESTENV_LABEL}=${id}`, ...(run ? [`${RUN_LABEL}=${run}`] : [])] };
+  const [all, networks] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listNetworks({ filters })]);
+  return { containers: all.filter((c) => c.Labels[NETPOOL_LABEL] !== 'claim'), claims: all.filter((c) => c.Labels[NETPOOL_LABEL] === 'claim'), networks };
 }

@@ -17,5 +17,11 @@ export const RUN_LABEL = 'provisioning.run';
 export const NAMESPACE_LABEL = 'provisioning.namespace';
 export const CLUSTER_LABEL = 'provisioning.temporal-cluster';
 export const EXPIRES_LABEL = 'provisioning.expires-at';
+/** The pool of environment networks: `network` on a pool network, `claim` on the container that holds one for an environment. */
+export const NETPOOL_LABEL = 'provisioning.netpool';
+/** On a pool network: the pool's name. */
+export const NETPOOL_NAME_LABEL = 'provisioning.netpool.name';
+/** On a claim: the pool network it holds. */
+export const NETPOOL_NETWORK_LABEL = 'provisioning.netpool.network';
 /** The locally built base image. */
 export const IMAGE_LABEL = 'provisioning.image';

@@ -113,7 +113,7 @@ export function testenvSummary(plan: Pick<EnvironmentPlan, 'type' | 'subject' | 
 export function testenvPlan(plan: Pick<EnvironmentPlan, 'nodes' | 'network' | 'ttlSeconds' | 'autoCleanup'>): string {
   const rows = plan.nodes.map((n) => `| ${cell(n.name)} | ${n.role} | ${n.resources.cpu_millicores}m CPU, ${n.resources.memory_mb} MB | ${cell(n.order.join(' → ') || '—')} |`);
   return [
-    `**Plan:** network ${plan.network.name}${plan.network.subnet ? ` (${plan.network.subnet})` : ''}; nodes, then each one's taskservs in order; removed ${plan.autoCleanup ? 'after the tests' : `on cleanup or after ${plan.ttlSeconds} s`}`,
+    `**Plan:** network ${plan.network.subnet ? `${plan.network.name} (${plan.network.subnet})` : `from the pool, or ${plan.network.name} of its own`}; nodes, then each one's taskservs in order; removed ${plan.autoCleanup ? 'after the tests' : `on cleanup or after ${plan.ttlSeconds} s`}`,
     '',
     '| node | role | resources | taskservs in order |',
     '|---|---|---|---|',

@@ -73,7 +73,7 @@ export interface EnvState {
   phase: EnvPhase;
   /** The host whose workers (and Docker engine) run the environment. */
   host?: string;
-  network: { name: string; subnet?: string; gateway?: string };
+  network: { name: string; subnet?: string; gateway?: string; pooled?: boolean };
   nodes: NodeView[];
   autoCleanup: boolean;
   createdAt: number;
@@ -145,12 +145,16 @@ export interface ReapResult {
   /** Environments that had resources. */
   checked: number;
   reaped: ReapedEnvironment[];
+  /** Idle networks of the pool of environment networks that it removed. */
+  idlePoolNetworks?: number;
 }
 
 export interface EnvNetwork {
   name: string;
   subnet: string;
   gateway?: string;
+  /** Borrowed from the pool of environment networks (given back, not removed, at cleanup). */
+  pooled?: boolean;
 }
 
 export interface CreateNetworkInput {
@@ -163,6 +167,10 @@ export interface CreateNodeInput {
   plan: Pick<EnvironmentPlan, 'id'>;
   node: EnvNode;
   expiresAt?: number;
+  /** The network createEnvNetwork gave the environment; default `testenv-<id>` (runs from before the network pool). */
+  network?: string;
+  /** Start it too, and return its address (an environment that starts at once). */
+  start?: boolean;
 }
 
 export interface InstallOutcome {

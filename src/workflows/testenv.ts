@@ -19,6 +19,7 @@ import {
   sleep,
   log,
   metricMeter,
+  patched,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
 import type { HostRequest } from '../model/worker-defaults.js';
@@ -31,6 +32,9 @@ import { keepCurrentDetails } from './details.js';
 import { metrics } from '../model/metrics.js';
 
 const recorded = metrics(metricMeter);
+
+/** Patch: an environment that starts at once creates and starts each container in one activity. */
+export const CREATE_AND_START = 'create-and-start';
 
 
 /** Activities that create resources are waited for on cancel, so cleanup sees what they made. */
@@ -183,13 +187,19 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
     state.network = network;
 
     setPhase('creating-containers');
+    // An environment that starts at once creates and starts each container in one step (runs recorded before CREATE_AND_START took two).
+    const startNow = startRequested && patched(CREATE_AND_START);
     await allSettled(
       plan.nodes.map(async (n) => {
-        await on.setup.createEnvNode.executeWithOptions(
-          { summary: `create container ${n.container}`, startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError'] } },
-          [{ plan: { id: plan.id }, node: n, expiresAt: state.expiresAt }],
+        const made = await on.setup.createEnvNode.executeWithOptions(
+          {
+            summary: `${startNow ? 'create and start' : 'create'} container ${n.container}`,
+            startToCloseTimeout: '5 minutes',
+            retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TestEnvNodeGone', 'TestEnvNodeFailed'] },
+          },
+          [{ plan: { id: plan.id }, node: n, expiresAt: state.expiresAt, network: network.name, ...(startNow ? { start: true } : {}) }],
         );
-        setNode(node(n.name), { state: 'created' });
+        setNode(node(n.name), startNow ? { state: 'running', address: made.address } : { state: 'created' });
       }),
     );
 
@@ -198,12 +208,14 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
       await condition(() => startRequested || cleanupRequested, Math.max(1, state.expiresAt - now()));
     }
     if (startRequested && !cleanupRequested) {
-      setPhase('starting');
-      const addresses = await on.setup.startEnvNodes.executeWithOptions(
-        { summary: `start ${plan.nodes.length} containers`, startToCloseTimeout: '5 minutes' },
-        [{ plan: { id: plan.id }, nodes: plan.nodes.map((n) => n.container) }],
-      );
-      for (const n of state.nodes) setNode(n, { state: 'running', address: addresses[n.container] });
+      if (!startNow) {
+        setPhase('starting');
+        const addresses = await on.setup.startEnvNodes.executeWithOptions(
+          { summary: `start ${plan.nodes.length} containers`, startToCloseTimeout: '5 minutes' },
+          [{ plan: { id: plan.id }, nodes: plan.nodes.map((n) => n.container), network: network.name }],
+        );
+        for (const n of state.nodes) setNode(n, { state: 'running', address: addresses[n.container] });
+      }
 
       setPhase('installing');
       for (const wave of installWaves(plan.nodes)) await allSettled(wave.map(install));

@@ -185,6 +185,19 @@ describe('record workflow histories', () => {
     });
   }, 180_000);
 
+  it('a test environment that creates and starts each container in one step (patch create-and-start)', async () => {
+    await withWorker(async (taskQueue) => {
+      const p = await planFor({ config: { type: 'cluster_topology', cluster_type: 'web', topology: { nodes: [{ name: 'lb-01', role: 'control-plane', taskservs: ['webserver'] }, { name: 'web-01', taskservs: ['webserver'] }] } } });
+      cleanups.push(() => forceRemove(p.id));
+      const handle = await startEnv(client, taskQueue, p);
+      await waitFor(handle, phase('ready'), 'ready');
+      expect((await handle.executeUpdate<RunResult, [RunRequest]>('run', { args: [{}] })).passed).toBe(true);
+      await handle.signal('cleanup');
+      expect(((await handle.result()) as EnvState).phase).toBe('cleaned');
+      await recordHistory(client, p.workflowId, 'testenv-create-and-start');
+    });
+  }, 180_000);
+
   it('test environments: a completed run, a cancelled one, the reaper', async () => {
     await withWorker(async (taskQueue) => {
       const done = await planFor({ config: { type: 'single_taskserv', taskserv: 'webserver' } });

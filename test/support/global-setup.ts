@@ -10,6 +10,7 @@ import type { TestProject } from 'vitest/node';
 import { startDevServer } from '../../src/temporal/dev-server.js';
 import { freePort } from '../../src/util/net.js';
 import { bundleWorkflows } from '../../src/worker/bundle.js';
+import { removeIdlePoolNetworks } from '../../src/activities/testenv/netpool.js';
 import { detectDocker } from './docker-gate.js';
 
 declare module 'vitest' {
@@ -49,6 +50,8 @@ export default async function setup(project: TestProject) {
   return async () => {
     await server.stop();
     await rm(scratch, { recursive: true, force: true });
+    // The environments of the run gave their pooled networks back; what a reaper would remove later goes now.
+    if (docker.available) await removeIdlePoolNetworks();
   };
 }
 

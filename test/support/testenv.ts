@@ -4,6 +4,8 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { loadCatalog } from '../../src/config/settings.js';
 import { environmentRequestSchema, planEnvironment, type EnvironmentPlan } from '../../src/config/testenv-schema.js';
 import { dockerClient } from '../../src/docker/client.js';
+import { environmentResources } from '../../src/docker/resources.js';
+import { NETPOOL_NETWORK_LABEL } from '../../src/model/labels.js';
 import type { EnvPhase, EnvState } from '../../src/model/testenv.js';
 import { uniqueId } from './temporal.js';
 
@@ -16,12 +18,10 @@ export async function planFor(request: unknown, id = uniqueId('t')): Promise<Env
   return result.plan;
 }
 
-/** Containers and networks labelled with the environment's id. */
+/** The environment's node containers, and its networks: its own (labelled with its id) and the pooled ones it holds a claim on. */
 export async function envResources(id: string): Promise<{ containers: string[]; networks: string[] }> {
-  const docker = dockerClient();
-  const filters = { label: [`provisioning.testenv=${id}`] };
-  const [containers, networks] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listNetworks({ filters })]);
-  return { containers: containers.map((c) => c.Names[0]!.slice(1)), networks: networks.map((n) => n.Name) };
+  const { containers, claims, networks } = await environmentResources(dockerClient(), id);
+  return { containers: containers.map((c) => c.Names[0]!.slice(1)), networks: [...networks.map((n) => n.Name), ...claims.map((c) => c.Labels[NETPOOL_NETWORK_LABEL]!)] };
 }
 
 /** Removes an environment's resources directly (a test's own safety net). */

@@ -4,24 +4,29 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { dockerClient as docker, isNotFound } from '../../docker/client.js';
 import { testenvWorkflowId } from '../../model/ids.js';
 import type { ReapedEnvironment, ReapResult } from '../../model/testenv.js';
+import type Docker from 'dockerode';
+import { environmentResources } from '../../docker/resources.js';
 import { CLUSTER_LABEL, EXPIRES_LABEL, MANAGED_LABEL, NAMESPACE_LABEL, RUN_LABEL, TESTENV_LABEL, WORKFLOW_LABEL } from '../../model/labels.js';
+import { removeIdlePoolNetworks } from './netpool.js';
 import { EXPIRED_GRACE_MS, ownerRun, temporalCluster } from './ownership.js';
 
-/** Removes the environment's containers, then its network; `run` narrows it to what one workflow run made. */
+/**
+ * Removes the environment's containers, then its network: its own is removed, a pooled one is
+ * given back by removing the claim (after the nodes, so the next environment finds it empty).
+ * `run` narrows it to what one workflow run made. Counts the nodes' containers and the networks
+ * removed or given back.
+ */
 async function removeById(id: string, run?: string): Promise<{ containers: number; networks: number }> {
-  const filters = { label: [`${TESTENV_LABEL}=${id}`, ...(run ? [`${RUN_LABEL}=${run}`] : [])] };
-  const containers = await docker().listContainers({ all: true, filters });
-  await Promise.all(
-    containers.map((c) =>
-      docker()
-        .getContainer(c.Id)
-        .remove({ force: true, v: true })
-        .catch((err: unknown) => {
-          if (!isNotFound(err) && !/removal of container .* is already in progress/i.test((err as Error).message)) throw err;
-        }),
-    ),
-  );
-  const networks = await docker().listNetworks({ filters });
+  const { containers, claims, networks } = await environmentResources(docker(), id, run);
+  const remove = (c: Docker.ContainerInfo) =>
+    docker()
+      .getContainer(c.Id)
+      .remove({ force: true, v: true })
+      .catch((err: unknown) => {
+        if (!isNotFound(err) && !/removal of container .* is already in progress/i.test((err as Error).message)) throw err;
+      });
+  await Promise.all(containers.map(remove));
+  await Promise.all(claims.map(remove));
   for (const n of networks) {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -35,7 +40,7 @@ async function removeById(id: string, run?: string): Promise<{ containers: numbe
       }
     }
   }
-  return { containers: containers.length, networks: networks.length };
+  return { containers: containers.length, networks: networks.length + claims.length };
 }
 
 /** Removes every container and network this workflow run made for the environment. Idempotent. */
@@ -96,5 +101,6 @@ export async function reapTestEnvironments(): Promise<ReapResult> {
     if (status === undefined) continue;
     reaped.push({ id: env.id, workflowId: env.workflowId, status, ...(await removeById(env.id, env.run)) });
   }
-  return { checked: found.size, reaped };
+  // After the environments: their claims are gone, so the networks they gave back are idle now.
+  return { checked: found.size, reaped, idlePoolNetworks: await removeIdlePoolNetworks() };
 }

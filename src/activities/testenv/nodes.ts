@@ -15,12 +15,15 @@ import type { CreateNodeInput, InstallOutcome } from '../../model/testenv.js';
 
 const PID1 = `mkdir -p /var/log/provisioning && touch ${NODE_LOG} && exec tail -n +1 -f ${NODE_LOG}`;
 
-export async function createEnvNode(input: CreateNodeInput): Promise<{ id: string; created: boolean }> {
-  return withHeartbeat(() => makeNode(input));
+/** Creates a node's container, and with `start` starts it too (one step instead of two when the environment starts at once). */
+export async function createEnvNode(input: CreateNodeInput): Promise<{ id: string; created: boolean; address?: string }> {
+  return withHeartbeat(async () => {
+    const made = await makeNode(input);
+    return input.start ? { ...made, address: await startNode(input.node.container, input.network ?? networkName(input.plan.id)) } : made;
+  });
 }
 
-async function makeNode({ plan, node, expiresAt }: CreateNodeInput): Promise<{ id: string; created: boolean }> {
-  const network = networkName(plan.id);
+async function makeNode({ plan, node, expiresAt, network = networkName(plan.id) }: CreateNodeInput): Promise<{ id: string; created: boolean }> {
   return findOrCreate<Docker.ContainerInspectInfo, { id: string; created: boolean }>({
     find: () => inspectContainer(docker(), node.container),
     adopt: (found) => {
@@ -58,20 +61,20 @@ async function makeNode({ plan, node, expiresAt }: CreateNodeInput): Promise<{ i
 }
 
 /** Starts the nodes' containers and returns each one's address on the environment network. */
-export async function startEnvNodes({ plan, nodes }: { plan: Pick<EnvironmentPlan, 'id'>; nodes: string[] }): Promise<Record<string, string>> {
-  const network = networkName(plan.id);
+export async function startEnvNodes({ plan, nodes, network = networkName(plan.id) }: { plan: Pick<EnvironmentPlan, 'id'>; nodes: string[]; network?: string }): Promise<Record<string, string>> {
   const addresses: Record<string, string> = {};
-  await withHeartbeat(() => Promise.all(
-    nodes.map(async (container) => {
-      const before = await inspectContainer(docker(), container);
-      if (!before) throw failure(`container ${container} is gone`, 'TestEnvNodeGone');
-      if (!before.State.Running) await docker().getContainer(container).start();
-      const info = (await inspectContainer(docker(), container))!;
-      if (!info.State.Running) throw failure(`container ${container} stopped right after starting (exit ${info.State.ExitCode}): ${info.State.Error || 'see its logs'}`, 'TestEnvNodeFailed');
-      addresses[container] = info.NetworkSettings.Networks[network]?.IPAddress ?? '';
-    }),
-  ));
+  await withHeartbeat(() => Promise.all(nodes.map(async (container) => void (addresses[container] = await startNode(container, network)))));
   return addresses;
+}
+
+/** Starts a node's container (unless it runs) and returns its address on `network`. */
+async function startNode(container: string, network: string): Promise<string> {
+  const before = await inspectContainer(docker(), container);
+  if (!before) throw failure(`container ${container} is gone`, 'TestEnvNodeGone');
+  if (!before.State.Running) await docker().getContainer(container).start();
+  const info = (await inspectContainer(docker(), container))!;
+  if (!info.State.Running) throw failure(`container ${container} stopped right after starting (exit ${info.State.ExitCode}): ${info.State.Error || 'see its logs'}`, 'TestEnvNodeFailed');
+  return info.NetworkSettings.Networks[network]?.IPAddress ?? '';
 }
 
 // ---------------------------------------------------------------------------------------------

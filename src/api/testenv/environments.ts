@@ -7,10 +7,10 @@ import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, 
 import { UsageError } from '../../config/errors.js';
 import { ENV_ID, type EnvironmentPlan } from '../../config/testenv-schema.js';
 import { testenvWorkflowId } from '../../model/ids.js';
-import { TESTENV_LABEL } from '../../model/labels.js';
 import { testenvPlan, testenvSummary } from '../../model/runbook.js';
 import { cleanupSignal, runUpdate, startSignal, testenvStateQuery, type EnvState, type RunRequest, type RunResult } from '../../model/testenv.js';
 import { dockerClient } from '../../docker/client.js';
+import { environmentResources } from '../../docker/resources.js';
 import { webUiLink, type ApiContext } from '../context.js';
 import { FailedError, NotFoundError, rootMessage, UnavailableError } from '../errors.js';
 import { poll, QUERY_BUDGET_MS, submit, within } from '../run.js';
@@ -168,14 +168,10 @@ export type CleanupOutcome =
   | { id: string; signalled: true }
   | { id: string; removed: { containers: number; networks: number } | null };
 
+/** Counted as removeEnvironment counts: the nodes' containers, and its networks own or borrowed. */
 async function leftBehind(id: string): Promise<{ containers: number; networks: number }> {
-  const docker = dockerClient();
-  const filters = { label: [`${TESTENV_LABEL}=${id}`] };
-  const [containers, networks] = await Promise.all([
-    docker.listContainers({ all: true, filters }).then((c) => c.length, () => 0),
-    docker.listNetworks({ filters }).then((n) => n.length, () => 0),
-  ]);
-  return { containers, networks };
+  const found = await environmentResources(dockerClient(), id).catch(() => undefined);
+  return found ? { containers: found.containers.length, networks: found.networks.length + found.claims.length } : { containers: 0, networks: 0 };
 }
 
 /**

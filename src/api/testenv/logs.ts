@@ -4,7 +4,8 @@ import { ENV_ID } from '../../config/testenv-schema.js';
 import { suggestionFix } from '../../config/suggest.js';
 import { dockerClient } from '../../docker/client.js';
 import { DockerFrames, demuxDockerLogs } from '../../docker/logs.js';
-import { NODE_LABEL, TESTENV_LABEL } from '../../model/labels.js';
+import { environmentResources } from '../../docker/resources.js';
+import { NODE_LABEL } from '../../model/labels.js';
 import { NotFoundError } from '../errors.js';
 
 interface NodeContainer {
@@ -15,8 +16,8 @@ interface NodeContainer {
 
 async function nodeContainers(id: string, nodes?: readonly string[]): Promise<NodeContainer[]> {
   if (!ENV_ID.test(id)) throw new UsageError(`"${id}" is not a test environment id`, 'list them with "provisioning test env list"');
-  const found = await dockerClient().listContainers({ all: true, filters: { label: [`${TESTENV_LABEL}=${id}`] } });
-  const all = found.map((c) => ({ node: c.Labels[NODE_LABEL] ?? c.Id.slice(0, 12), container: c.Names[0]?.slice(1) ?? '', id: c.Id })).sort((a, b) => a.node.localeCompare(b.node));
+  const { containers } = await environmentResources(dockerClient(), id);
+  const all = containers.map((c) => ({ node: c.Labels[NODE_LABEL] ?? c.Id.slice(0, 12), container: c.Names[0]?.slice(1) ?? '', id: c.Id })).sort((a, b) => a.node.localeCompare(b.node));
   if (all.length === 0) throw new NotFoundError(`test environment "${id}" has no containers: it does not exist or was cleaned up`, 'list running environments with "provisioning test env list"');
   const known = all.map((c) => c.node);
   for (const n of nodes ?? []) if (!known.includes(n)) throw new UsageError(`environment ${id} has no node "${n}"`, suggestionFix(n, known, 'node'));

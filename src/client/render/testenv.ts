@@ -5,7 +5,7 @@ import { nodeLine } from './testenv-progress.js';
 export function summary(state: EnvState, link?: string): string {
   const lines = [
     `Environment ${state.id} (${state.type} ${state.subject}): ${state.phase}`,
-    `  network ${state.network.name}${state.network.subnet ? ` ${state.network.subnet}` : ''}`,
+    `  network ${state.network.name}${state.network.subnet ? ` ${state.network.subnet}` : ''}${state.network.pooled ? ' (from the pool)' : ''}`,
     ...state.nodes.map((n) => `  ${nodeLine(n)}`),
   ];
   if (state.phase === 'ready' || state.phase === 'created') {

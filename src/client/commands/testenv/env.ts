@@ -158,9 +158,12 @@ export function registerEnvCommands(env: Command, io: Io): void {
       const result = await api.reapEnvironments(ctx, 'manual');
       if (opts.json) return printJson(io, result);
       io.out(
-        result.reaped.length === 0
-          ? `Nothing to reap (${result.checked} environments with resources, all owned by running workflows).`
-          : result.reaped.map((r) => `🗑 ${r.id}: workflow ${r.status.toLowerCase()}; removed ${r.containers} containers, ${r.networks} networks`).join('\n'),
+        [
+          result.reaped.length === 0
+            ? `Nothing to reap (${result.checked} environments with resources, all owned by running workflows).`
+            : result.reaped.map((r) => `🗑 ${r.id}: workflow ${r.status.toLowerCase()}; removed ${r.containers} containers, ${r.networks} networks`).join('\n'),
+          ...(result.idlePoolNetworks ? [`Removed ${result.idlePoolNetworks} idle networks of the environment network pool.`] : []),
+        ].join('\n'),
       );
     });
   });
