@@ -4,8 +4,9 @@
  * and nothing half-started left running.
  */
 import { writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'smol-toml';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -187,5 +188,24 @@ describe('host and worker flags refuse bad values (exit 2, nothing submitted or 
     const result = await cli([...argv, '--address', '127.0.0.1:1']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
+  });
+
+  it.each([
+    { argv: ['worker'], variable: 'PROVISIONING_TESTENV_NETPOOL', value: 'lots', message: 'PROVISIONING_TESTENV_NETPOOL=lots is not a whole number from 0 to 1000', fix: '0 turns the pool off' },
+    { argv: ['worker'], variable: 'PROVISIONING_TESTENV_NETPOOL_NAME', value: 'Team_A', message: 'PROVISIONING_TESTENV_NETPOOL_NAME=Team_A is not a pool name', fix: 'lower-case letters, digits and "-"' },
+    { argv: ['worker'], variable: 'PROVISIONING_TESTENV_POOL', value: '10.9.0.0/33', message: 'PROVISIONING_TESTENV_POOL=10.9.0.0/33 is not an IPv4 CIDR of /24 or larger', fix: 'write a network like 10.213.0.0/16' },
+    { argv: ['dev', '--port', '1', '--headless'], variable: 'PROVISIONING_TESTENV_NETPOOL', value: '-1', message: 'PROVISIONING_TESTENV_NETPOOL=-1 is not a whole number from 0 to 1000', fix: 'default 32' },
+  ])('$argv with $variable=$value', async ({ argv, variable, value, message, fix }) => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'provisioning-netpool-env-'));
+    try {
+      const result = await cli([...argv, ...(argv[0] === 'worker' ? ['--address', '127.0.0.1:1'] : [])], { env: { HOME: home, PROVISIONING_HOME: home, PATH: process.env.PATH, [variable]: value } });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toContain(fix);
+      // Refused before anything started: dev wrote no state into its home.
+      expect(await readdir(home)).toEqual([]);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });

@@ -20,33 +20,23 @@
  * holds only its containers. Fewer network creates also mean fewer of the engine's re-inserts
  * of its isolation rule (README: the caveat of Docker's isolation).
  */
+import { networkSettings, type NetworkSettings } from '../../config/netpool.js';
 import { BASE_IMAGE, ensureBaseImage } from '../../docker/base-image.js';
 import { dockerClient as docker, isConflict, isNotFound } from '../../docker/client.js';
 import { MANAGED_LABEL, NETPOOL_LABEL, NETPOOL_NAME_LABEL, NETPOOL_NETWORK_LABEL, RUN_LABEL, TESTENV_LABEL } from '../../model/labels.js';
 import type { EnvNetwork } from '../../model/testenv.js';
 import { failure, undoIfCancelled } from './ownership.js';
 
-/** Networks in the pool at most, unless PROVISIONING_TESTENV_NETPOOL says otherwise (0: off). */
-export const DEFAULT_NETPOOL_SIZE = 32;
 /** A reaper's claim older than this was left by a reaper that died half-way. */
 const STALE_REAPER_CLAIM_MS = 5 * 60 * 1000;
 
-export function netpoolSize(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.PROVISIONING_TESTENV_NETPOOL;
-  if (raw === undefined || raw === '') return DEFAULT_NETPOOL_SIZE;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 1000) throw failure(`PROVISIONING_TESTENV_NETPOOL=${raw} is not a whole number from 0 to 1000; set it to the networks the pool may keep (0 turns the pool off)`);
-  return n;
-}
-
-/**
- * The pool's name (PROVISIONING_TESTENV_NETPOOL_NAME, default `default`): workers that share an
- * engine share a pool of the same name; another name keeps a pool of its own (another size).
- */
-export function netpoolName(env: NodeJS.ProcessEnv = process.env): string {
-  const name = env.PROVISIONING_TESTENV_NETPOOL_NAME || 'default';
-  if (!/^[a-z0-9][a-z0-9-]{0,29}$/.test(name)) throw failure(`PROVISIONING_TESTENV_NETPOOL_NAME=${name} is not a pool name; use up to 30 lower-case letters, digits and "-"`);
-  return name;
+/** The worker's pool settings; a bad value fails the environment with the variable, the problem and the fix (`provisioning worker` refuses it at start). */
+function settings(): NetworkSettings {
+  try {
+    return networkSettings();
+  } catch (err) {
+    throw failure((err as Error).message);
+  }
 }
 
 export const poolNetworkName = (pool: string, k: number) => `provisioning-netpool-${pool}-${k}`;
@@ -85,7 +75,7 @@ let baseImageReady = false;
  * run finds the network it claimed before.
  */
 export async function borrowNetwork(id: string, labels: Record<string, string>, inspect: Inspect, createOnFreeSubnet: CreateOnFreeSubnet, start: number, retry: boolean): Promise<EnvNetwork | undefined> {
-  const size = netpoolSize();
+  const { netpoolSize: size, netpoolName: pool } = settings();
   if (size === 0) return undefined;
   if (retry) {
     const mine = await docker().listContainers({ all: true, filters: { label: [`${TESTENV_LABEL}=${id}`, `${RUN_LABEL}=${labels[RUN_LABEL]}`, `${NETPOOL_LABEL}=claim`] } });
@@ -97,7 +87,6 @@ export async function borrowNetwork(id: string, labels: Record<string, string>, 
   // The claim container is made from the base image; without it (no busybox here) the environment gets a network of its own.
   baseImageReady ||= await ensureBaseImage(docker()).then(() => true, () => false);
   if (!baseImageReady) return undefined;
-  const pool = netpoolName();
   const existing = new Set((await docker().listNetworks({ filters: { label: [`${NETPOOL_LABEL}=network`, `${NETPOOL_NAME_LABEL}=${pool}`] } })).map((n) => n.Name));
   const slots = Array.from({ length: size }, (_, i) => poolNetworkName(pool, (start + i) % size));
   // Networks that exist first (no create at all), then a new one in a free slot.
@@ -136,7 +125,7 @@ export async function borrowNetwork(id: string, labels: Record<string, string>, 
  */
 export async function removeIdlePoolNetworks(): Promise<number> {
   const [networks, claims] = await Promise.all([
-    docker().listNetworks({ filters: { label: [`${NETPOOL_LABEL}=network`, `${NETPOOL_NAME_LABEL}=${netpoolName()}`] } }),
+    docker().listNetworks({ filters: { label: [`${NETPOOL_LABEL}=network`, `${NETPOOL_NAME_LABEL}=${settings().netpoolName}`] } }),
     docker().listContainers({ all: true, filters: { label: [`${NETPOOL_LABEL}=claim`] } }),
   ]);
   for (const c of claims) {

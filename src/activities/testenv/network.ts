@@ -1,5 +1,6 @@
 /** The environment network: the plan's subnet, or the first free /24 of the pool. */
 import { Context } from '@temporalio/activity';
+import { networkSettings } from '../../config/netpool.js';
 import { cidrsOverlap, formatIpv4, parseCidr } from '../../config/settings-schema.js';
 import { networkName } from '../../config/testenv-schema.js';
 import { dockerClient as docker, isNotFound } from '../../docker/client.js';
@@ -9,12 +10,9 @@ import { borrowNetwork } from './netpool.js';
 import { assertOurs, failure, ownerLabels, undoIfCancelled } from './ownership.js';
 import type { CreateNetworkInput, EnvNetwork } from '../../model/testenv.js';
 
-/** Where free subnets for environments come from, one /24 each. */
-export const DEFAULT_POOL = '10.213.0.0/16';
-
+/** The /24s of the subnet pool (checked by networkSettings), from slot `start` round. */
 function* poolSubnets(pool: string, start: number): Generator<string> {
-  const p = parseCidr(pool);
-  if (!p || p.bits > 24) throw failure(`PROVISIONING_TESTENV_POOL ${pool} is not an IPv4 CIDR of /24 or larger`);
+  const p = parseCidr(pool)!;
   const count = 2 ** (24 - p.bits);
   for (let i = 0; i < count; i++) {
     const base = p.base + ((start + i) % count) * 256;
@@ -90,8 +88,13 @@ function bridge(name: string, labels: Record<string, string>, undoOnCancel = fal
 
 /** `create` on the first free /24 of the subnet pool, trying from slot `start`. */
 async function createOnFreeSubnet(create: (subnet: string) => Promise<EnvNetwork>, start: number): Promise<EnvNetwork> {
+  let poolCidr: string;
+  try {
+    poolCidr = networkSettings().subnetPool;
+  } catch (err) {
+    throw failure((err as Error).message);
+  }
   const used = await usedSubnets();
-  const poolCidr = process.env.PROVISIONING_TESTENV_POOL ?? DEFAULT_POOL;
   for (const subnet of poolSubnets(poolCidr, start)) {
     if (used.some((u) => cidrsOverlap(u, subnet))) continue;
     try {

@@ -41,6 +41,8 @@ export function registerDevCommand(program: Command, io: Io): void {
     .action(async (opts: DevOptions) => {
       const { installWorkerLogging } = await import('../../worker/worker.js');
       const { startDevServer } = await import('../../temporal/dev-server.js');
+      // Its worker reads the test environments' network settings from this environment: refuse a bad one before anything starts.
+      (await import('../../config/netpool.js')).networkSettings(io.env);
       installWorkerLogging(opts.logLevel);
       const home = provisioningHome(io.env);
       const pidFile = path.join(home, 'temporal', 'dev-server.pid');

@@ -55,6 +55,8 @@ export function registerWorkerCommand(program: Command, io: Io): void {
       const { runAnnounced } = await import('../worker-run.js');
       const settings = connectSettings({ ...opts });
       if (opts.check) return checkWorker(settings, opts, io);
+      // The test environments' network settings come from this process's environment: refuse a bad one now, not at the first environment.
+      (await import('../../config/netpool.js')).networkSettings(io.env);
       installWorkerLogging(opts.logLevel, { format: opts.logFormat, ...(opts.metricsListen ? { metricsListen: opts.metricsListen } : {}) });
       if (opts.metricsListen) {
         (await import('../../worker/owned.js')).watchOwnedResources();
