@@ -24,6 +24,7 @@ import { renderTable } from '../src/client/render/table.js';
 import { criticalPath } from '../src/graph/index.js';
 import type { platformStart } from '../src/workflows/index.js';
 import { watchOutput } from '../src/util/process.js';
+import { workerRecordPath } from '../src/worker/registry.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { benchRegistry, BUSYBOX, deepShape, graphNodes } from './lib/dag.js';
@@ -58,6 +59,8 @@ async function startWorker(address: string, taskQueue: string): Promise<Worker> 
 async function stopWorker(worker: Worker, signal: NodeJS.Signals): Promise<void> {
   worker.child.kill(signal);
   await worker.child;
+  // A killed worker's record in the machine's worker registry: the next worker takes over from it and forgets it; this removes what is left.
+  if (signal === 'SIGKILL') await rm(workerRecordPath(`${worker.child.pid}@${os.hostname()}`), { force: true });
 }
 
 async function main(): Promise<void> {

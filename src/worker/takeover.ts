@@ -3,19 +3,18 @@
  * of its container) says nothing to the server: its running activities are noticed only at
  * their heartbeat timeout, and the next workflow task of each of its runs waits out the sticky
  * timeout for the dead worker's cache. A worker that starts on the same machine can know
- * better: an identity `<pid>@<this machine's host name>` whose process is gone is a dead worker.
+ * better: the worker registry (registry.ts) says which workers of its task queue died here.
  * At start-up it fails each activity such a worker was running (with its last heartbeat, so the
  * retry resumes where it was) and resets the sticky queue of those runs, so the work goes on
  * at once instead of after the timeouts.
  *
- * Custom identities (--identity) carry no PID and are never taken over; a PID that is alive,
- * even if reused by another program, is never taken over either (the timeouts still apply).
+ * A worker that is not known to be dead (of another machine or PID namespace, or alive) is
+ * never taken over: there the timeouts apply, as without this.
  */
-import os from 'node:os';
 import type { NativeConnection } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { inPool } from '../model/pool.js';
-import { isRunning } from '../util/procfs.js';
+import type { WorkerRecord } from './registry.js';
 
 const STARTED = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
 const WORKFLOW_TASK_SCHEDULED = proto.temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED;
@@ -38,26 +37,16 @@ export interface TakeoverReport {
   resetSticky: number;
 }
 
-/** The PID of an identity of a worker of this machine (`<pid>@<host name>`), else undefined. */
-export function localPid(identity: string, hostname = os.hostname()): number | undefined {
-  const m = /^(\d+)@(.+)$/.exec(identity);
-  return m && m[2] === hostname ? Number(m[1]) : undefined;
-}
-
-/** True when `identity` names a worker process of this machine that no longer runs. */
-export function isDeadLocalWorker(identity: string, self: string, alive: (pid: number) => boolean = isRunning): boolean {
-  if (!identity || identity === self) return false;
-  const pid = localPid(identity);
-  return pid !== undefined && pid !== process.pid && !alive(pid);
-}
-
 /**
- * Fails the activities that dead workers of this machine were running in the open runs of
- * `taskQueue`, and resets those runs' sticky queues. Returns what it did.
+ * Fails the activities that dead workers of this machine (`dead`, from the worker registry)
+ * were running in the open runs of `taskQueue`, and resets those runs' sticky queues. Looks at
+ * no run when no worker of the queue died here. Returns what it did.
  */
-export async function takeOverDeadWorkers(connection: Pick<NativeConnection, 'workflowService'>, namespace: string, taskQueue: string, self: string): Promise<TakeoverReport> {
-  const service = connection.workflowService;
+export async function takeOverDeadWorkers(connection: Pick<NativeConnection, 'workflowService'>, namespace: string, taskQueue: string, self: string, dead: ReadonlyArray<Pick<WorkerRecord, 'identity'>>): Promise<TakeoverReport> {
   const report: TakeoverReport = { examined: 0, activities: [], resetSticky: 0 };
+  const deadIdentities = new Set(dead.map((d) => d.identity));
+  if (deadIdentities.size === 0) return report;
+  const service = connection.workflowService;
   const executions: Array<{ workflowId: string; runId: string }> = [];
   let nextPageToken: Uint8Array | undefined;
   do {
@@ -72,11 +61,14 @@ export async function takeOverDeadWorkers(connection: Pick<NativeConnection, 'wo
     const described = await service.describeWorkflowExecution({ namespace, execution }).catch(() => undefined);
     if (!described) return; // closed meanwhile
     report.examined += 1;
-    const orphans = (described.pendingActivities ?? []).filter((a) => a.state === STARTED && Boolean(a.activityId) && isDeadLocalWorker(a.lastWorkerIdentity ?? '', self));
+    const orphans = (described.pendingActivities ?? []).filter((a) => a.state === STARTED && Boolean(a.activityId) && deadIdentities.has(a.lastWorkerIdentity ?? ''));
     if (orphans.length > 0) orphaned.push(execution);
     else if (described.pendingWorkflowTask?.state === WORKFLOW_TASK_SCHEDULED) waiting.push(execution);
     for (const a of orphans) {
       const deadWorker = a.lastWorkerIdentity!;
+      // Failing by id fails whatever attempt runs then: look again right before, so an attempt
+      // that a timeout already gave to a live worker is left alone.
+      if (!(await stillOrphaned(service, namespace, execution, a))) continue;
       const failed = await service
         .respondActivityTaskFailedById({
           namespace,
@@ -99,4 +91,13 @@ export async function takeOverDeadWorkers(connection: Pick<NativeConnection, 'wo
     if (await service.resetStickyTaskQueue({ namespace, execution }).then(() => true, () => false)) report.resetSticky += 1;
   });
   return report;
+}
+
+type Pending = NonNullable<Awaited<ReturnType<Pick<NativeConnection, 'workflowService'>['workflowService']['describeWorkflowExecution']>>['pendingActivities']>[number];
+
+/** The activity is still the same attempt, started by the same dead worker. */
+async function stillOrphaned(service: Pick<NativeConnection, 'workflowService'>['workflowService'], namespace: string, execution: { workflowId: string; runId: string }, seen: Pending): Promise<boolean> {
+  const again = await service.describeWorkflowExecution({ namespace, execution }).catch(() => undefined);
+  const now = again?.pendingActivities?.find((a) => a.activityId === seen.activityId);
+  return Boolean(now && now.state === STARTED && now.attempt === seen.attempt && now.lastWorkerIdentity === seen.lastWorkerIdentity);
 }

@@ -14,6 +14,7 @@ import { DEFAULT_TASK_QUEUE, hostQueue, normalizeHost, watchQueue, WORKER_DEFAUL
 import type { ConnectSettings } from '../temporal/connection.js';
 import { tracing } from '../temporal/tracing.js';
 import { prebuiltBundle, resolveTsExtensions, workflowsPath } from './bundle.js';
+import { registerWorker } from './registry.js';
 import { takeOverDeadWorkers } from './takeover.js';
 
 /**
@@ -159,15 +160,21 @@ export async function createWorker(options: ProvisioningWorkerOptions): Promise<
       }),
     );
     // Beside the polling, not before it: what a dead predecessor on this machine was running goes on now, not at its timeouts.
-    void takeOverDeadWorkers(options.connection, options.namespace, taskQueue, identity).then(
-      (report) => {
+    const registered = registerWorker({ identity, namespace: options.namespace, taskQueue }).catch((err: unknown) => {
+      Runtime.instance().logger.warn(`could not register in this machine's worker registry (dead workers here are then noticed by their timeouts only): ${(err as Error).message}`);
+      return undefined;
+    });
+    void registered.then(async (registration) => {
+      if (!registration || registration.dead.length === 0) return;
+      try {
+        const report = await takeOverDeadWorkers(options.connection, options.namespace, taskQueue, identity, registration.dead);
         for (const a of report.activities) Runtime.instance().logger.info(`took over ${a.activityType} (activity ${a.activityId}) of ${a.workflowId} from dead worker ${a.deadWorker}`, { workflowId: a.workflowId, deadWorker: a.deadWorker });
-      },
-      (err: unknown) => {
-        Runtime.instance().logger.warn(`could not look for work of dead workers on this machine: ${(err as Error).message}`);
-      },
-    );
-    const settled = await Promise.allSettled(runs);
+        await registration.forgetDead();
+      } catch (err) {
+        Runtime.instance().logger.warn(`could not take over the work of dead workers on this machine: ${(err as Error).message}`);
+      }
+    });
+    const settled = await Promise.allSettled(runs).finally(() => registered.then((r) => r?.unregister()).catch(() => undefined));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
   };

@@ -1,8 +1,11 @@
 /** `provisioning worker` as a separate process, so tests can kill it with SIGKILL. */
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { inject } from 'vitest';
 import { watchOutput } from '../../src/util/process.js';
+import { workerRecordPath } from '../../src/worker/registry.js';
 
 const bin = path.resolve(import.meta.dirname, '../../bin/provisioning.js');
 
@@ -20,6 +23,8 @@ export async function workerProcess(taskQueue: string, onCleanup: (kill: () => P
   onCleanup(async () => {
     child.kill('SIGKILL');
     await child;
+    // A killed worker leaves its record in the machine's worker registry: the test's task queue is gone with it.
+    await rm(workerRecordPath(`${child.pid}@${os.hostname()}`), { force: true });
   });
   await watchOutput(child).until('Worker polling', 'provisioning worker', 60_000);
   return { process: child };

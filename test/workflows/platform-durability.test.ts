@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { PlatformProgress, PlatformResult, StartServiceResult } from '../../src/model/platform.js';
 import { platformStart } from '../../src/workflows/index.js';
+import { registerWorker } from '../../src/worker/registry.js';
 import { takeOverDeadWorkers } from '../../src/worker/takeover.js';
 import { cli } from '../support/cli.js';
 import { runningServices, testPlatform, type TestPlatform } from '../support/services.js';
@@ -102,12 +103,21 @@ describe('platform durability', () => {
       first.process.kill('SIGKILL');
       await first.process;
 
-      // What the next worker does at its start-up, well inside the 3 s heartbeat timeout that would otherwise notice the death.
-      const report = await takeOverDeadWorkers(client.connection, 'default', taskQueue, 'test-successor');
-      expect(report.activities.map((a) => [a.workflowId, a.activityType, a.deadWorker])).toEqual([[handle.workflowId, 'startServiceHealthy', dead]]);
-      expect(report.resetSticky).toBe(1);
-      // Nothing else is dead: a second look takes over nothing.
-      expect((await takeOverDeadWorkers(client.connection, 'default', taskQueue, 'test-successor')).activities).toEqual([]);
+      // What the next worker does at its start-up, well inside the 3 s heartbeat timeout that would otherwise notice the death:
+      // the machine's worker registry knows the killed process, and its running activity is failed.
+      const registration = (await registerWorker({ identity: 'test-successor', namespace: 'default', taskQueue }))!;
+      try {
+        expect(registration.dead.map((r) => r.identity)).toEqual([dead]);
+        const report = await takeOverDeadWorkers(client.connection, 'default', taskQueue, 'test-successor', registration.dead);
+        expect(report.activities.map((a) => [a.workflowId, a.activityType, a.deadWorker])).toEqual([[handle.workflowId, 'startServiceHealthy', dead]]);
+        expect(report.resetSticky).toBe(1);
+        // Nothing else is dead: a second look takes over nothing, and a forgotten worker is not dead again.
+        expect((await takeOverDeadWorkers(client.connection, 'default', taskQueue, 'test-successor', registration.dead)).activities).toEqual([]);
+        await registration.forgetDead();
+        expect((await registerWorker({ identity: 'test-successor', namespace: 'default', taskQueue }))!.dead).toEqual([]);
+      } finally {
+        await registration.unregister();
+      }
 
       await workerProcess(taskQueue, (kill) => kills.push(kill));
       const result: PlatformResult = await handle.result();
