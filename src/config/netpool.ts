@@ -12,6 +12,9 @@ export const DEFAULT_NETPOOL_SIZE = 32;
 /** Where free subnets for environments come from, one /24 each. */
 export const DEFAULT_SUBNET_POOL = '10.213.0.0/16';
 
+/** Networks of the pool are `<prefix><pool name>-<k>`. */
+export const NETPOOL_PREFIX = 'provisioning-netpool-';
+
 export interface NetworkSettings {
   netpoolSize: number;
   /** Workers that share an engine share a pool of the same name; another name keeps a pool of its own. */

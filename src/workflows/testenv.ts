@@ -181,7 +181,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
   const setUp = async (): Promise<void> => {
     setPhase('creating-network');
     const network = await on.setup.createEnvNetwork.executeWithOptions(
-      { summary: `create network ${plan.network.name}`, startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TestEnvPoolExhausted'] } },
+      { summary: plan.network.subnet ? `create network ${plan.network.name}` : 'borrow a network of the pool (or create one)', startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['TestEnvConfigError', 'TestEnvPoolExhausted'] } },
       [{ plan: { id: plan.id, network: plan.network }, expiresAt: state.expiresAt }],
     );
     state.network = network;

@@ -180,6 +180,21 @@ describe('test commands reject bad input with exit code 2 and create nothing', (
     }
   });
 
+  it.runIf(dockerAvailable)('a subnet that overlaps a network of the environment pool says how to free it', async () => {
+    const name = `provisioning-netpool-${uniqueId('t').toLowerCase()}-0`;
+    const pooled = await dockerClient().createNetwork({ Name: name, IPAM: { Driver: 'default', Config: [{ Subnet: '10.198.5.0/24' }] }, Labels: { 'provisioning.managed': 'true', 'provisioning.netpool': 'network' } });
+    try {
+      const id = freshId();
+      const result = await cli(['test', 'env', 'cluster', 'web', '--topology', 'web_3node', '--subnet', '10.198.5.0/24', '--id', id, ...NOWHERE]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`subnet 10.198.5.0/24 overlaps Docker network "${name}" (10.198.5.0/24)`);
+      expect(result.stderr).toContain('fix: that is a network of the test environments\' pool, cut from 10.213.0.0/16 (PROVISIONING_TESTENV_POOL): choose a subnet outside it, leave it out to get a free one, or remove idle pool networks with "provisioning test env reap"');
+      await nothingCreated(id);
+    } finally {
+      await pooled.remove();
+    }
+  });
+
   it.runIf(dockerAvailable)('a disk limit the storage driver cannot enforce', async () => {
     const info = (await dockerClient().info()) as { Driver: string; DriverStatus: Array<[string, string]> };
     const backing = info.DriverStatus.find(([k]) => k === 'Backing Filesystem')?.[1];

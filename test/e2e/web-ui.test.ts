@@ -59,25 +59,31 @@ afterAll(async () => {
 }, 120_000);
 
 /**
- * The text of a workflow's User Metadata tab (summary, details, current details), with a screenshot.
- * The UI is a single-page app rendered by a browser sharing two cores with the rest of the
- * suite: when the list or the workflow's page has not rendered after a while, do what a user
- * does and load it again (three tries, a screenshot of each miss), rather than fail on the
- * first slow render.
+ * Loads `url` and does `act` there. The UI is a single-page app rendered by a browser sharing
+ * two cores with the rest of the suite: when the page has not rendered after a while, do what
+ * a user does and load it again (three tries, a screenshot of each miss), rather than fail on
+ * the first slow render.
  */
-async function userMetadata(page: Page, workflowId: string, shot: string): Promise<string> {
+async function onPage(page: Page, url: string, shot: string, act: () => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      // As a user gets there: from the list, by the workflow's link.
-      await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows`);
-      await page.getByRole('link', { name: workflowId, exact: true }).first().click({ timeout: 30_000 });
-      await page.getByText('User Metadata', { exact: true }).click({ timeout: 30_000 });
-      break;
+      await page.goto(url);
+      await act();
+      return;
     } catch (err) {
       await page.screenshot({ path: path.join(artifacts, `failed-${attempt}-${shot}`), fullPage: true });
       if (attempt === 3) throw err;
     }
   }
+}
+
+/** The text of a workflow's User Metadata tab (summary, details, current details), with a screenshot. */
+async function userMetadata(page: Page, workflowId: string, shot: string): Promise<string> {
+  // As a user gets there: from the list, by the workflow's link.
+  await onPage(page, `http://127.0.0.1:${uiPort}/namespaces/default/workflows`, shot, async () => {
+    await page.getByRole('link', { name: workflowId, exact: true }).first().click({ timeout: 30_000 });
+    await page.getByText('User Metadata', { exact: true }).click({ timeout: 30_000 });
+  });
   await page.getByText('Current Details', { exact: true }).waitFor();
   // The UI renders each Markdown field in a sandboxed frame of its own: read them all.
   const text = async () => (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n');
@@ -109,12 +115,19 @@ describe.runIf(hasChromium && dockerAvailable)('the Web UI', () => {
 
     const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
     // The list: this UI (2.54) has no summary column; our search attributes show what each run is.
-    await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows`);
-    await page.getByTestId('workflows-summary-table-configuration-button').click();
-    for (const column of ['ProvisioningOperation', 'ProvisioningTargets']) await page.getByTestId(`orderable-list-item-${column}-add-button`).click();
-    await page.getByTestId('orderable-list-item-Run ID-remove-button').click();
-    await page.getByTestId('drawer-close-button').click();
-    await page.getByText(`server-create/${infra}`).first().waitFor();
+    await onPage(page, `http://127.0.0.1:${uiPort}/namespaces/default/workflows`, 'workflow-list.png', async () => {
+      await page.getByTestId('workflows-summary-table-configuration-button').click({ timeout: 30_000 });
+      await page.getByTestId('orderable-list-item-ProvisioningTargets-add-button').or(page.getByTestId('orderable-list-item-ProvisioningTargets-remove-button')).first().waitFor({ timeout: 30_000 });
+      // The columns chosen on an earlier try are kept by the UI: add what is not there yet.
+      for (const column of ['ProvisioningOperation', 'ProvisioningTargets']) {
+        const add = page.getByTestId(`orderable-list-item-${column}-add-button`);
+        if (await add.count()) await add.click();
+      }
+      const removeRunId = page.getByTestId('orderable-list-item-Run ID-remove-button');
+      if (await removeRunId.count()) await removeRunId.click();
+      await page.getByTestId('drawer-close-button').click();
+      await page.getByText(`server-create/${infra}`).first().waitFor({ timeout: 30_000 });
+    });
     await page.screenshot({ path: path.join(artifacts, 'workflow-list.png'), fullPage: true });
     const list = await page.innerText('body');
     for (const text of ['platform/webui', `server-create/${infra}`, `testenv/${envId}`, 'platform-start', 'server-create', 'testenv-quick']) expect(list, text).toContain(text);

@@ -99,6 +99,24 @@ describe.runIf(dockerAvailable)('the pool of environment networks', () => {
     });
   });
 
+  it('a pool network that still has containers on it is never lent, even when its claim was removed under it (docker container prune)', async () => {
+    const [a, b] = [await env(), await env()];
+    await withWorker(async (taskQueue) => {
+      const ha = await startEnv(client, taskQueue, a);
+      const sa = await waitFor(ha, phase('ready'));
+      expect(sa.network.pooled).toBe(true);
+      // What a prune of stopped containers does: the claim goes, the environment's node stays on the network.
+      await dockerClient().getContainer(`${sa.network.name}.claim`).remove({ force: true });
+      const hb = await startEnv(client, taskQueue, b);
+      const sb = await waitFor(hb, phase('ready'));
+      expect(sb.network.name).not.toBe(sa.network.name);
+      const onNetwork = (await dockerClient().getNetwork(sa.network.name).inspect()) as { Containers: Record<string, { Name: string }> };
+      expect(Object.values(onNetwork.Containers).map((x) => x.Name)).toEqual([a.nodes[0]!.container]);
+      await Promise.all([cleanedUp(ha), cleanedUp(hb)]);
+    });
+    // The pool's networks are idle again: the next test's reaper removes them.
+  });
+
   it('the reaper removes the idle networks of its pool and keeps the ones an environment holds', async () => {
     const [a, b] = [await env(), await env()];
     await withWorker(async (taskQueue) => {

@@ -20,7 +20,7 @@
  * holds only its containers. Fewer network creates also mean fewer of the engine's re-inserts
  * of its isolation rule (README: the caveat of Docker's isolation).
  */
-import { networkSettings, type NetworkSettings } from '../../config/netpool.js';
+import { NETPOOL_PREFIX, networkSettings, type NetworkSettings } from '../../config/netpool.js';
 import { BASE_IMAGE, ensureBaseImage } from '../../docker/base-image.js';
 import { dockerClient as docker, isConflict, isNotFound } from '../../docker/client.js';
 import { MANAGED_LABEL, NETPOOL_LABEL, NETPOOL_NAME_LABEL, NETPOOL_NETWORK_LABEL, RUN_LABEL, TESTENV_LABEL } from '../../model/labels.js';
@@ -39,10 +39,11 @@ function settings(): NetworkSettings {
   }
 }
 
-export const poolNetworkName = (pool: string, k: number) => `provisioning-netpool-${pool}-${k}`;
+export const poolNetworkName = (pool: string, k: number) => `${NETPOOL_PREFIX}${pool}-${k}`;
 const claimName = (network: string) => `${network}.claim`;
 
-export type Inspect = (name: string) => Promise<{ network: EnvNetwork; labels: Record<string, string> } | undefined>;
+/** A network by name: what the environment is told, its labels, and how many containers are on it. */
+export type Inspect = (name: string) => Promise<{ network: EnvNetwork; labels: Record<string, string>; attached: number } | undefined>;
 /** Creates a bridge network of that name and labels on a free subnet. */
 export type CreateOnFreeSubnet = (name: string, labels: Record<string, string>) => Promise<EnvNetwork>;
 
@@ -101,8 +102,10 @@ export async function borrowNetwork(id: string, labels: Record<string, string>, 
     if (!claimed) continue;
     try {
       const found = await inspect(name);
-      // A network of that name that is not the pool's is left alone.
-      const network = found ? (found.labels[NETPOOL_LABEL] === 'network' ? found.network : undefined) : await createOnFreeSubnet(name, { [MANAGED_LABEL]: 'true', [NETPOOL_LABEL]: 'network', [NETPOOL_NAME_LABEL]: pool });
+      // A network of that name that is not the pool's is left alone; so is one that still has
+      // containers on it (its claim was removed under it, by a `docker container prune`, or
+      // before the last of its nodes was gone): the pool never puts two environments together.
+      const network = found ? (found.labels[NETPOOL_LABEL] === 'network' && found.attached === 0 ? found.network : undefined) : await createOnFreeSubnet(name, { [MANAGED_LABEL]: 'true', [NETPOOL_LABEL]: 'network', [NETPOOL_NAME_LABEL]: pool });
       if (!network) {
         await unclaim(name);
         continue;

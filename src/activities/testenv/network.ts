@@ -31,11 +31,11 @@ async function usedSubnets(): Promise<string[]> {
   return networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => Boolean(s)));
 }
 
-async function inspectNetwork(name: string): Promise<{ network: EnvNetwork; labels: Record<string, string> } | undefined> {
+async function inspectNetwork(name: string): Promise<{ network: EnvNetwork; labels: Record<string, string>; attached: number } | undefined> {
   try {
-    const info = (await docker().getNetwork(name).inspect()) as { IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> }; Labels?: Record<string, string> };
+    const info = (await docker().getNetwork(name).inspect()) as { IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> }; Labels?: Record<string, string>; Containers?: Record<string, unknown> };
     const config = (info.IPAM?.Config ?? [])[0];
-    return { network: { name, subnet: config?.Subnet ?? '', ...(config?.Gateway ? { gateway: config.Gateway } : {}) }, labels: info.Labels ?? {} };
+    return { network: { name, subnet: config?.Subnet ?? '', ...(config?.Gateway ? { gateway: config.Gateway } : {}) }, labels: info.Labels ?? {}, attached: Object.keys(info.Containers ?? {}).length };
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { UsageError } from '../../config/errors.js';
+import { DEFAULT_SUBNET_POOL, NETPOOL_PREFIX } from '../../config/netpool.js';
 import { DEFAULT_BASE_IMAGE, ENV_ID, type EnvironmentPlan } from '../../config/testenv-schema.js';
 import { planFromRequest, type LoadedCatalog } from '../../config/testenv.js';
 import { dockerClient, imagePresent, overlappingNetwork, pingDocker } from '../../docker/client.js';
@@ -58,7 +59,12 @@ async function preflight(plan: EnvironmentPlan, docker: Docker): Promise<string[
     }
   }
   const taken = plan.network.subnet ? await overlappingNetwork(docker, plan.network.subnet) : undefined;
-  if (taken) throw new UsageError(`subnet ${plan.network.subnet} overlaps Docker network "${taken.name}" (${taken.subnet})`, 'choose a subnet no other network uses, or leave it out to get a free one');
+  if (taken) {
+    const fix = taken.name.startsWith(NETPOOL_PREFIX)
+      ? `that is a network of the test environments' pool, cut from ${DEFAULT_SUBNET_POOL} (PROVISIONING_TESTENV_POOL): choose a subnet outside it, leave it out to get a free one, or remove idle pool networks with "provisioning test env reap"`
+      : 'choose a subnet no other network uses, or leave it out to get a free one';
+    throw new UsageError(`subnet ${plan.network.subnet} overlaps Docker network "${taken.name}" (${taken.subnet})`, fix);
+  }
   if (plan.nodes.some((n) => n.resources.disk_mb !== undefined)) {
     const backing = info.DriverStatus?.find(([k]) => k === 'Backing Filesystem')?.[1];
     const supported = ['devicemapper', 'btrfs', 'zfs', 'windowsfilter'].includes(info.Driver ?? '') || (info.Driver === 'overlay2' && backing === 'xfs');
