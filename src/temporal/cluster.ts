@@ -16,6 +16,7 @@ import { execa, type ResultPromise } from 'execa';
 import { DEFAULT_TASK_QUEUE } from '../model/worker-defaults.js';
 import { freePortIn } from '../util/net.js';
 import { watchOutput } from '../util/process.js';
+import { forgetWorker } from './worker-registry.js';
 import { startPostgres, type Postgres } from './postgres.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { serverBinaries, type ServerBinaries } from './server-binaries.js';
@@ -146,6 +147,8 @@ export async function startWorkerProcess(w: { address: string; namespace: string
     async kill(signal = 'SIGKILL') {
       if (child.exitCode === null) child.kill(signal);
       await child;
+      // A killed worker leaves its record in the machine's worker registry; the harness's runs end with it.
+      await forgetWorker(w.identity, child.pid, { ...process.env, ...w.env });
     },
   };
   try {

@@ -14,7 +14,7 @@
 import type { NativeConnection } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { inPool } from '../model/pool.js';
-import type { WorkerRecord } from './registry.js';
+import type { WorkerRecord } from '../temporal/worker-registry.js';
 
 const STARTED = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
 const WORKFLOW_TASK_SCHEDULED = proto.temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED;

@@ -14,7 +14,7 @@ import { DEFAULT_TASK_QUEUE, hostQueue, normalizeHost, watchQueue, WORKER_DEFAUL
 import type { ConnectSettings } from '../temporal/connection.js';
 import { tracing } from '../temporal/tracing.js';
 import { prebuiltBundle, resolveTsExtensions, workflowsPath } from './bundle.js';
-import { registerWorker } from './registry.js';
+import { registerWorker } from '../temporal/worker-registry.js';
 import { takeOverDeadWorkers } from './takeover.js';
 
 /**

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { procStat } from '../../src/util/procfs.js';
-import { deadWorker, registerWorker, type WorkerRecord } from '../../src/worker/registry.js';
+import { deadWorker, registerWorker, type WorkerRecord } from '../../src/temporal/worker-registry.js';
 
 const here = { machineId: 'm1', bootId: 'boot-2', pidNamespace: 'pid:[1]' };
 const record = (over: Partial<WorkerRecord>): WorkerRecord => ({ identity: 'w', pid: 100, startTime: 5000, ...here, namespace: 'default', taskQueue: 'q', ...over });

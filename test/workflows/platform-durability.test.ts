@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { PlatformProgress, PlatformResult, StartServiceResult } from '../../src/model/platform.js';
 import { platformStart } from '../../src/workflows/index.js';
-import { registerWorker } from '../../src/worker/registry.js';
+import { registerWorker } from '../../src/temporal/worker-registry.js';
 import { takeOverDeadWorkers } from '../../src/worker/takeover.js';
 import { cli } from '../support/cli.js';
 import { runningServices, testPlatform, type TestPlatform } from '../support/services.js';

@@ -11,7 +11,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { userCacheDir } from '../temporal/cli-binary.js';
+import { userCacheDir } from './cli-binary.js';
 import { procStat } from '../util/procfs.js';
 
 export interface WorkerRecord {
@@ -121,4 +121,14 @@ export async function registerWorker({ identity, namespace, taskQueue }: { ident
       if (current && isSelf(current)) await rm(ownFile, { force: true });
     },
   };
+}
+
+/**
+ * Removes the record of a worker process that was killed (by a test, a bench, a harness) once
+ * nothing will take over from it; a record that another process wrote since is kept.
+ */
+export async function forgetWorker(identity: string, pid: number | undefined, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const file = workerRecordPath(identity, env);
+  const record = await readRecord(file);
+  if (record && record.pid === pid) await rm(file, { force: true });
 }
