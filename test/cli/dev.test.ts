@@ -9,11 +9,13 @@ import { Client, Connection } from '@temporalio/client';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../src/config/registry.js';
+import { dockerClient } from '../../src/docker/client.js';
 import { freePort } from '../../src/util/net.js';
 import { isAlive } from '../../src/util/process.js';
 import { planStartup } from '../../src/workflows/index.js';
 import { cli, scratchDir, writeRegistry, service } from '../support/cli.js';
 import { startDev, stopDev } from '../support/dev.js';
+import { dockerAvailable } from '../support/docker.js';
 import { uniqueId } from '../support/temporal.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -89,6 +91,25 @@ describe('provisioning dev', () => {
       expect(await stopDev(child)).toBe(0);
     }
     await expect(fetch(`http://127.0.0.1:${apiPort}/health`)).rejects.toThrow();
+  });
+
+  it.runIf(dockerAvailable)('on Ctrl-C removes the idle networks its test environments gave back to the pool', async () => {
+    const [port, uiPort] = [await freePort(), await freePort()];
+    const pool = uniqueId('devpool').toLowerCase();
+    const devHome = path.join(home, 'with-pool');
+    const { child, output } = await startDev(devHome, port, uiPort, { PROVISIONING_TESTENV_NETPOOL_NAME: pool }, ['--headless']);
+    const poolNetworks = async () => (await dockerClient().listNetworks({ filters: { label: [`provisioning.netpool.name=${pool}`] } })).map((n) => n.Name);
+    try {
+      const quick = await cli(['test', 'quick', 'base', '--json', '--address', `127.0.0.1:${port}`], { env: { PROVISIONING_HOME: devHome, PATH: process.env.PATH } });
+      expect(quick.code, quick.stderr).toBe(0);
+      const held = await poolNetworks();
+      expect(held).toHaveLength(1);
+      expect(held[0]).toMatch(new RegExp(`^provisioning-netpool-${pool}-\\d+$`));
+    } finally {
+      expect(await stopDev(child)).toBe(0);
+    }
+    expect(output()).toContain("Removed 1 idle network of the test environments' network pool.");
+    expect(await poolNetworks()).toEqual([]);
   });
 
   it('installs the Temporal CLI itself when none is found, with a progress line, then comes up', async () => {

@@ -108,6 +108,10 @@ async function runWorker(server: DevServer, taskQueue: string, io: Io, apiListen
       await api?.app.close();
       await client.connection.close();
     }
+    // Its schedule's reaper stops with it: the networks its environments gave back to the pool go now.
+    const { removeIdlePoolNetworks } = await import('../../activities/testenv/netpool.js');
+    const removed = await removeIdlePoolNetworks().catch(() => 0);
+    if (removed > 0) io.out(`Removed ${removed} idle network${removed === 1 ? '' : 's'} of the test environments' network pool.`);
   } finally {
     await connection.close();
   }
