@@ -30,8 +30,8 @@ import { failure, undoIfCancelled } from './ownership.js';
 /** A reaper's claim older than this was left by a reaper that died half-way. */
 const STALE_REAPER_CLAIM_MS = 5 * 60 * 1000;
 
-/** The worker's pool settings; a bad value fails the environment with the variable, the problem and the fix (`provisioning worker` refuses it at start). */
-function settings(): NetworkSettings {
+/** The worker's network settings; a bad value fails the environment with the variable, the problem and the fix (`provisioning worker` refuses it at start). */
+export function settings(): NetworkSettings {
   try {
     return networkSettings();
   } catch (err) {

@@ -1,12 +1,11 @@
 /** The environment network: the plan's subnet, or the first free /24 of the pool. */
 import { Context } from '@temporalio/activity';
-import { networkSettings } from '../../config/netpool.js';
 import { cidrsOverlap, formatIpv4, parseCidr } from '../../config/settings-schema.js';
 import { networkName } from '../../config/testenv-schema.js';
 import { dockerClient as docker, isNotFound } from '../../docker/client.js';
 import { findOrCreate } from '../../docker/resources.js';
 import { withHeartbeat } from '../platform.js';
-import { borrowNetwork } from './netpool.js';
+import { borrowNetwork, settings } from './netpool.js';
 import { assertOurs, failure, ownerLabels, undoIfCancelled } from './ownership.js';
 import type { CreateNetworkInput, EnvNetwork } from '../../model/testenv.js';
 
@@ -88,12 +87,7 @@ function bridge(name: string, labels: Record<string, string>, undoOnCancel = fal
 
 /** `create` on the first free /24 of the subnet pool, trying from slot `start`. */
 async function createOnFreeSubnet(create: (subnet: string) => Promise<EnvNetwork>, start: number): Promise<EnvNetwork> {
-  let poolCidr: string;
-  try {
-    poolCidr = networkSettings().subnetPool;
-  } catch (err) {
-    throw failure((err as Error).message);
-  }
+  const poolCidr = settings().subnetPool;
   const used = await usedSubnets();
   for (const subnet of poolSubnets(poolCidr, start)) {
     if (used.some((u) => cidrsOverlap(u, subnet))) continue;
