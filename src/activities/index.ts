@@ -1,7 +1,7 @@
 /** Every activity the worker registers. */
 export { checkPrerequisites } from './prerequisites.js';
 export { preflight } from './preflight.js';
-export { serviceStatuses, startService, startServiceHealthy, stopService, waitHealthy } from './platform.js';
+export { serviceStatuses, startService, startServiceHealthy, stopService, stopServices, waitHealthy } from './platform.js';
 export { endSupervisor, endSupervisors, watchService } from './supervision.js';
 export { deliverAlert } from './alerts.js';
 export { createServer, deleteServer, prepareInfra, runTaskserv, serverExists, waitServerReady } from './servers.js';

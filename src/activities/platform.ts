@@ -3,10 +3,11 @@
  * read statuses. Each is idempotent, so a retry after a worker crash never starts a second
  * copy: the driver finds the running process or container by its deterministic identity.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { ServiceDefinition } from '../config/registry-schema.js';
 import { driverFor, ServiceConfigError, type DriverContext } from './drivers/index.js';
-import type { ServiceInput, ServiceStatus, StartServiceHealthyResult, StartServiceResult, StopServiceInput, StopServiceResult, WaitHealthyResult } from '../model/platform.js';
+import type { ServiceInput, ServiceStatus, StartServiceHealthyResult, StartServiceResult, StopOutcome, StopServiceInput, StopServiceResult, StopServicesInput, WaitHealthyResult } from '../model/platform.js';
 
 export type { ServiceInput } from '../model/platform.js';
 import { adaptiveDelay, waitFor } from '../health/timing.js';
@@ -24,7 +25,7 @@ const PROBE_DELAY_FRACTION = 0.1;
  * soon as it is cancelled (work inside a container that cleanup removes anyway); without, the
  * work finishes first, so a create is never left half-done.
  */
-export async function withHeartbeat<T>(work: (beat: (details?: unknown) => void) => Promise<T>, { abortOnCancel = false } = {}): Promise<T> {
+export async function withHeartbeat<T>(work: (beat: (details?: unknown) => void) => Promise<T>, { abortOnCancel = false, details: current }: { abortOnCancel?: boolean; details?: () => unknown } = {}): Promise<T> {
   const context = Context.current();
   let details: unknown;
   const beat = (next?: unknown) => {
@@ -33,8 +34,8 @@ export async function withHeartbeat<T>(work: (beat: (details?: unknown) => void)
   };
   // The first heartbeat is the ticker's, a second in (well within every heartbeat timeout):
   // most starts and stops end before it, and one RPC less per activity is what the server
-  // spends least on when hundreds run at once.
-  const ticker = setInterval(() => context.heartbeat(details), HEARTBEAT_SLICE_MS);
+  // spends least on when hundreds run at once. `details`, when given, is read at each tick.
+  const ticker = setInterval(() => context.heartbeat(current ? current() : details), HEARTBEAT_SLICE_MS);
   try {
     return await (abortOnCancel ? Promise.race([work(beat), context.cancelled]) : work(beat));
   } finally {
@@ -151,6 +152,45 @@ export async function stopService({ service, home, graceSeconds }: StopServiceIn
   const began = Date.now();
   const outcome = await withHeartbeat(() => driverFor(service).stop(service, { home }, { graceSeconds }));
   return { name: service.name, ...outcome, stopMs: Date.now() - began };
+}
+
+/** A failed stop is tried this often within stopServices (a bad configuration once). */
+const STOP_ATTEMPTS = 3;
+const STOP_RETRY_MS = 500;
+
+/**
+ * Stops several services of this host at once (a platform stop's services that became
+ * stoppable together): one activity instead of one per service. Each service's stop is
+ * tried up to three times with back-off, as the retry policy of one stopService would; an
+ * outcome per service, never a throw for one service's failure. The outcomes so far ride on
+ * the heartbeats, so a retry on another worker (this one died) does not stop them again and
+ * reports each as it was first found.
+ */
+export async function stopServices({ services, home, graceSeconds }: StopServicesInput): Promise<StopOutcome[]> {
+  const resumed = (Context.current().info.heartbeatDetails as StopOutcome[] | undefined) ?? [];
+  const done = new Map(resumed.map((o) => [o.name, o]));
+  const stopOne = async (service: ServiceDefinition) => {
+    const began = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await driverFor(service).stop(service, { home }, { graceSeconds });
+        return { name: service.name, ok: true as const, ...outcome, stopMs: Date.now() - began };
+      } catch (err) {
+        if (attempt >= STOP_ATTEMPTS || err instanceof ServiceConfigError) return { name: service.name, ok: false as const, error: (err as Error).message, stopMs: Date.now() - began };
+        await sleep(STOP_RETRY_MS * 2 ** (attempt - 1));
+      }
+    }
+  };
+  await withHeartbeat(
+    () =>
+      Promise.all(
+        services.map(async (service) => {
+          if (!done.has(service.name)) done.set(service.name, await stopOne(service));
+        }),
+      ),
+    { details: () => [...done.values()] },
+  );
+  return services.map((s) => done.get(s.name)!);
 }
 
 export async function serviceStatuses({ services, home }: { services: ServiceDefinition[]; home: string }): Promise<ServiceStatus[]> {

@@ -130,6 +130,16 @@ export interface StopServiceResult {
   stopMs: number;
 }
 
+/** stopServices' input: services of one host, stopped at once. */
+export interface StopServicesInput {
+  services: ServiceDefinition[];
+  home: string;
+  graceSeconds: number;
+}
+
+/** One service's outcome in stopServices: stopped (or found not running), or the error of its last attempt. */
+export type StopOutcome = (StopServiceResult & { ok: true }) | { name: string; ok: false; error: string; stopMs: number };
+
 export interface ServiceStatus extends RuntimeStatus {
   name: string;
   mode: string;

@@ -37,6 +37,7 @@ import {
   type PlatformResult,
   type ServiceProgress,
   type StartServiceHealthyResult,
+  type StopOutcome,
   type StopRefusal,
   startTimings,
 } from '../model/platform.js';
@@ -45,6 +46,7 @@ import { supervisorId } from '../model/ids.js';
 import type { HostChoice } from '../model/worker-defaults.js';
 import type { AlertTarget } from '../model/alerts.js';
 import { onHost, type OnHost } from './hosts.js';
+import { batcher } from './batch.js';
 import { metrics } from '../model/metrics.js';
 
 export const recorded = metrics(metricMeter);
@@ -69,6 +71,14 @@ export const START_HEALTHY = 'start-healthy';
  * a stop. Nothing is healed meanwhile either way: each service is about to be stopped.
  */
 export const END_SUPERVISION_FIRST = 'end-supervision-first';
+/**
+ * The services that become stoppable in one activation are stopped by one stopServices
+ * activity per STOP_BATCH of them, instead of one stopService each: a 500-service stop was
+ * 501 activities. The price: a service's dependencies wait for its whole batch (which stops
+ * in parallel), so one slow stopper holds back the dependencies of its batch-mates too.
+ */
+export const BATCHED_STOP = 'batched-stop';
+export const STOP_BATCH = 25;
 
 const ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
@@ -256,6 +266,11 @@ function stopProcess(service: ServiceDefinition, home: string, graceSeconds: num
   );
 }
 
+/** Names for a summary: the first few, then how many more. */
+function listed(names: string[], shown = 3): string {
+  return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
+}
+
 /** Running services that depend on a target and are not themselves being stopped. */
 function stopRefusals(registry: Registry, targets: string[], running: Set<string>): StopRefusal[] {
   const index = indexNodes(registryNodes(registry));
@@ -299,6 +314,21 @@ async function stopPhase(input: PlatformInput, requested: string[] | undefined, 
       [{ workflowIds: stopping.map((n) => supervisorId(platform, n)) }],
     );
   }
+  const inBatches = supervisedEnded && stopping.length > 0 && patched(BATCHED_STOP);
+  const stopInBatch = inBatches
+    ? batcher<ServiceDefinition, StopOutcome>(STOP_BATCH, (services) =>
+        run.acts.stopServices.executeWithOptions(
+          {
+            summary: services.length === 1 ? `stop ${services[0]!.name}` : `stop ${services.length} services: ${listed(services.map((s) => s.name))}`,
+            // Each service is tried up to three times inside the activity (its own retries are for a worker that died).
+            startToCloseTimeout: `${3 * grace + 90} s`,
+            heartbeatTimeout: '10 s',
+            retry: { maximumAttempts: 3 },
+          },
+          [{ services, home, graceSeconds: grace }],
+        ),
+      )
+    : undefined;
   await walk<void>(nodes, stopOrder(nodes, targets), 'dependents-first', {
     pending: (name, waitingOn) => tracker.set(name, { state: 'pending', waitingOn }),
     visit: async (name) => {
@@ -309,7 +339,14 @@ async function stopPhase(input: PlatformInput, requested: string[] | undefined, 
       tracker.set(name, { state: 'stopping', waitingOn: [] });
       try {
         const service = registry.services[name]!;
-        const stopped = supervisedEnded ? await stopProcess(service, home, grace, run.acts) : await stopOne(service, home, platform, grace, run);
+        const stopped: StopOutcome = stopInBatch
+          ? await stopInBatch(service)
+          : { ok: true, ...(supervisedEnded ? await stopProcess(service, home, grace, run.acts) : await stopOne(service, home, platform, grace, run)) };
+        if (!stopped.ok) {
+          tracker.set(name, { state: 'failed', error: stopped.error, stopMs: stopped.stopMs });
+          log.error(`${name} could not be stopped`, { service: name, error: stopped.error });
+          return;
+        }
         tracker.set(name, { state: stopped.wasRunning ? 'stopped' : 'not-running', stopMs: stopped.stopMs });
         log.info(`${name} ${stopped.wasRunning ? 'stopped' : 'was not running'}`, { service: name });
       } catch (err) {

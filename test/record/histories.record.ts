@@ -107,6 +107,18 @@ describe('record workflow histories', () => {
     });
   }, 120_000);
 
+  it('platform stop in batches: one stopServices activity for the services stoppable together (patch batched-stop)', async () => {
+    const platform = await testPlatform([{ name: 'db' }, { name: 'api', deps: ['db'] }, { name: 'web', deps: ['db'] }]);
+    cleanups.push(() => platform.cleanup());
+    const args: [PlatformInput] = [{ registry: platform.registry, home: platform.home, services: ['db', 'api', 'web'], platform: uniqueId('rec') }];
+    await withWorker(async (taskQueue) => {
+      expect((await client.workflow.execute(platformStart, { taskQueue, workflowId: uniqueId('start'), args })).ok).toBe(true);
+      const stopId = uniqueId('platform-stop-in-batches');
+      expect((await client.workflow.execute(platformStop, { taskQueue, workflowId: stopId, args })).ok).toBe(true);
+      await recordHistory(client, stopId, 'platform-stop-in-batches');
+    });
+  }, 120_000);
+
   it('platform update: a rolling restart', async () => {
     const platform = await testPlatform([{ name: 'db' }, { name: 'api', deps: ['db'] }]);
     cleanups.push(() => platform.cleanup());
