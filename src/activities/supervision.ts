@@ -5,7 +5,7 @@ import { stopSupervisingSignal, type HealthCheckRecord, type WatchedStatus, type
 import { serviceProbe } from './health.js';
 import type { ServiceInput } from './platform.js';
 import { withHeartbeat } from './platform.js';
-import { alignedDelay, every } from '../health/timing.js';
+import { joinRound } from './watch-rounds.js';
 import { inPool } from '../model/pool.js';
 
 /** Is the service running, and does its health check pass? "Running" is enough for type none. */
@@ -57,16 +57,18 @@ async function endOne(client: Client, workflowId: string): Promise<'ended' | 'no
 }
 
 const RECENT_CHECKS = 50;
-/** Heartbeats carry only the newest checks: each heartbeat is serialized, at every check. */
+/** Heartbeats carry only the newest checks: each heartbeat is serialized. */
 const HEARTBEAT_CHECKS = 10;
-const SLICE_MS = 1_000;
 const MIN_BEAT_MS = 500;
 
 /**
  * Checks the service every interval inside one long-running activity and returns only when
  * the supervisor's status would change (healthy, or unhealthy after `retries` failures) or
- * the budget is spent: a healthy service costs no workflow task per check. Heartbeats carry
- * the recent checks, so a retry on another worker resumes where this one stopped.
+ * the budget is spent: a healthy service costs no workflow task per check. The first check
+ * is made at once; the rest in the worker's round for the interval (watch-rounds.ts: one
+ * timer and one batch of checks for every watch of that interval, on the wall-clock grid).
+ * Heartbeats carry the recent checks, so a retry on another worker resumes where this one
+ * stopped.
  */
 export async function watchService(input: WatchInput): Promise<WatchOutcome> {
   const context = Context.current();
@@ -78,7 +80,7 @@ export async function watchService(input: WatchInput): Promise<WatchOutcome> {
   const progress = (status: WatchedStatus) => ({ since, count, at: Date.now(), status, consecutiveFailures: consecutive, checks: checks.slice(-HEARTBEAT_CHECKS) }) satisfies WatchProgress;
   let status = input.status;
   // The SDK sends the server at most one heartbeat per 0.8 × the heartbeat timeout, but it
-  // serializes every one it is given: beat at half the timeout, not at every check and slice.
+  // serializes every one it is given: beat at half the timeout, not at every check and tick.
   const beatEveryMs = Math.max(MIN_BEAT_MS, (context.info.heartbeatTimeoutMs ?? 10_000) / 2);
   let lastBeat = -Infinity;
   const beat = () => {
@@ -86,15 +88,41 @@ export async function watchService(input: WatchInput): Promise<WatchOutcome> {
     lastBeat = performance.now();
     context.heartbeat(progress(status));
   };
-  // Long intervals sleep in slices with a heartbeat between them, within the heartbeat timeout.
-  for await (const record of every(() => checkService(input), { delay: alignedDelay(input.intervalMs), sliceMs: SLICE_MS, sleep: (ms) => context.sleep(ms), tick: beat })) {
+  /** Takes one check; the outcome when the watch is done with it. */
+  const recorded = (record: HealthCheckRecord): WatchOutcome | undefined => {
     count++;
     checks.push(record);
     if (checks.length > RECENT_CHECKS) checks.splice(0, checks.length - RECENT_CHECKS);
     consecutive = record.healthy ? 0 : consecutive + 1;
     status = record.healthy ? 'healthy' : consecutive >= input.retries ? 'unhealthy' : input.status;
     beat();
-    if (status !== input.status || Date.now() - since >= input.budgetMs) return { status, consecutiveFailures: consecutive, checks };
+    return status !== input.status || Date.now() - since >= input.budgetMs ? { status, consecutiveFailures: consecutive, checks } : undefined;
+  };
+  const first = recorded(await checkService(input));
+  if (first) return first;
+  let leave = () => {};
+  try {
+    return await new Promise<WatchOutcome>((resolve, reject) => {
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        leave();
+        fn();
+      };
+      context.cancelled.catch((err: Error) => settle(() => reject(err)));
+      leave = joinRound<HealthCheckRecord>(input.intervalMs, {
+        check: () => checkService(input),
+        record: (record) => {
+          if (settled) return;
+          const outcome = recorded(record);
+          if (outcome) settle(() => resolve(outcome));
+        },
+        fail: (err) => settle(() => reject(err instanceof Error ? err : new Error(String(err)))),
+        tick: beat,
+      });
+    });
+  } finally {
+    leave();
   }
-  throw new Error('unreachable: the watch ended');
 }

@@ -72,12 +72,3 @@ export async function waitFor(probe: Probe, timing: Timing, { since = Date.now()
     await pause(Math.min(timing.delay(waitedMs), left), timing);
   }
 }
-
-/** Attempts forever (a probe's check, or any attempt), one every `timing.delay`; the caller stops when it has seen enough. */
-export async function* every<T>(attempt: () => Promise<T>, timing: Timing): AsyncGenerator<T> {
-  const since = Date.now();
-  for (;;) {
-    yield await attempt();
-    await pause(timing.delay(Date.now() - since), timing);
-  }
-}

@@ -143,6 +143,10 @@ export async function createWorker(options: ProvisioningWorkerOptions): Promise<
   const local = await Worker.create({ ...prompt, maxHeartbeatThrottleInterval: `${HOST_HEARTBEAT_THROTTLE_SECONDS} s`, taskQueue: hostQueue(taskQueue, host), activities: acts });
   const watches = await Worker.create({
     ...common,
+    // Watches never finish on their own, and one cut short loses nothing (its retry resumes
+    // from its heartbeat, on this host's next worker): cancelled at once when the worker
+    // stops, instead of after the grace period the starts and stops get.
+    shutdownGraceTime: 0,
     taskQueue: watchQueue(hostQueue(taskQueue, host)),
     activities: acts,
     maxConcurrentActivityTaskExecutions: options.maxWatches ?? WORKER_DEFAULTS.maxWatches,

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { allOf, probe, tcpProbe } from '../../src/health/probes.js';
-import { adaptiveDelay, alignedDelay, every, fixedDelay, waitFor } from '../../src/health/timing.js';
+import { adaptiveDelay, alignedDelay, fixedDelay, waitFor } from '../../src/health/timing.js';
 import { freePort } from '../../src/util/net.js';
 
 describe('health probes and their timing', () => {
@@ -46,16 +46,6 @@ describe('health probes and their timing', () => {
     expect(result).toMatchObject({ healthy: false, message: `TCP 127.0.0.1:${closed}: ECONNREFUSED`, facts: { running: true, pid: 7 } });
     expect(second).toBe(0);
     expect(allOf(running, unreached).description).toBe('running and never');
-  });
-
-  it('every repeats an attempt at its interval until the caller stops', async () => {
-    const at: number[] = [];
-    for await (const t of every(() => Promise.resolve(Date.now()), { delay: fixedDelay(60) })) {
-      at.push(t);
-      if (at.length === 4) break;
-    }
-    const gaps = at.slice(1).map((t, i) => t - at[i]!);
-    expect(gaps.every((g) => g >= 55)).toBe(true);
   });
 
   it('alignedDelay waits until the next multiple of the interval, whatever the attempt took', () => {
