@@ -23,6 +23,7 @@ import { ConfigError, UsageError, type ConfigProblem } from './errors.js';
 import { provisioningHome } from './home.js';
 import { parseTomlText, type Env } from './registry.js';
 import { closest } from './suggest.js';
+import { WORKER_DEFAULTS } from '../model/worker-defaults.js';
 
 type Kind = 'file' | 'dir' | 'address' | 'name' | 'level' | 'count' | 'url' | 'format';
 
@@ -44,7 +45,7 @@ export const CONFIG_KEYS = {
   'temporal.namespace': { kind: 'name', env: 'TEMPORAL_NAMESPACE', flag: '--namespace', fallback: 'a Temporal profile\'s namespace, else default', description: 'the Temporal namespace' },
   'temporal.task_queue': { kind: 'name', env: 'PROVISIONING_TASK_QUEUE', flag: '--task-queue', fallback: 'provisioning', description: 'the task queue the workers poll and the commands start work on' },
   'logging.level': { kind: 'level', env: 'PROVISIONING_LOG_LEVEL', flag: '--log-level (worker, dev)', fallback: 'warn', description: 'the worker\'s log level: trace, debug, info, warn or error' },
-  'execution.max_parallel_tasks': { kind: 'count', env: 'PROVISIONING_MAX_PARALLEL_TASKS', flag: '--max-activities (worker)', fallback: '50', description: 'activities a worker runs at once, per queue' },
+  'execution.max_parallel_tasks': { kind: 'count', env: 'PROVISIONING_MAX_PARALLEL_TASKS', flag: '--max-activities (worker)', fallback: String(WORKER_DEFAULTS.maxActivities), description: 'activities a worker runs at once, per queue' },
   'alerts.webhook': { kind: 'url', env: 'PROVISIONING_ALERT_WEBHOOK', flag: 'no flag', fallback: 'none (the registry\'s [alerts] webhooks only)', description: 'a webhook every supervisor alerts, besides the registry\'s [alerts] webhooks (http or https URL)' },
   'alerts.format': { kind: 'format', env: 'PROVISIONING_ALERT_FORMAT', flag: 'no flag', fallback: 'json', description: 'the body alerts.webhook gets: json (the alert) or slack (an incoming-webhook message)' },
 } as const satisfies Record<string, KeySpec>;
