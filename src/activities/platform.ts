@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { ServiceDefinition } from '../config/registry-schema.js';
 import { driverFor, ServiceConfigError, type DriverContext } from './drivers/index.js';
-import type { ServiceInput, ServiceStatus, StartServiceHealthyResult, StartServiceResult, StopOutcome, StopServiceInput, StopServiceResult, StopServicesInput, WaitHealthyResult } from '../model/platform.js';
+import { STOP_ATTEMPT_EXTRA_SECONDS, type ServiceInput, type ServiceStatus, type StartServiceHealthyResult, type StartServiceResult, type StopOutcome, type StopServiceInput, type StopServiceResult, type StopServicesInput, type WaitHealthyResult } from '../model/platform.js';
 
 export type { ServiceInput } from '../model/platform.js';
 import { adaptiveDelay, waitFor } from '../health/timing.js';
@@ -158,11 +158,23 @@ export async function stopService({ service, home, graceSeconds }: StopServiceIn
 const STOP_ATTEMPTS = 3;
 const STOP_RETRY_MS = 500;
 
+/** `work`, or an error naming `what` when it has not settled within `ms` (the work itself is not stopped). */
+function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
+  });
+  const clear = () => clearTimeout(timer);
+  work.then(clear, clear);
+  return Promise.race([work, late]);
+}
+
 /**
  * Stops several services of this host at once (a platform stop's services that became
  * stoppable together): one activity instead of one per service. Each service's stop is
- * tried up to three times with back-off, as the retry policy of one stopService would; an
- * outcome per service, never a throw for one service's failure. The outcomes so far ride on
+ * tried up to three times with back-off, as the retry policy of one stopService would, each
+ * attempt within its grace period + 60 s; an outcome per service, never a throw for one
+ * service's failure. The outcomes so far ride on
  * the heartbeats, so a retry on another worker (this one died) does not stop them again and
  * reports each as it was first found.
  */
@@ -173,7 +185,9 @@ export async function stopServices({ services, home, graceSeconds }: StopService
     const began = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await driverFor(service).stop(service, { home }, { graceSeconds });
+        // Bounded per attempt: one hung stop (a daemon that does not answer) fails alone
+        // instead of running the batch's activity into its timeout.
+        const outcome = await within(driverFor(service).stop(service, { home }, { graceSeconds }), (graceSeconds + STOP_ATTEMPT_EXTRA_SECONDS) * 1000, `stop ${service.name}`);
         return { name: service.name, ok: true as const, ...outcome, stopMs: Date.now() - began };
       } catch (err) {
         if (attempt >= STOP_ATTEMPTS || err instanceof ServiceConfigError) return { name: service.name, ok: false as const, error: (err as Error).message, stopMs: Date.now() - began };

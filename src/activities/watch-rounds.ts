@@ -6,6 +6,7 @@
  * a loop's). The watch activities stay what Temporal sees: each joins the round of its
  * interval, hears of its own checks and heartbeats from them.
  */
+import { AsyncResource } from 'node:async_hooks';
 import { alignedDelay } from '../health/timing.js';
 
 export interface RoundMember<R> {
@@ -21,6 +22,13 @@ export interface RoundMember<R> {
 
 /** Members are ticked at least this often, whatever their interval. */
 const TICK_MS = 1_000;
+/** A timer may fire a little before the grid point by the wall clock: a next round closer than this goes to the grid point after. */
+const EARLY_MS = 20;
+/**
+ * The rounds' timers run in this module's async context, not in that of the watch activity
+ * that happened to start the round (its activity context, its trace span).
+ */
+const neutral = new AsyncResource('provisioning.watch-rounds');
 
 class Round<R> {
   private readonly members = new Set<RoundMember<R>>();
@@ -52,13 +60,19 @@ class Round<R> {
   }
 
   private schedule(): void {
-    const toGrid = this.untilGrid();
+    let toGrid = this.untilGrid();
+    // Fired a little early, the round just run was this grid point's: not again in a moment.
+    if (toGrid < Math.min(EARLY_MS, this.intervalMs / 4)) toGrid += this.intervalMs;
     const due = toGrid <= TICK_MS;
-    this.timer = setTimeout(() => (due ? this.run() : this.tick()), due ? toGrid : TICK_MS);
+    this.timer = setTimeout(
+      neutral.bind(() => (due ? this.run() : this.tick())),
+      due ? toGrid : TICK_MS,
+    );
   }
 
+  /** A member whose check has not come back is not ticked: its heartbeats stop, and a check that hangs ends its watch at the heartbeat timeout. */
   private tick(): void {
-    for (const m of this.members) m.tick();
+    for (const m of this.members) if (!this.busy.has(m)) guarded(m, () => m.tick());
     this.schedule();
   }
 
@@ -70,13 +84,26 @@ class Round<R> {
       m.check().then(
         (result) => {
           this.busy.delete(m);
-          if (this.members.has(m)) m.record(result);
+          if (this.members.has(m)) guarded(m, () => m.record(result));
         },
         (err: unknown) => {
           this.busy.delete(m);
-          if (this.members.has(m)) m.fail(err);
+          if (this.members.has(m)) guarded(m, () => m.fail(err));
         },
       );
+    }
+  }
+}
+
+/** Runs a member's callback; what it throws fails that member, never the round. */
+function guarded(m: Pick<RoundMember<unknown>, 'fail'>, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    try {
+      m.fail(err);
+    } catch {
+      // nothing more to tell it
     }
   }
 }

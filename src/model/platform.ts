@@ -130,6 +130,9 @@ export interface StopServiceResult {
   stopMs: number;
 }
 
+/** Each attempt of a stop in stopServices may take its grace period and this much more (what one stopService's startToClose allowed). */
+export const STOP_ATTEMPT_EXTRA_SECONDS = 60;
+
 /** stopServices' input: services of one host, stopped at once. */
 export interface StopServicesInput {
   services: ServiceDefinition[];

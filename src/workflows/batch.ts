@@ -20,11 +20,13 @@ interface Waiting<T, R> {
  * evaluates only after the activation's jobs and the microtasks they set off have run, so
  * every item queued in between is there when it looks. Create it before the first call
  * (its condition must be waiting, not evaluated eagerly on a full queue). A cancel of the
- * workflow rejects whatever is still queued.
+ * workflow rejects whatever is still queued, and every call after it.
  */
 export function batcher<T, R>(size: number, run: (items: T[]) => Promise<R[]>): (item: T) => Promise<R> {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`batch size must be a positive integer, not ${size}`);
   const queue: Array<Waiting<T, R>> = [];
+  /** Set when the gathering loop ended (a cancel): later calls are rejected with it at once, never left waiting. */
+  let closed: { err: Error } | undefined;
   const send = (batch: Array<Waiting<T, R>>) =>
     run(batch.map((w) => w.item)).then(
       (results) => batch.forEach((w, i) => w.resolve(results[i]!)),
@@ -39,9 +41,16 @@ export function batcher<T, R>(size: number, run: (items: T[]) => Promise<R[]>): 
       }
     } catch (err) {
       // Only a cancel ends the wait; anything else would be a bug in the SDK's condition.
+      closed = { err: err instanceof Error ? err : new Error(String(err)) };
       for (const w of queue.splice(0)) w.reject(err);
       if (!isCancellation(err)) throw err;
     }
   })();
-  return (item) => new Promise<R>((resolve, reject) => queue.push({ item, resolve, reject }));
+  return (item) =>
+    new Promise<R>((resolve, reject) => {
+      // A batch that completes in the activation that brings the cancel makes its dependents
+      // ready after the loop has ended: they get the cancel too.
+      if (closed) reject(closed.err);
+      else queue.push({ item, resolve, reject });
+    });
 }

@@ -37,6 +37,7 @@ import {
   type PlatformResult,
   type ServiceProgress,
   type StartServiceHealthyResult,
+  STOP_ATTEMPT_EXTRA_SECONDS,
   type StopOutcome,
   type StopRefusal,
   startTimings,
@@ -320,8 +321,9 @@ async function stopPhase(input: PlatformInput, requested: string[] | undefined, 
         run.acts.stopServices.executeWithOptions(
           {
             summary: services.length === 1 ? `stop ${services[0]!.name}` : `stop ${services.length} services: ${listed(services.map((s) => s.name))}`,
-            // Each service is tried up to three times inside the activity (its own retries are for a worker that died).
-            startToCloseTimeout: `${3 * grace + 90} s`,
+            // Each service is tried up to three times inside the activity, each attempt within
+            // grace + 60 s (its own retries are for a worker that died).
+            startToCloseTimeout: `${3 * (grace + STOP_ATTEMPT_EXTRA_SECONDS) + 30} s`,
             heartbeatTimeout: '10 s',
             retry: { maximumAttempts: 3 },
           },

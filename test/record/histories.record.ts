@@ -107,12 +107,15 @@ describe('record workflow histories', () => {
     });
   }, 120_000);
 
-  it('platform stop in batches: one stopServices activity for the services stoppable together (patch batched-stop)', async () => {
+  it('platform restart and stop in batches: one stopServices activity for the services stoppable together (patch batched-stop)', async () => {
     const platform = await testPlatform([{ name: 'db' }, { name: 'api', deps: ['db'] }, { name: 'web', deps: ['db'] }]);
     cleanups.push(() => platform.cleanup());
     const args: [PlatformInput] = [{ registry: platform.registry, home: platform.home, services: ['db', 'api', 'web'], platform: uniqueId('rec') }];
     await withWorker(async (taskQueue) => {
       expect((await client.workflow.execute(platformStart, { taskQueue, workflowId: uniqueId('start'), args })).ok).toBe(true);
+      const restartId = uniqueId('platform-restart-in-batches');
+      expect((await client.workflow.execute(platformRestart, { taskQueue, workflowId: restartId, args })).ok).toBe(true);
+      await recordHistory(client, restartId, 'platform-restart-in-batches');
       const stopId = uniqueId('platform-stop-in-batches');
       expect((await client.workflow.execute(platformStop, { taskQueue, workflowId: stopId, args })).ok).toBe(true);
       await recordHistory(client, stopId, 'platform-stop-in-batches');

@@ -99,6 +99,53 @@ describe('joinRound', () => {
     leave();
   });
 
+  it('does not check again at once when its timer fires a little before the grid point by the wall clock', async () => {
+    const a = member();
+    const leave = joinRound(100, a.m);
+    // The wall clock runs 2 ms behind the timers: the first round fires at ...098 by Date.now().
+    vi.setSystemTime(Date.now() - 2);
+    await vi.advanceTimersByTimeAsync(350);
+    const gaps = a.began.slice(1).map((t, i) => t - a.began[i]!);
+    expect(a.began.length).toBeGreaterThanOrEqual(3);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(90);
+    leave();
+  });
+
+  it('does not tick a member whose check has not come back, so a hung check stops its heartbeats', async () => {
+    const hung = member(10 * 60_000);
+    const fine = member();
+    const leaveHung = joinRound(2_000, hung.m);
+    const leaveFine = joinRound(2_000, fine.m);
+    await vi.advanceTimersByTimeAsync(2_000); // both checked once at the grid point; hung's never returns
+    const [hungTicks, fineTicks] = [hung.ticks(), fine.ticks()];
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(hung.began).toHaveLength(1);
+    expect(hung.ticks()).toBe(hungTicks);
+    expect(fine.ticks()).toBeGreaterThan(fineTicks);
+    expect(fine.began.length).toBeGreaterThan(1);
+    leaveHung();
+    leaveFine();
+  });
+
+  it('fails a member whose record callback throws, and goes on with the others', async () => {
+    const ok = member();
+    const failures: unknown[] = [];
+    const leaveBad = joinRound<number>(100, {
+      check: () => Promise.resolve(1),
+      record: () => {
+        throw new Error('record broke');
+      },
+      fail: (err) => failures.push(err),
+      tick: () => undefined,
+    });
+    const leaveOk = joinRound(100, ok.m);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(failures[0]).toEqual(new Error('record broke'));
+    expect(ok.records).toHaveLength(2);
+    leaveBad();
+    leaveOk();
+  });
+
   it('refuses an interval that is not positive', () => {
     expect(() => joinRound(0, member().m)).toThrow('a round\'s interval must be positive, not 0');
   });

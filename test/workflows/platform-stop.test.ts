@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { execa } from 'execa';
 import { parse } from 'smol-toml';
@@ -15,7 +16,7 @@ import { binaryDriver } from '../../src/activities/drivers/binary.js';
 import { stopServices } from '../../src/activities/platform.js';
 import { parseRegistry } from '../../src/config/registry.js';
 import { BASE_IMAGE } from '../../src/docker/base-image.js';
-import type { PlatformInput, PlatformResult, StopOutcome, StopServicesInput } from '../../src/model/platform.js';
+import { progressQuery, type PlatformInput, type PlatformResult, type StopOutcome, type StopServicesInput } from '../../src/model/platform.js';
 import { platformStart, platformStop, STOP_BATCH } from '../../src/workflows/platform.js';
 import { dockerAvailable } from '../support/docker.js';
 import { runningServices, testPlatform } from '../support/services.js';
@@ -93,6 +94,35 @@ container_name = "${foreign}"
     expect(stopped.services.find((s) => s.name === 'sidecar')!.state).toBe('stopped');
     expect((await runningServices(platform.home)).size).toBe(0);
     expect((await execa('docker', ['inspect', '-f', '{{.State.Running}}', foreign])).stdout).toBe('true');
+  }, 120_000);
+});
+
+describe('platformStop in batches, cancelled', () => {
+  it('ends cancelled while a batch is stopping, with nothing of the walk left waiting', async () => {
+    // stubborn ignores SIGTERM: its batch takes the whole grace period, and the cancel comes meanwhile.
+    const platform = await testPlatform([{ name: 'root' }, { name: 'stubborn', deps: ['root'], script: 'trap "" TERM; httpd -f -p 127.0.0.1:{port} -h . & wait' }]);
+    cleanups.push(() => platform.cleanup());
+    const input: PlatformInput = { registry: platform.registry, home: platform.home, platform: uniqueId('batch'), graceSeconds: 5 };
+    const { client, close } = await testClient();
+    cleanups.push(close);
+    await withWorker(async (taskQueue) => {
+      expect((await client.workflow.execute(platformStart, { taskQueue, workflowId: uniqueId('start'), args: [{ ...input, services: ['root', 'stubborn'] }] })).ok).toBe(true);
+      const handle = await client.workflow.start(platformStop, { taskQueue, workflowId: uniqueId('stop'), args: [input] });
+      for (let i = 0; i < 100; i++) {
+        const progress = await handle.query(progressQuery);
+        if (progress.services.find((s) => s.name === 'stubborn')?.state === 'stopping') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await handle.cancel();
+      const failure = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      await expectReplays(client, handle.workflowId);
+    });
   }, 120_000);
 });
 
