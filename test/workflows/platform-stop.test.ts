@@ -5,6 +5,8 @@
  * fails alone. And the activity's own resume from its heartbeat (MockActivityEnvironment).
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
@@ -19,7 +21,7 @@ import { BASE_IMAGE } from '../../src/docker/base-image.js';
 import { progressQuery, type PlatformInput, type PlatformResult, type StopOutcome, type StopServicesInput } from '../../src/model/platform.js';
 import { platformStart, platformStop, STOP_BATCH } from '../../src/workflows/platform.js';
 import { dockerAvailable } from '../support/docker.js';
-import { runningServices, testPlatform } from '../support/services.js';
+import { BUSYBOX, cleanupHome, runningServices, testPlatform } from '../support/services.js';
 import { expectReplays, testClient, uniqueId, withWorker } from '../support/temporal.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -51,9 +53,26 @@ async function startThenStop(input: PlatformInput, stopInput: PlatformInput = { 
 describe('platformStop in batches', () => {
   it(`stops the services that become stoppable together with one activity per ${STOP_BATCH}, dependents before what they depend on`, async () => {
     const leaves = Array.from({ length: 30 }, (_, i) => `leaf${i}`);
-    const platform = await testPlatform([{ name: 'root' }, ...leaves.map((name) => ({ name, deps: ['root'] }))]);
-    cleanups.push(() => platform.cleanup());
-    const input: PlatformInput = { registry: platform.registry, home: platform.home, platform: uniqueId('batch'), graceSeconds: 2 };
+    // Processes with no port (health check none): 31 ports picked at once could be taken by other tests' services meanwhile.
+    const home = await mkdtemp(path.join(os.tmpdir(), 'provisioning-platform-'));
+    cleanups.push(() => cleanupHome(home));
+    const toml = ['root', ...leaves]
+      .map(
+        (name) => `
+[services.${name}]
+dependencies = ${name === 'root' ? '[]' : '["root"]'}
+[services.${name}.deployment]
+mode = "binary"
+[services.${name}.deployment.binary]
+binary_path = "${BUSYBOX}"
+args = ["sleep", "300"]
+[services.${name}.health_check]
+type = "none"
+`,
+      )
+      .join('');
+    const registry = parseRegistry(parse(toml), path.join(home, 'services.toml'), {});
+    const input: PlatformInput = { registry, home, platform: uniqueId('batch'), graceSeconds: 2 };
     const { started, stopped, batches, stopServiceActivities } = await startThenStop(input);
     expect(started.services.filter((s) => s.state === 'started')).toHaveLength(31);
     expect(stopped.ok).toBe(true);
@@ -63,7 +82,7 @@ describe('platformStop in batches', () => {
     expect(batches.map((b) => b.length)).toEqual([STOP_BATCH, 30 - STOP_BATCH, 1]);
     expect(batches.slice(0, 2).flat().sort()).toEqual([...leaves].sort());
     expect(batches[2]).toEqual(['root']);
-    expect((await runningServices(platform.home)).size).toBe(0);
+    expect((await runningServices(home)).size).toBe(0);
   }, 120_000);
 
   it.runIf(dockerAvailable)('a service that cannot be stopped fails alone, with its cause; its batch-mate stops', async () => {
