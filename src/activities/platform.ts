@@ -174,9 +174,9 @@ function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
  * stoppable together): one activity instead of one per service. Each service's stop is
  * tried up to three times with back-off, as the retry policy of one stopService would, each
  * attempt within its grace period + 60 s; an outcome per service, never a throw for one
- * service's failure. The outcomes so far ride on
- * the heartbeats, so a retry on another worker (this one died) does not stop them again and
- * reports each as it was first found.
+ * service's failure. The outcomes so far ride on the heartbeats (one a second), so a retry
+ * on another worker (this one died) reports those as they were first found; a stop that
+ * finished after the last heartbeat is done again, and then reads "was not running".
  */
 export async function stopServices({ services, home, graceSeconds }: StopServicesInput): Promise<StopOutcome[]> {
   const resumed = (Context.current().info.heartbeatDetails as StopOutcome[] | undefined) ?? [];
