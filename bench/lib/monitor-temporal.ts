@@ -4,6 +4,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
  * port), `provisioning worker` as a separate process (compiled dist/, so its CPU and memory
  * are its own), one serviceSupervisor per service, and what their histories say afterwards.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
@@ -14,6 +15,7 @@ import type { serviceSupervisor } from '../../src/workflows/supervisor.js';
 import { type SupervisorState } from '../../src/model/supervisor.js';
 import { supervisorId } from '../../src/model/ids.js';
 import { hostQueue } from '../../src/model/worker-defaults.js';
+import { forgetWorker } from '../../src/temporal/worker-registry.js';
 
 /** The host the bench's worker stands for (`--host`): the supervisors watch on its queues, as a platform start's do. */
 export const BENCH_HOST = 'bench-monitor';
@@ -76,6 +78,11 @@ export async function spawnWorker(root: string, address: string, taskQueue: stri
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start the worker: no PID');
+  // A worker that had to be killed leaves its record in the machine's worker registry (a clean exit removes it).
+  const stop = async () => {
+    await stopChild(child, pid);
+    await forgetWorker(`${pid}@${os.hostname()}`, pid, childEnv(home));
+  };
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -90,12 +97,12 @@ export async function spawnWorker(root: string, address: string, taskQueue: stri
   try {
     await Promise.race([ready, sleep(90_000, undefined, { signal: timeout.signal }).then(() => Promise.reject(new Error(`the worker did not start polling within 90 s:\n${output.slice(-2000)}`)))]);
   } catch (err) {
-    await stopChild(child, pid);
+    await stop();
     throw err;
   } finally {
     timeout.abort();
   }
-  return { pid, stop: () => stopChild(child, pid), exited: child.then(() => undefined) };
+  return { pid, stop, exited: child.then(() => undefined) };
 }
 
 export async function connectClient(address: string, namespace: string): Promise<{ client: Client; close: () => Promise<void> }> {
