@@ -66,7 +66,14 @@ start_timeout = ${spec.startTimeout ?? 20}
 ${spec.startup ?? ''}
 `;
   }
-  const registry = parseRegistry(parse(toml), path.join(home, 'services.toml'), {});
+  let registry: Registry;
+  try {
+    registry = parseRegistry(parse(toml), path.join(home, 'services.toml'), {});
+  } catch (err) {
+    // Nothing was started yet: the caller gets no cleanup, so the home goes now.
+    await rm(home, { recursive: true, force: true });
+    throw err;
+  }
   return { home, registry, toml, ports, cleanup: () => cleanupHome(home) };
 }
 
