@@ -7,7 +7,9 @@ import { startupOrder } from '../graph/index.js';
 import { registryNodes } from '../config/registry-nodes.js';
 import { failureMessage } from '../model/failure.js';
 import type { PlatformInput, PlatformResult } from '../model/platform.js';
-import { DEFAULT_GRACE_SECONDS, onHostOf, recorded, serviceNamesOrFail, startOne, stopOne, superviseService, Tracker } from './platform.js';
+import { startOne, superviseService } from './platform.js';
+import { DEFAULT_GRACE_SECONDS, onHostOf, recorded, serviceNamesOrFail, Tracker } from './platform-run.js';
+import { stopOne } from './platform-stop.js';
 /**
  * A rolling restart: the requested running services (default: every running one), one at a
  * time in startup order (dependencies first). Each is stopped, started and waited healthy
