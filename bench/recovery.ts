@@ -25,7 +25,7 @@ import { renderTable } from '../src/client/render/table.js';
 import { criticalPath } from '../src/graph/index.js';
 import type { platformStart } from '../src/workflows/index.js';
 import { watchOutput } from '../src/util/process.js';
-import { forgetWorker } from '../src/temporal/worker-registry.js';
+import { defaultWorkerIdentity, forgetWorker } from '../src/temporal/worker-registry.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { benchRegistry, BUSYBOX, deepShape, graphNodes } from './lib/dag.js';
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     for (const w of workers) await stopWorker(w, 'SIGKILL');
     workers.clear();
     // What is left of them in the machine's worker registry.
-    await Promise.all(killed.map((pid) => forgetWorker(`${pid}@${os.hostname()}`, pid)));
+    await Promise.all(killed.map((pid) => forgetWorker(defaultWorkerIdentity(pid), pid)));
   };
 
   const start = (label: string, onSubmitted: (t0: number) => void) =>

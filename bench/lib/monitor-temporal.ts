@@ -4,7 +4,6 @@ import { defaultPayloadConverter } from '@temporalio/common';
  * port), `provisioning worker` as a separate process (compiled dist/, so its CPU and memory
  * are its own), one serviceSupervisor per service, and what their histories say afterwards.
  */
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
@@ -15,7 +14,7 @@ import type { serviceSupervisor } from '../../src/workflows/supervisor.js';
 import { type SupervisorState } from '../../src/model/supervisor.js';
 import { supervisorId } from '../../src/model/ids.js';
 import { hostQueue } from '../../src/model/worker-defaults.js';
-import { forgetWorker } from '../../src/temporal/worker-registry.js';
+import { defaultWorkerIdentity, forgetWorker } from '../../src/temporal/worker-registry.js';
 
 /** The host the bench's worker stands for (`--host`): the supervisors watch on its queues, as a platform start's do. */
 export const BENCH_HOST = 'bench-monitor';
@@ -81,7 +80,7 @@ export async function spawnWorker(root: string, address: string, taskQueue: stri
   // A worker that had to be killed leaves its record in the machine's worker registry (a clean exit removes it).
   const stop = async () => {
     await stopChild(child, pid);
-    await forgetWorker(`${pid}@${os.hostname()}`, pid, childEnv(home));
+    await forgetWorker(defaultWorkerIdentity(pid), pid, childEnv(home));
   };
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {

@@ -10,6 +10,7 @@
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { userCacheDir } from './cli-binary.js';
 import { procStat } from '../util/procfs.js';
@@ -61,6 +62,11 @@ export function deadWorker(record: WorkerRecord, here: Place, stat: typeof procS
 }
 
 const registryDir = (env: NodeJS.ProcessEnv) => path.join(userCacheDir(env), 'workers');
+
+/** A worker's identity unless it is given one: `<pid>@<host name>`. */
+export function defaultWorkerIdentity(pid: number = process.pid): string {
+  return `${pid}@${os.hostname()}`;
+}
 
 /** Where a worker of `identity` records itself (`<pid>@<host name>` by default). */
 export function workerRecordPath(identity: string, env: NodeJS.ProcessEnv = process.env): string {

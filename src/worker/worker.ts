@@ -14,7 +14,7 @@ import { DEFAULT_TASK_QUEUE, hostQueue, normalizeHost, watchQueue, WORKER_DEFAUL
 import type { ConnectSettings } from '../temporal/connection.js';
 import { tracing } from '../temporal/tracing.js';
 import { prebuiltBundle, resolveTsExtensions, workflowsPath } from './bundle.js';
-import { registerWorker } from '../temporal/worker-registry.js';
+import { defaultWorkerIdentity, registerWorker } from '../temporal/worker-registry.js';
 import { takeOverDeadWorkers } from './takeover.js';
 
 /**
@@ -117,7 +117,7 @@ export async function createWorker(options: ProvisioningWorkerOptions): Promise<
   const bundle = options.workflowBundle ?? prebuiltBundle(process.env, { traced: Boolean(traced) });
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const host = options.host ?? defaultHost();
-  const identity = options.identity ?? `${process.pid}@${os.hostname()}`;
+  const identity = options.identity ?? defaultWorkerIdentity();
   const acts = { ...(options.activities ?? activities), ...hostActivities(host) };
   const common = {
     connection: options.connection,

@@ -1,10 +1,9 @@
 /** `provisioning worker` as a separate process, so tests can kill it with SIGKILL. */
-import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { inject } from 'vitest';
 import { watchOutput } from '../../src/util/process.js';
-import { forgetWorker } from '../../src/temporal/worker-registry.js';
+import { defaultWorkerIdentity, forgetWorker } from '../../src/temporal/worker-registry.js';
 
 const bin = path.resolve(import.meta.dirname, '../../bin/provisioning.js');
 
@@ -23,7 +22,7 @@ export async function workerProcess(taskQueue: string, onCleanup: (kill: () => P
     child.kill('SIGKILL');
     await child;
     // A killed worker leaves its record in the machine's worker registry: the test's task queue is gone with it.
-    await forgetWorker(`${child.pid}@${os.hostname()}`, child.pid);
+    await forgetWorker(defaultWorkerIdentity(child.pid), child.pid);
   });
   await watchOutput(child).until('Worker polling', 'provisioning worker', 60_000);
   return { process: child };

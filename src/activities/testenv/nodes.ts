@@ -19,7 +19,7 @@ const PID1 = `mkdir -p /var/log/provisioning && touch ${NODE_LOG} && exec tail -
 export async function createEnvNode(input: CreateNodeInput): Promise<{ id: string; created: boolean; address?: string }> {
   return withHeartbeat(async () => {
     const made = await makeNode(input);
-    return input.start ? { ...made, address: await startNode(input.node.container, input.network ?? networkName(input.plan.id)) } : made;
+    return input.start ? { ...made, address: await startNode(input.node.container, input.network ?? networkName(input.plan.id), made.created) } : made;
   });
 }
 
@@ -67,11 +67,14 @@ export async function startEnvNodes({ plan, nodes, network = networkName(plan.id
   return addresses;
 }
 
-/** Starts a node's container (unless it runs) and returns its address on `network`. */
-async function startNode(container: string, network: string): Promise<string> {
-  const before = await inspectContainer(docker(), container);
-  if (!before) throw failure(`container ${container} is gone`, 'TestEnvNodeGone');
-  if (!before.State.Running) await docker().getContainer(container).start();
+/**
+ * Starts a node's container (unless it runs) and returns its address on `network`. One this
+ * activity has just `created` is known to be stopped: the engine is not asked first.
+ */
+async function startNode(container: string, network: string, created = false): Promise<string> {
+  const before = created ? undefined : await inspectContainer(docker(), container);
+  if (!created && !before) throw failure(`container ${container} is gone`, 'TestEnvNodeGone');
+  if (created || !before?.State.Running) await docker().getContainer(container).start();
   const info = (await inspectContainer(docker(), container))!;
   if (!info.State.Running) throw failure(`container ${container} stopped right after starting (exit ${info.State.ExitCode}): ${info.State.Error || 'see its logs'}`, 'TestEnvNodeFailed');
   return info.NetworkSettings.Networks[network]?.IPAddress ?? '';
