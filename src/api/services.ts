@@ -9,6 +9,9 @@ import type { ServiceDefinition } from '../config/registry-schema.js';
 import type { AlertTarget } from '../model/alerts.js';
 import { supervisorId } from '../model/ids.js';
 import {
+  LIVE_VIEW_RENEW_SECONDS,
+  LIVE_VIEW_SECONDS,
+  liveViewSignal,
   pauseSignal,
   restartNowUpdate,
   resumeSignal,
@@ -25,6 +28,7 @@ import { NotFoundError } from './errors.js';
 import type { serviceSupervisor } from '../workflows/supervisor.js';
 import { poll } from './run.js';
 import { mergeChecks, serviceMetrics, type ServiceMetrics } from '../model/service-metrics.js';
+import { inPool } from '../model/pool.js';
 
 type Description = Awaited<ReturnType<WorkflowHandle['describe']>>;
 
@@ -75,6 +79,24 @@ export async function supervisorViews(client: Client, platform: string, services
 /** The supervisor's state, or undefined when the service is not (or no longer) supervised. */
 export async function supervisorState(client: Client, platform: string, service: string): Promise<SupervisorState | undefined> {
   return (await supervisorView(client, platform, service))?.state;
+}
+
+export { LIVE_VIEW_RENEW_SECONDS };
+
+/**
+ * Asks the given services' supervisors for a live view for the next LIVE_VIEW_SECONDS: their
+ * watches heartbeat with their checks at most every `everySeconds` (once a minute otherwise),
+ * so supervisorViews shows checks that recent. Renew it every LIVE_VIEW_RENEW_SECONDS while
+ * watching. A service without a supervisor is skipped.
+ */
+export async function askLiveViews(client: Client, platform: string, services: readonly string[], everySeconds = 1): Promise<void> {
+  await inPool([...services], 16, (s) => askLiveView(client.workflow.getHandle(supervisorId(platform, s)), everySeconds));
+}
+
+async function askLiveView(handle: WorkflowHandle, everySeconds: number): Promise<void> {
+  await handle.signal(liveViewSignal, { seconds: LIVE_VIEW_SECONDS, everySeconds }).catch((err: unknown) => {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  });
 }
 
 /** Supervisor states of the given services; a service whose state cannot be read maps to undefined. */
@@ -169,7 +191,14 @@ export async function monitorService(ctx: ApiContext, input: MonitorInput): Prom
       let lastStatus: string | undefined;
       let state: SupervisorState | undefined;
       let ended = false;
+      // The supervisor's watch heartbeats once a minute unless someone watches live: ask for a
+      // live view while this runs (it runs out LIVE_VIEW_SECONDS after the last ask).
+      let askedAt = -Infinity;
       const read = async () => {
+        if (performance.now() - askedAt >= LIVE_VIEW_RENEW_SECONDS * 1000) {
+          askedAt = performance.now();
+          await askLiveView(handle, 1).catch(() => undefined);
+        }
         const now = await handle.query(supervisorStateQuery);
         const live = await watchingChecks(handle).catch(() => []);
         return { now, checks: [...now.checks, ...live].sort((a, b) => a.at - b.at) };

@@ -89,6 +89,21 @@ export const supervisorStateQuery = defineQuery<SupervisorState>('supervisorStat
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const stopSupervisingSignal = defineSignal('stopSupervising');
+/**
+ * Someone is watching the checks live (`services monitor`, `platform monitor`, the API's
+ * monitor) for the next `seconds`: meanwhile the watch heartbeats with its checks at most every
+ * `everySeconds` (default 1), instead of once a minute. Watchers renew it while they watch
+ * (LIVE_VIEW_SECONDS, every LIVE_VIEW_RENEW_SECONDS); the most frequent view asked for wins.
+ */
+export const liveViewSignal = defineSignal<[LiveViewRequest]>('liveView');
+export interface LiveViewRequest {
+  seconds: number;
+  everySeconds?: number;
+}
+export const LIVE_VIEW_SECONDS = 60;
+export const LIVE_VIEW_RENEW_SECONDS = 20;
+/** A live view is asked for at most this long at a time. */
+export const LIVE_VIEW_MAX_SECONDS = 600;
 export const restartNowUpdate = defineUpdate<RestartOutcome>('restartNow');
 
 // The watch activity's input, outcome and heartbeat details: the supervisor and the front ends read them.
@@ -103,6 +118,13 @@ export interface WatchInput extends ServiceInput {
   /** The status the supervisor shows now; the watch returns when it would change. */
   status: WatchedStatus;
   consecutiveFailures: number;
+  /** Someone watches the checks live: heartbeat with the checks at most this often (otherwise at half the heartbeat timeout). */
+  liveEveryMs?: number;
+  /**
+   * This watch only replaces the one before it to change its heartbeat (a live view began or
+   * ended): on the same worker it takes over that watch's checks, failure count and budget.
+   */
+  continues?: boolean;
 }
 
 export interface WatchOutcome {

@@ -100,6 +100,8 @@ const HEARTBEAT_THROTTLE_SECONDS = 5;
  * about 3 s instead of 10.
  */
 const HOST_HEARTBEAT_THROTTLE_SECONDS = 1;
+/** A live watch's check reaches `services monitor` within about this long. */
+const WATCH_HEARTBEAT_THROTTLE_SECONDS = 1;
 /**
  * A workflow task waits this long for the worker that has the run cached before any worker
  * may take it (the SDK's default is 10 s): after a worker dies, each of its runs stalls this
@@ -129,8 +131,9 @@ export async function createWorker(options: ProvisioningWorkerOptions): Promise<
   };
   // The SDK sends an activity's heartbeats to the server at most every 0.8 × its heartbeat
   // timeout, and a cancel reaches the activity only in a heartbeat's reply: an install with a
-  // 30 s timeout learnt of a cancel up to 24 s late. At most 5 s here; the watches keep the
-  // SDK's default (their cancels are not waited for, and fewer heartbeats are their point).
+  // 30 s timeout learnt of a cancel up to 24 s late. At most 5 s here. The watches choose when
+  // they heartbeat themselves (once a minute, or every check while watched live): each is
+  // sent within a second.
   const prompt = { ...common, maxHeartbeatThrottleInterval: `${HEARTBEAT_THROTTLE_SECONDS} s` };
   const shared = await Worker.create({
     ...prompt,
@@ -147,6 +150,7 @@ export async function createWorker(options: ProvisioningWorkerOptions): Promise<
     // from its heartbeat, on this host's next worker): cancelled at once when the worker
     // stops, instead of after the grace period the starts and stops get.
     shutdownGraceTime: 0,
+    maxHeartbeatThrottleInterval: `${WATCH_HEARTBEAT_THROTTLE_SECONDS} s`,
     taskQueue: watchQueue(hostQueue(taskQueue, host)),
     activities: acts,
     maxConcurrentActivityTaskExecutions: options.maxWatches ?? WORKER_DEFAULTS.maxWatches,

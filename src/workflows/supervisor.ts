@@ -14,6 +14,7 @@ import {
   isCancellation,
   continueAsNew,
   setHandler,
+  sleep,
   workflowInfo,
   log,
   patched,
@@ -24,6 +25,8 @@ import { hostBound } from './hosts.js';
 import { failureMessage } from '../model/failure.js';
 import {
   initialState,
+  LIVE_VIEW_MAX_SECONDS,
+  liveViewSignal,
   MAX_CHECKS,
   pauseSignal,
   restartBackoffMs,
@@ -54,6 +57,17 @@ export const WATCH_QUEUE = 'watch-queue';
 /** Alerts to the input's webhooks (histories from before it have none). */
 export const ALERTS = 'alerts';
 const WATCH_HEARTBEAT_TIMEOUT = '15 seconds';
+/**
+ * Since QUIET_WATCH: a watch nobody is watching live heartbeats once a minute, with a timeout
+ * of two minutes (a watch whose worker died and was restarted on the host is taken over at
+ * once, worker/takeover.ts); one asked for live (liveView) heartbeats with its checks, at most
+ * as often as the view asked, with a 10 s timeout. Before it: every 12 s, with a 15 s timeout,
+ * whoever was watching.
+ */
+export const QUIET_WATCH = 'quiet-watch';
+const QUIET_WATCH_HEARTBEAT_TIMEOUT = '2 minutes';
+/** A live watch heartbeats at least every 5 s (at half its timeout) even between checks. */
+const LIVE_WATCH_HEARTBEAT_TIMEOUT = '10 seconds';
 
 const DEFAULT_HISTORY_LIMIT = 2_000;
 /** A watch reports back at least this often, so the recorded checks stay recent. */
@@ -77,6 +91,13 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
   let stopRequested = false;
   let restarting: Promise<RestartOutcome> | undefined;
   let watching: CancellationScope | undefined;
+  /** Live views asked for and not yet run out (id → heartbeat period, ms), and the running watch's period (undefined: unwatched). */
+  const liveViews = new Map<number, number>();
+  let nextView = 0;
+  let watchingEveryMs: number | undefined;
+  const liveEveryMs = () => (liveViews.size > 0 ? Math.min(...liveViews.values()) : undefined);
+  /** The running watch was cancelled only to switch between live and unwatched: the next continues it. */
+  let switching = false;
 
   // Alerts go out beside supervision, never in its way: each is an activity with its own
   // retries, not awaited by the loop; the run waits for those in flight before it ends or
@@ -159,6 +180,7 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
   setHandler(supervisorStateQuery, () => state);
   keepCurrentDetails(() => supervisorNow(state));
   setHandler(pauseSignal, () => {
+    switching = false;
     state.paused = true;
     state.status = 'paused';
     watching?.cancel();
@@ -171,12 +193,33 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
     watching?.cancel();
   });
   setHandler(restartNowUpdate, () => {
+    switching = false;
     watching?.cancel();
     return restart('requested');
   }, {
     validator: () => {
       if (stopRequested) throw new Error(`supervision of ${service.name} is stopping`);
     },
+  });
+
+  // Each live view asked for runs out after its seconds (a timer). The running watch is
+  // replaced (continuing its checks) when the most frequent view wanted changes.
+  const switchWatchIfNeeded = () => {
+    if (watching && !stopRequested && liveEveryMs() !== watchingEveryMs) {
+      switching = true;
+      watching.cancel();
+    }
+  };
+  setHandler(liveViewSignal, ({ seconds, everySeconds }) => {
+    const wanted = Math.min(Math.max(Number(seconds) || 0, 0), LIVE_VIEW_MAX_SECONDS);
+    if (wanted === 0 || stopRequested) return;
+    const id = nextView++;
+    liveViews.set(id, Math.round(Math.min(Math.max(Number(everySeconds) || 1, 1), 60) * 1000));
+    switchWatchIfNeeded();
+    void sleep(wanted * 1000).then(() => {
+      liveViews.delete(id);
+      switchWatchIfNeeded();
+    });
   });
 
   const record = (check: HealthCheckRecord) => {
@@ -192,20 +235,27 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
     }
   };
 
-  /** One watch: returns when the status changed, or undefined when cancelled (pause, stop, restart now). */
+  /** One watch: returns when the status changed, or undefined when cancelled (pause, stop, restart now, a live view's start or end). */
   const watch = async () => {
     const scope = new CancellationScope();
     watching = scope;
+    const continues = switching;
+    switching = false;
     // Since WATCH_QUEUE: the host's watch queue, and a heartbeat timeout of 15 s (the SDK
     // sends a heartbeat per 12 s instead of per 4 s: a third of the server's load; a watch
-    // whose worker died moves to another within 15 s).
+    // whose worker died moves to another within 15 s). Since QUIET_WATCH: once a minute
+    // unless watched live.
     const current = patched(WATCH_QUEUE);
-    const placement = { ...(current && input.hostChoice ? { taskQueue: watchQueue(input.hostChoice.taskQueue) } : {}), heartbeatTimeout: current ? WATCH_HEARTBEAT_TIMEOUT : '5 seconds' };
+    const quiet = current && patched(QUIET_WATCH);
+    watchingEveryMs = quiet ? liveEveryMs() : undefined;
+    const live = watchingEveryMs !== undefined;
+    const heartbeatTimeout = !current ? '5 seconds' : !quiet ? WATCH_HEARTBEAT_TIMEOUT : live ? LIVE_WATCH_HEARTBEAT_TIMEOUT : QUIET_WATCH_HEARTBEAT_TIMEOUT;
+    const placement = { ...(current && input.hostChoice ? { taskQueue: watchQueue(input.hostChoice.taskQueue) } : {}), heartbeatTimeout };
     try {
       return await scope.run(() =>
         acts.watchService.executeWithOptions(
           {
-            summary: `watch ${service.name} health`,
+            summary: `watch ${service.name} health${live ? ' (live)' : ''}`,
             startToCloseTimeout: `${budgetSeconds + (intervalMs / 1000) * 2 + service.health_check.timeout + 60} s`,
             retry: { initialInterval: '1 s', maximumInterval: '30 s' },
             ...placement,
@@ -219,6 +269,7 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
               budgetMs: budgetSeconds * 1000,
               status: state.status === 'healthy' || state.status === 'unhealthy' ? state.status : 'starting',
               consecutiveFailures: state.consecutiveFailures,
+              ...(quiet ? { continues, ...(live ? { liveEveryMs: watchingEveryMs } : {}) } : {}),
             },
           ],
         ),
@@ -228,6 +279,7 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
       throw err;
     } finally {
       watching = undefined;
+      watchingEveryMs = undefined;
     }
   };
 

@@ -72,6 +72,10 @@ describe('platform metrics, versions and monitor from the command line', () => {
       const run = (...argv: string[]) => cli([...argv, ...common], { env });
       try {
         expect((await run('platform', 'start', 'api')).code).toBe(0);
+        // Unwatched, a supervisor's watch heartbeats its checks once a minute: watch a few live
+        // first (the live view goes on for a minute), as someone looking into a service would.
+        const watched = await run('services', 'monitor', 'api', '--json', '--count', '3');
+        expect(watched.code).toBe(0);
         const metricsOf = () => run('platform', 'metrics', '--json');
         const healthy = await untilJson<{ services: Metrics[] }>(metricsOf, (m) => (m.services.find((s) => s.service === 'api')?.checks ?? 0) >= 3, 'api never had 3 checks');
         const api = healthy.services.find((s) => s.service === 'api')!;

@@ -23,7 +23,7 @@ import {
   serviceSupervisor,
   taskservCreate,
 } from '../../src/workflows/index.js';
-import { type SupervisorState } from '../../src/model/supervisor.js';
+import { liveViewSignal, type SupervisorState } from '../../src/model/supervisor.js';
 import type { PlatformInput } from '../../src/model/platform.js';
 import type { EnvState, RunRequest, RunResult } from '../../src/model/testenv.js';
 import { scratchDir } from '../support/cli.js';
@@ -165,6 +165,27 @@ describe('record workflow histories', () => {
       await handle.result();
       expect(received).toHaveLength(2);
       await recordHistory(client, handle.workflowId, 'supervisor-alerts');
+      await client.workflow.execute(platformStop, { taskQueue, workflowId: uniqueId('stop'), args: [{ registry: platform.registry, home: platform.home, services: ['api'], platform: name }] });
+    });
+  }, 120_000);
+
+  it('supervisor with a live view: unwatched, live for 2 s (patch quiet-watch), unwatched again, stopped', async () => {
+    const platform = await testPlatform([{ name: 'api' }]);
+    cleanups.push(() => platform.cleanup());
+    const api = { ...platform.registry.services.api!, health_check: { ...platform.registry.services.api!.health_check, interval: 0.3, retries: 1 } };
+    const name = uniqueId('rec');
+    await withWorker(async (taskQueue) => {
+      await client.workflow.execute(platformStart, { taskQueue, workflowId: uniqueId('start'), args: [{ registry: platform.registry, home: platform.home, services: ['api'], platform: name }] });
+      const handle = await client.workflow.start(serviceSupervisor, { taskQueue, workflowId: supervisorId(name, 'api'), args: [{ service: api, home: platform.home, platform: name }] });
+      await until(handle, (s) => s.status === 'healthy');
+      await handle.signal(liveViewSignal, { seconds: 2, everySeconds: 1 });
+      const watches = async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'watchService').length;
+      const before = await watches();
+      for (let i = 0; i < 100 && (await watches()) < before + 2; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await watches()).toBeGreaterThanOrEqual(before + 2);
+      await handle.signal('stopSupervising');
+      await handle.result();
+      await recordHistory(client, handle.workflowId, 'supervisor-live-view');
       await client.workflow.execute(platformStop, { taskQueue, workflowId: uniqueId('stop'), args: [{ registry: platform.registry, home: platform.home, services: ['api'], platform: name }] });
     });
   }, 120_000);

@@ -6,7 +6,8 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { platformStart, platformStop, serviceSupervisor } from '../../src/workflows/index.js';
-import type { SupervisorState } from '../../src/model/supervisor.js';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { liveViewSignal, type SupervisorState, type WatchInput, type WatchProgress } from '../../src/model/supervisor.js';
 
 import { isRunning } from '../../src/util/procfs.js';
 import { runningServices, testPlatform, type ProcessSpec, type TestPlatform } from '../support/services.js';
@@ -50,6 +51,46 @@ async function startPlatform(client: Client, taskQueue: string, platform: TestPl
   });
   expect(result.ok).toBe(true);
   return result;
+}
+
+interface WatchScheduled {
+  heartbeatTimeoutSeconds: number;
+  liveEveryMs?: number;
+  continues?: boolean;
+}
+
+/** The watch activities the supervisor scheduled, in order: heartbeat timeout and mode. */
+async function watchesOf(handle: WorkflowHandle): Promise<WatchScheduled[]> {
+  const scheduled = ((await handle.fetchHistory()).events ?? []).map((e) => e.activityTaskScheduledEventAttributes).filter((a) => a?.activityType?.name === 'watchService');
+  return scheduled.map((a) => {
+    const input = defaultPayloadConverter.fromPayload<WatchInput>(a!.input!.payloads![0]!);
+    return { heartbeatTimeoutSeconds: Number(String(a!.heartbeatTimeout?.seconds ?? 0)), liveEveryMs: input.liveEveryMs, continues: input.continues };
+  });
+}
+
+async function untilWatches(handle: WorkflowHandle, done: (w: WatchScheduled[]) => boolean): Promise<WatchScheduled[]> {
+  for (let i = 0; i < 200; i++) {
+    const watches = await watchesOf(handle);
+    if (done(watches)) return watches;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`watches not as expected: ${JSON.stringify(await watchesOf(handle))}`);
+}
+
+/** The running watch's last heartbeat, as the server has it. */
+async function watchProgress(handle: WorkflowHandle): Promise<WatchProgress | undefined> {
+  const watch = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService');
+  const payload = watch?.heartbeatDetails?.payloads?.[0];
+  return payload ? defaultPayloadConverter.fromPayload<WatchProgress>(payload) : undefined;
+}
+
+async function untilProgress(handle: WorkflowHandle, done: (p: WatchProgress) => boolean): Promise<WatchProgress> {
+  for (let i = 0; i < 200; i++) {
+    const progress = await watchProgress(handle);
+    if (progress && done(progress)) return progress;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`heartbeat not as expected: ${JSON.stringify(await watchProgress(handle))}`);
 }
 
 describe('serviceSupervisor', () => {
@@ -174,6 +215,44 @@ describe('serviceSupervisor', () => {
       { maxActivities: 2, host: 'sup-slots' },
     );
   }, 120_000);
+
+  it('heartbeats its watch once a minute unwatched; a live view makes it heartbeat every check, carrying the checks over, until the view runs out', async () => {
+    const platform = await supervised([{ name: 'api' }]);
+    const { client, close } = await testClient();
+    cleanups.push(close);
+    await withWorker(async (taskQueue) => {
+      const name = uniqueId('sup');
+      await startPlatform(client, taskQueue, platform, name);
+      const handle = client.workflow.getHandle(supervisorId(name, 'api'));
+      cleanups.push(() => handle.signal('stopSupervising'));
+      await until(handle, (s) => s.status === 'healthy');
+      // Unwatched: ~10 checks at 0.3 s in 3 s, and the heartbeat still shows the first.
+      await new Promise((r) => setTimeout(r, 3_000));
+      // (the first watch returned at its first check: starting → healthy)
+      const unwatched = await watchesOf(handle);
+      expect(unwatched.length).toBeGreaterThan(0);
+      expect(new Set(unwatched.map((w) => JSON.stringify(w)))).toEqual(new Set([JSON.stringify({ heartbeatTimeoutSeconds: 120, continues: false })]));
+      const n = unwatched.length;
+      const quiet = await watchProgress(handle);
+      expect(quiet?.count).toBe(1);
+
+      const switchedAt = Date.now();
+      await handle.signal(liveViewSignal, { seconds: 4, everySeconds: 1 });
+      const live = await untilProgress(handle, (p) => p.at! > switchedAt);
+      // The live watch took over the unwatched one's checks: more than it could have made itself.
+      expect(live.count).toBeGreaterThan((Date.now() - switchedAt) / 300 + 3);
+      const later = await untilProgress(handle, (p) => p.count > live.count);
+      expect(later.at! - live.at!).toBeLessThan(10_000);
+      expect((await watchesOf(handle)).slice(n)).toEqual([{ heartbeatTimeoutSeconds: 10, liveEveryMs: 1000, continues: true }]);
+
+      // The view runs out after its 4 s: back to an unwatched watch that continues the checks.
+      await untilWatches(handle, (w) => w.length === n + 2);
+      expect((await watchesOf(handle))[n + 1]).toEqual({ heartbeatTimeoutSeconds: 120, continues: true });
+      await handle.signal('stopSupervising');
+      const final = (await handle.result()) as SupervisorState;
+      expect(final.status).toBe('stopped');
+    });
+  }, 60_000);
 
   it('survives its worker being killed: a new worker carries on supervising', async () => {
     const platform = await supervised([{ name: 'api' }]);
