@@ -124,7 +124,7 @@ export async function watchService(input: WatchInput): Promise<WatchOutcome> {
     consecutive = record.healthy ? 0 : consecutive + 1;
     status = record.healthy ? 'healthy' : consecutive >= input.retries ? 'unhealthy' : input.status;
     beat(true);
-    return status !== input.status || Date.now() - since >= input.budgetMs ? { status, consecutiveFailures: consecutive, checks } : undefined;
+    return status !== input.status || Date.now() - since >= input.budgetMs ? { status, consecutiveFailures: consecutive, checks, count, since } : undefined;
   };
   let leave = () => {};
   try {
@@ -132,7 +132,7 @@ export async function watchService(input: WatchInput): Promise<WatchOutcome> {
       let settled = false;
       const self: RunningWatch = {
         progress: () => ({ since, count, consecutiveFailures: consecutive, checks }),
-        supersede: () => settle(() => resolve({ status, consecutiveFailures: consecutive, checks })),
+        supersede: () => settle(() => resolve({ status, consecutiveFailures: consecutive, checks, count, since })),
       };
       const settle = (fn: () => void) => {
         if (settled) return;

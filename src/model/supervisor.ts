@@ -132,6 +132,9 @@ export interface WatchOutcome {
   consecutiveFailures: number;
   /** Checks since the watch began, at most RECENT_CHECKS. */
   checks: HealthCheckRecord[];
+  /** How many checks it made, and since when (epoch ms), across retries and the watches it continued (the Web UI shows them; benches count with them). */
+  count?: number;
+  since?: number;
 }
 
 /** Heartbeat details of a running watch: what `services monitor` shows between returns. */

@@ -38,7 +38,10 @@ describe('watchService', () => {
     expect(outcome.status).toBe('healthy');
     expect(outcome.checks.length).toBeGreaterThanOrEqual(4);
     expect(outcome.checks.every((c) => c.healthy && c.message.endsWith('accepts connections'))).toBe(true);
-    expect(heartbeats[0]).toMatchObject({ status: 'healthy', count: 1 });
+    // It says how many checks it made, and since when (the Web UI shows them; bench:monitor counts with them).
+    expect(outcome.count).toBe(outcome.checks.length);
+    expect(outcome.since).toBeLessThanOrEqual(outcome.checks[0]!.at);
+    expect(heartbeats[0]).toMatchObject({ status: 'healthy', count: 1, since: outcome.since });
     expect(activeRounds()).toBe(0);
   });
 
