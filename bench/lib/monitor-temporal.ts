@@ -11,7 +11,7 @@ import proto from '@temporalio/proto';
 import { execa, type ResultPromise } from 'execa';
 import type { ServiceDefinition } from '../../src/config/registry-schema.js';
 import type { serviceSupervisor } from '../../src/workflows/supervisor.js';
-import { type SupervisorState } from '../../src/model/supervisor.js';
+import { liveViewSignal, type SupervisorState, type WatchOutcome, type WatchProgress } from '../../src/model/supervisor.js';
 import { supervisorId } from '../../src/model/ids.js';
 import { hostQueue } from '../../src/model/worker-defaults.js';
 import { defaultWorkerIdentity, forgetWorker } from '../../src/temporal/worker-registry.js';
@@ -199,16 +199,22 @@ export async function historyStats(client: Client, platform: string, services: S
   };
 }
 
-/** A watch's check count as of its last heartbeat that reached the server, and when the watch gave it (epoch ms). */
+/**
+ * A watch's check count as of its last heartbeat that reached the server, when the watch gave
+ * it (epoch ms), and since when it counts (the same for the watches that continue one another;
+ * a new one after a watch returned counts afresh).
+ */
 export interface WatchSample {
   count: number;
   at: number;
+  since: number;
 }
 
 /**
  * Each supervisor's running watch: its check count from the heartbeat details the server has,
- * and the time of that heartbeat. The SDK sends a watch's heartbeat every 12 s (0.8 × its 15 s
- * timeout), so a count can be that stale: checksIn() turns two samples into a rate.
+ * and the time of that heartbeat. An unwatched watch heartbeats once a minute, so a count can
+ * be that stale: checksIn() turns two samples into a rate, and freshWatchedChecks() asks for a
+ * live view to get counts as of now.
  */
 export async function watchedChecks(client: Client, platform: string, services: ServiceDefinition[]): Promise<Map<string, WatchSample>> {
   const samples = new Map<string, WatchSample>();
@@ -219,19 +225,58 @@ export async function watchedChecks(client: Client, platform: string, services: 
       const watch = raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService');
       const payload = watch?.heartbeatDetails?.payloads?.[0];
       if (!payload) return;
-      const { count, at } = defaultPayloadConverter.fromPayload<{ count: number; at?: number }>(payload);
-      samples.set(batch[k]!.name, { count, at: at ?? tsMs(watch.lastHeartbeatTime) });
+      const { count, at, since } = defaultPayloadConverter.fromPayload<WatchProgress>(payload);
+      samples.set(batch[k]!.name, { count, at: at ?? tsMs(watch.lastHeartbeatTime), since });
     });
   }
   return samples;
 }
 
-/** Checks in a window of `seconds`: each watch's rate between its two samples, times the window. */
-export function checksIn(before: Map<string, WatchSample>, after: Map<string, WatchSample>, seconds: number): number {
+/**
+ * Checks in a window of `seconds`: each supervisor's rate between its two samples, times the
+ * window. Between them its watch may have returned (every 5 minutes, or on a change) and a new
+ * one counted afresh: the checks of the watches that ended in between come from their results
+ * in the supervisor's history (each returns its count and since).
+ */
+export async function checksIn(client: Client, platform: string, before: Map<string, WatchSample>, after: Map<string, WatchSample>, seconds: number): Promise<number> {
   let total = 0;
   for (const [name, b] of before) {
     const a = after.get(name);
-    if (a && a.at > b.at && a.count >= b.count) total += ((a.count - b.count) / ((a.at - b.at) / 1000)) * seconds;
+    if (!a || a.at <= b.at) continue;
+    let made: number | undefined;
+    if (a.since === b.since) made = a.count >= b.count ? a.count - b.count : undefined;
+    else {
+      // The final count of each watch lineage (since) that ended between the samples.
+      const ended = new Map<number, number>();
+      for (const e of (await client.workflow.getHandle(supervisorId(platform, name)).fetchHistory()).events ?? []) {
+        const payload = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+        if (!payload) continue;
+        const outcome = defaultPayloadConverter.fromPayload<Partial<WatchOutcome>>(payload);
+        if (outcome.since === undefined || outcome.count === undefined || outcome.since < b.since || outcome.since >= a.since) continue;
+        ended.set(outcome.since, Math.max(ended.get(outcome.since) ?? 0, outcome.count));
+      }
+      if (ended.has(b.since)) made = [...ended.values()].reduce((x, y) => x + y, 0) - b.count + a.count;
+    }
+    if (made !== undefined) total += (made / ((a.at - b.at) / 1000)) * seconds;
   }
   return Math.round(total);
+}
+
+/**
+ * watchedChecks as of now: asks every supervisor for a live view (its watch is replaced by a
+ * live one that carries the count on and heartbeats at once), then samples until each watch's
+ * heartbeat is from `notBefore` or later. Run it after a measuring window: the switch costs
+ * the worker a workflow task and a watch per supervisor.
+ */
+export async function freshWatchedChecks(client: Client, platform: string, services: ServiceDefinition[], notBefore: number): Promise<Map<string, WatchSample>> {
+  for (let i = 0; i < services.length; i += 20) {
+    await Promise.all(services.slice(i, i + 20).map((s) => client.workflow.getHandle(supervisorId(platform, s.name)).signal(liveViewSignal, { seconds: 60 })));
+  }
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    const samples = await watchedChecks(client, platform, services);
+    const fresh = [...samples.values()].filter((s) => s.at >= notBefore).length;
+    if (fresh === services.length || performance.now() > deadline) return new Map([...samples].filter(([, s]) => s.at >= notBefore));
+    await sleep(500);
+  }
 }
