@@ -1,6 +1,6 @@
 /** The docker and docker-compose drivers on the real engine. */
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'smol-toml';
@@ -122,5 +122,36 @@ project_name = "${project}"
     expect((await composeDriver.logs(def, ctx, 5)).join('\n')).toContain('serving');
     expect(await composeDriver.stop(def, ctx, { graceSeconds: 2 })).toMatchObject({ wasRunning: true });
     expect((await composeDriver.status(def, ctx)).running).toBe(false);
+  });
+
+  it('finds a compose service whose compose file was deleted by the labels compose gave its container, and stops it', async () => {
+    const { dir, cleanup } = await scratchDir();
+    const project = `provisioning-test-${randomUUID().slice(0, 8)}`;
+    const composeFile = path.join(dir, 'docker-compose.yaml');
+    await writeFile(composeFile, `version: "3"\nservices:\n  web:\n    image: ${BASE_IMAGE}\n    command: ["sleep", "600"]\n    labels:\n      provisioning.managed: "true"\n`);
+    // compose down needs the file: the containers are removed by their project label instead.
+    const byLabel = ['--filter', `label=com.docker.compose.project=${project}`];
+    cleanups.push(cleanup, async () => {
+      const ids = (await execa('docker', ['ps', '-aq', ...byLabel])).stdout.split('\n').filter(Boolean);
+      if (ids.length > 0) await execa('docker', ['rm', '-f', ...ids]);
+    });
+    const def = service(`
+[services.web]
+[services.web.deployment]
+mode = "docker-compose"
+[services.web.deployment.docker_compose]
+compose_file = "${composeFile}"
+service_name = "web"
+project_name = "${project}"
+`);
+    const ctx = { home: dir };
+    const started = await composeDriver.start(def, ctx);
+    await rm(composeFile);
+    expect(await composeDriver.status(def, ctx)).toMatchObject({ running: true, containerId: started.containerId });
+    const stopped = await composeDriver.stop(def, ctx, { graceSeconds: 1 });
+    expect(stopped).toMatchObject({ wasRunning: true });
+    expect(stopped.how).toContain(`compose file ${composeFile} is gone`);
+    expect((await composeDriver.status(def, ctx)).running).toBe(false);
+    expect((await execa('docker', ['ps', '-q', ...byLabel])).stdout.trim()).toBe('');
   });
 });

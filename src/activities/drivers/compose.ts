@@ -1,8 +1,10 @@
 /**
  * docker-compose services: `docker compose -f FILE -p PROJECT up -d SERVICE` and `stop`
- * through execa with argv (falling back to the docker-compose program); status from
- * `ps -q` and the engine.
+ * through execa with argv (falling back to the docker-compose program). Status comes from the
+ * engine: the containers compose labelled with the project and service (no compose process per
+ * check), so a service whose compose file was moved or deleted is still found, and stopped.
  */
+import { access } from 'node:fs/promises';
 import { exec } from '../../util/exec.js';
 import type { ServiceDefinition } from '../../config/registry-schema.js';
 import { dockerClient } from '../../docker/client.js';
@@ -24,10 +26,22 @@ async function compose(service: ServiceDefinition, args: string[], timeoutSecond
   return result.stdout;
 }
 
-async function containerId(service: ServiceDefinition): Promise<string | undefined> {
-  const out = await compose(service, ['ps', '-q', service.deployment.docker_compose!.service_name]);
-  return out.trim().split('\n').find(Boolean);
+/** The service's containers as compose labelled them (not `compose run` one-offs), newest first. */
+async function containers(service: ServiceDefinition) {
+  const spec = service.deployment.docker_compose!;
+  const list = await dockerClient().listContainers({
+    all: true,
+    filters: { label: [`com.docker.compose.project=${spec.project_name}`, `com.docker.compose.service=${spec.service_name}`] },
+  });
+  return list.filter((c) => c.Labels['com.docker.compose.oneoff'] !== 'True').sort((a, b) => b.Created - a.Created);
 }
+
+async function containerId(service: ServiceDefinition): Promise<string | undefined> {
+  const list = await containers(service);
+  return (list.find((c) => c.State === 'running') ?? list[0])?.Id;
+}
+
+const exists = (file: string) => access(file).then(() => true, () => false);
 
 export const composeDriver: ServiceDriver = {
   async status(service) {
@@ -51,8 +65,15 @@ export const composeDriver: ServiceDriver = {
   async stop(service, ctx, { graceSeconds }) {
     const before = await this.status(service, ctx);
     if (!before.running) return { wasRunning: false, how: 'not running' };
-    await compose(service, ['stop', '-t', String(Math.ceil(graceSeconds)), service.deployment.docker_compose!.service_name]);
-    return { wasRunning: true, how: 'compose stop' };
+    const spec = service.deployment.docker_compose!;
+    if (await exists(spec.compose_file)) {
+      await compose(service, ['stop', '-t', String(Math.ceil(graceSeconds)), spec.service_name]);
+      return { wasRunning: true, how: 'compose stop' };
+    }
+    // Without its compose file compose cannot stop it: the engine can, as compose would (SIGTERM, then SIGKILL after the grace).
+    const running = (await containers(service)).filter((c) => c.State === 'running');
+    await Promise.all(running.map((c) => dockerClient().getContainer(c.Id).stop({ t: Math.ceil(graceSeconds) })));
+    return { wasRunning: true, how: `docker stop of ${running.length} container${running.length === 1 ? '' : 's'} labelled ${spec.project_name}/${spec.service_name} (compose file ${spec.compose_file} is gone)` };
   },
 
   async logs(service, _ctx, lines) {
