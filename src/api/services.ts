@@ -81,22 +81,34 @@ export async function supervisorState(client: Client, platform: string, service:
   return (await supervisorView(client, platform, service))?.state;
 }
 
-export { LIVE_VIEW_RENEW_SECONDS };
-
 /**
  * Asks the given services' supervisors for a live view for the next LIVE_VIEW_SECONDS: their
  * watches heartbeat with their checks at most every `everySeconds` (once a minute otherwise),
- * so supervisorViews shows checks that recent. Renew it every LIVE_VIEW_RENEW_SECONDS while
- * watching. A service without a supervisor is skipped.
+ * so supervisorViews shows checks that recent. A service without a supervisor is skipped.
  */
 export async function askLiveViews(client: Client, platform: string, services: readonly string[], everySeconds = 1): Promise<void> {
-  await inPool([...services], 16, (s) => askLiveView(client.workflow.getHandle(supervisorId(platform, s)), everySeconds));
+  await inPool([...services], 16, async (s) => {
+    await client.workflow
+      .getHandle(supervisorId(platform, s))
+      .signal(liveViewSignal, { seconds: LIVE_VIEW_SECONDS, everySeconds })
+      .catch((err: unknown) => {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      });
+  });
 }
 
-async function askLiveView(handle: WorkflowHandle, everySeconds: number): Promise<void> {
-  await handle.signal(liveViewSignal, { seconds: LIVE_VIEW_SECONDS, everySeconds }).catch((err: unknown) => {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-  });
+/**
+ * For a front end that shows checks live: call the returned function at each refresh; it asks
+ * for the live views (askLiveViews) when the last ask is LIVE_VIEW_RENEW_SECONDS old, so they
+ * never run out while it shows them. A failed ask is left to the refresh's own reads to report.
+ */
+export function liveViewsKeeper(client: Client, platform: string, services: readonly string[], everySeconds = 1): () => Promise<void> {
+  let askedAt = -Infinity;
+  return async () => {
+    if (performance.now() - askedAt < LIVE_VIEW_RENEW_SECONDS * 1000) return;
+    askedAt = performance.now();
+    await askLiveViews(client, platform, services, everySeconds).catch(() => undefined);
+  };
 }
 
 /** Supervisor states of the given services; a service whose state cannot be read maps to undefined. */
@@ -191,14 +203,10 @@ export async function monitorService(ctx: ApiContext, input: MonitorInput): Prom
       let lastStatus: string | undefined;
       let state: SupervisorState | undefined;
       let ended = false;
-      // The supervisor's watch heartbeats once a minute unless someone watches live: ask for a
-      // live view while this runs (it runs out LIVE_VIEW_SECONDS after the last ask).
-      let askedAt = -Infinity;
+      // The supervisor's watch heartbeats once a minute unless someone watches live.
+      const keepLive = liveViewsKeeper(client, input.platform, [input.service.name]);
       const read = async () => {
-        if (performance.now() - askedAt >= LIVE_VIEW_RENEW_SECONDS * 1000) {
-          askedAt = performance.now();
-          await askLiveView(handle, 1).catch(() => undefined);
-        }
+        await keepLive();
         const now = await handle.query(supervisorStateQuery);
         const live = await watchingChecks(handle).catch(() => []);
         return { now, checks: [...now.checks, ...live].sort((a, b) => a.at - b.at) };

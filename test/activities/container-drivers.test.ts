@@ -91,6 +91,18 @@ container_name = "provisioning-test-absent-${randomUUID().slice(0, 8)}"
   });
 });
 
+/** The registry's service web: compose service web of `project` in `composeFile`. */
+const composeService = (composeFile: string, project: string) =>
+  service(`
+[services.web]
+[services.web.deployment]
+mode = "docker-compose"
+[services.web.deployment.docker_compose]
+compose_file = "${composeFile}"
+service_name = "web"
+project_name = "${project}"
+`);
+
 describe.runIf(dockerAvailable)('docker-compose driver', () => {
   it('brings one compose service up, reports it, shows its logs and stops it', async () => {
     const { dir, cleanup } = await scratchDir();
@@ -102,15 +114,7 @@ describe.runIf(dockerAvailable)('docker-compose driver', () => {
       `version: "3"\nservices:\n  web:\n    image: ${BASE_IMAGE}\n    command: ["sh", "-c", ${JSON.stringify(HTTPD.replaceAll("$", "$$$$"))}]\n    ports: ["127.0.0.1:${port}:8080"]\n    labels:\n      provisioning.managed: "true"\n`,
     );
     cleanups.push(cleanup, () => execa('docker-compose', ['-f', composeFile, '-p', project, 'down', '-t', '1']));
-    const def = service(`
-[services.web]
-[services.web.deployment]
-mode = "docker-compose"
-[services.web.deployment.docker_compose]
-compose_file = "${composeFile}"
-service_name = "web"
-project_name = "${project}"
-`);
+    const def = composeService(composeFile, project);
     const ctx = { home: dir };
     expect((await composeDriver.status(def, ctx)).running).toBe(false);
     const started = await composeDriver.start(def, ctx);
@@ -135,15 +139,7 @@ project_name = "${project}"
       const ids = (await execa('docker', ['ps', '-aq', ...byLabel])).stdout.split('\n').filter(Boolean);
       if (ids.length > 0) await execa('docker', ['rm', '-f', ...ids]);
     });
-    const def = service(`
-[services.web]
-[services.web.deployment]
-mode = "docker-compose"
-[services.web.deployment.docker_compose]
-compose_file = "${composeFile}"
-service_name = "web"
-project_name = "${project}"
-`);
+    const def = composeService(composeFile, project);
     const ctx = { home: dir };
     const started = await composeDriver.start(def, ctx);
     await rm(composeFile);

@@ -132,15 +132,11 @@ async function monitor(io: Io, opts: MonitorOptions): Promise<void> {
   const [local, api, render] = await Promise.all([localServices(), supervision(), import('../render/monitor.js')]);
   const connected = await connect(io, opts, { quick: true }).catch(() => undefined);
 
-  // Supervisors' watches heartbeat once a minute unless watched: ask for a live view at this
-  // refresh interval while the monitor runs.
-  let askedAt = -Infinity;
+  const wanted = opts.service && !names.includes(opts.service) ? [...names, opts.service] : names;
+  // Supervisors' watches heartbeat once a minute unless watched: a live view at this refresh interval while the monitor runs.
+  const keepLive = connected ? api.liveViewsKeeper(connected.client, platform, wanted, opts.interval) : async () => {};
   const refresh = async () => {
-    const wanted = opts.service && !names.includes(opts.service) ? [...names, opts.service] : names;
-    if (connected && performance.now() - askedAt >= api.LIVE_VIEW_RENEW_SECONDS * 1000) {
-      askedAt = performance.now();
-      await api.askLiveViews(connected.client, platform, wanted, opts.interval).catch(() => undefined);
-    }
+    await keepLive();
     const [statuses, views] = await Promise.all([
       Promise.all(wanted.map((n) => local.localStatus(registry.services[n]!, home))),
       connected ? api.supervisorViews(connected.client, platform, wanted).catch(() => undefined) : Promise.resolve(undefined),
