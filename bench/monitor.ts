@@ -120,7 +120,7 @@ function threadGroups(u: Usage): Array<[string, number]> {
   const threads = u.threads ?? [];
   const others: ThreadUsage[] = threads.filter((t) => !t.main && t.comm === 'node');
   const groups: Array<[string, number]> = [['main JS thread', sum(threads.filter((t) => t.main).map((t) => t.pct))]];
-  groups.push([`${others.length} other "node" threads (V8 GC and compiler, libuv pool, workflow thread)`, sum(others.map((t) => t.pct))]);
+  groups.push([`${others.length} other "node" threads (V8 GC and compiler, libuv pool)`, sum(others.map((t) => t.pct))]);
   const named = new Map<string, ThreadUsage[]>();
   for (const t of threads.filter((x) => x.comm !== 'node')) named.set(t.comm, [...(named.get(t.comm) ?? []), t]);
   for (const [comm, ts] of named) groups.push([`${ts.length} ${comm}`, sum(ts.map((t) => t.pct))]);

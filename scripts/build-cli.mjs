@@ -4,7 +4,8 @@
  * into dist/cli/ with esbuild, one chunk per lazily loaded command. The small libraries on
  * the hot path (zod, commander, smol-toml, yaml) go into the bundle, tree-shaken: zod alone
  * loads ~220 ES modules (all its locales) unbundled, about 80 ms of every command. The SDK,
- * dockerode and execa stay external: they load only in the commands that use them.
+ * dockerode and execa stay external: they load only in the commands that use them. The
+ * worker's checker thread is a second entry (dist/cli/checker-thread.js).
  */
 import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
@@ -13,7 +14,11 @@ import { build } from 'esbuild';
 await rm('dist/cli', { recursive: true, force: true });
 
 await build({
-  entryPoints: ['src/client/main.ts'],
+  // The checker thread (src/activities/checker.ts) is started from its own file beside the chunk that starts it.
+  entryPoints: [
+    { in: 'src/client/main.ts', out: 'main' },
+    { in: 'src/activities/checker-thread.ts', out: 'checker-thread' },
+  ],
   outdir: 'dist/cli',
   bundle: true,
   splitting: true,

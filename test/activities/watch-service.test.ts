@@ -1,6 +1,7 @@
 /**
- * watchService in the worker's rounds, against real processes: it returns when the status
- * changes or the budget is spent, ends on a cancel, and leaves no round behind. Run in
+ * watchService, its checks in the worker's checker thread (a real worker thread, its rounds
+ * there), against real processes: it returns when the status changes or the budget is spent,
+ * ends on a cancel, and leaves no watch or round behind in the thread. Run in
  * MockActivityEnvironment: what is tested is the activity's own check, heartbeat and cancel
  * logic (and a newer watch of the same supervisor taking over from an older one); the supervisor workflows around it are tested on the dev server (supervisor.test.ts).
  */
@@ -8,8 +9,8 @@ import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { binaryDriver } from '../../src/activities/drivers/binary.js';
-import { runningWatches, watchService } from '../../src/activities/supervision.js';
-import { activeRounds } from '../../src/activities/watch-rounds.js';
+import { checkerState, endCheckerThread } from '../../src/activities/checker.js';
+import { watchService } from '../../src/activities/supervision.js';
 import type { WatchInput, WatchOutcome, WatchProgress } from '../../src/model/supervisor.js';
 import { testPlatform, type TestPlatform } from '../support/services.js';
 
@@ -42,7 +43,7 @@ describe('watchService', () => {
     expect(outcome.count).toBe(outcome.checks.length);
     expect(outcome.since).toBeLessThanOrEqual(outcome.checks[0]!.at);
     expect(heartbeats[0]).toMatchObject({ status: 'healthy', count: 1, since: outcome.since });
-    expect(activeRounds()).toBe(0);
+    expect((await checkerState()).rounds).toBe(0);
   });
 
   it('returns unhealthy after `retries` failed checks once the service is killed', async () => {
@@ -55,7 +56,7 @@ describe('watchService', () => {
     expect(outcome).toMatchObject({ status: 'unhealthy', consecutiveFailures: 2 });
     expect(outcome.checks.slice(-2).every((c) => !c.healthy && c.message.startsWith('not running'))).toBe(true);
     expect(outcome.checks.some((c) => c.healthy)).toBe(true);
-    expect(activeRounds()).toBe(0);
+    expect((await checkerState()).rounds).toBe(0);
   });
 
   it('ends with the cancel when it is cancelled, and leaves no round running', async () => {
@@ -63,10 +64,10 @@ describe('watchService', () => {
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 2_000 });
     const watching: Promise<WatchOutcome> = env.run(watchService, input);
     await new Promise((r) => setTimeout(r, 250));
-    expect(activeRounds()).toBe(1);
+    expect((await checkerState()).rounds).toBe(1);
     env.cancel();
     await expect(watching).rejects.toBeInstanceOf(CancelledFailure);
-    expect(activeRounds()).toBe(0);
+    expect((await checkerState()).rounds).toBe(0);
   });
 
   it('resumes from the heartbeat of an earlier attempt: counting on, and failures carried', async () => {
@@ -78,7 +79,7 @@ describe('watchService', () => {
     const outcome: WatchOutcome = await env.run(watchService, input);
     expect(outcome).toMatchObject({ status: 'unhealthy', consecutiveFailures: 2 });
     expect(outcome.checks).toHaveLength(1);
-    expect(activeRounds()).toBe(0);
+    expect((await checkerState()).rounds).toBe(0);
   });
 
   it('heartbeats at half its heartbeat timeout unwatched, and with its checks (at most every liveEveryMs) when live', async () => {
@@ -103,7 +104,7 @@ describe('watchService', () => {
       expect(h.count).toBeGreaterThan(live.heartbeats[i - 1]!.count);
       expect(h.seen - live.heartbeats[i - 1]!.seen).toBeGreaterThanOrEqual(490);
     }
-    expect(runningWatches()).toBe(0);
+    expect((await checkerState()).watches).toBe(0);
   });
 
   it('a watch that continues the one before it, on the same worker, ends that one and takes over its checks and failure count', async () => {
@@ -131,11 +132,11 @@ describe('watchService', () => {
     // Every check failed, the first watch's too: the failures count on from its.
     expect(heartbeats[1]!.count).toBeGreaterThan(ended.checks.length);
     expect(heartbeats[1]!.consecutiveFailures).toBe(heartbeats[1]!.count);
-    expect(runningWatches()).toBe(1);
+    expect((await checkerState()).watches).toBe(1);
     env.cancel();
     await expect(second).rejects.toBeInstanceOf(CancelledFailure);
-    expect(runningWatches()).toBe(0);
-    expect(activeRounds()).toBe(0);
+    expect((await checkerState()).watches).toBe(0);
+    expect((await checkerState()).rounds).toBe(0);
   });
 
   it('a newer watch of the same supervisor that does not continue ends the older one and starts afresh, with a check at once', async () => {
@@ -152,6 +153,22 @@ describe('watchService', () => {
     expect(heartbeats[0]).toMatchObject({ count: 1, consecutiveFailures: 0 });
     env.cancel();
     await expect(second).rejects.toBeInstanceOf(CancelledFailure);
-    expect(runningWatches()).toBe(0);
+    expect((await checkerState()).watches).toBe(0);
+  });
+
+  it('fails when the checker thread dies, and the next watch runs in a new thread', async () => {
+    const { input } = await running();
+    const heartbeats: WatchProgress[] = [];
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 2_000 });
+    env.on('heartbeat', (d: WatchProgress) => heartbeats.push(d));
+    const watching: Promise<WatchOutcome> = env.run(watchService, input);
+    while (heartbeats.length === 0) await new Promise((r) => setTimeout(r, 20));
+    await endCheckerThread();
+    await expect(watching).rejects.toThrow(/the checker thread exited/);
+    expect(await checkerState()).toEqual({ watches: 0, rounds: 0 });
+    const outcome: WatchOutcome = await new MockActivityEnvironment({ heartbeatTimeoutMs: 2_000 }).run(watchService, { ...input, budgetMs: 250 });
+    expect(outcome.status).toBe('healthy');
+    expect(outcome.count).toBeGreaterThanOrEqual(2);
+    expect(await checkerState()).toEqual({ watches: 0, rounds: 0 });
   });
 });
