@@ -254,12 +254,14 @@ describe('serviceSupervisor', () => {
     });
   }, 60_000);
 
-  it('survives its worker being killed: a new worker carries on supervising', async () => {
+  // The second worker is the compiled CLI (dist/, built by npm run setup): its checker thread
+  // starts from the bundle's checker-thread.js, and the restart below needs its checks.
+  it('survives its worker being killed: a new worker (the compiled one, from dist/) carries on supervising', async () => {
     const platform = await supervised([{ name: 'api' }]);
     const taskQueue = uniqueId('sup-crash');
     const { client, close } = await testClient();
     cleanups.push(close);
-    const worker = () => workerProcess(taskQueue, (kill) => cleanups.push(kill));
+    const worker = (env: Record<string, string> = {}) => workerProcess(taskQueue, (kill) => cleanups.push(kill), [], env);
     const first = await worker();
     const name = uniqueId('sup');
     const started = await startPlatform(client, taskQueue, platform, name);
@@ -268,7 +270,7 @@ describe('serviceSupervisor', () => {
     await until(handle, (s) => s.status === 'healthy');
     first.process.kill('SIGKILL');
     await first.process;
-    await worker();
+    await worker({ PROVISIONING_FROM_SOURCE: '' });
     process.kill(-started.services[0]!.pid!, 'SIGKILL');
     const after = await until(handle, (s) => s.restarts === 1 && s.status === 'healthy', 60_000);
     expect(after.pid).not.toBe(started.services[0]!.pid);
