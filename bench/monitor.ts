@@ -110,8 +110,9 @@ const mb = (x: number) => `${x.toFixed(0)} MB`;
 /**
  * A process's CPU by thread: the main thread; the other "node" threads (V8's platform threads —
  * GC marking and sweeping, the compiler —, the libuv pool, and in the worker the SDK's workflow
- * thread: Linux names them all "node", so they are not told apart; with no workflow task in a
- * window the busiest of them is a GC thread); other names (the SDK's Rust core: tokio, ...);
+ * thread: Linux names them all "node", so they are not told apart, only listed by CPU; with no
+ * workflow task in a window the busiest of them is a GC thread); other names (the worker's
+ * checker thread, prov-checks; the SDK's Rust core: tokio, ...);
  * and short-lived threads that ended inside the window (only in the process total; Node starts
  * a watchdog thread for every vm call made with a timeout, as the SDK's calls into the workflow
  * context are).
@@ -120,7 +121,8 @@ function threadGroups(u: Usage): Array<[string, number]> {
   const threads = u.threads ?? [];
   const others: ThreadUsage[] = threads.filter((t) => !t.main && t.comm === 'node');
   const groups: Array<[string, number]> = [['main JS thread', sum(threads.filter((t) => t.main).map((t) => t.pct))]];
-  groups.push([`${others.length} other "node" threads (V8 GC and compiler, libuv pool)`, sum(others.map((t) => t.pct))]);
+  const each = others.map((t) => t.pct).sort((a, b) => b - a).filter((x) => x >= 0.05).map((x) => x.toFixed(2));
+  groups.push([`${others.length} other "node" threads (V8 GC and compiler, libuv pool, the SDK's workflow thread${each.length > 0 ? `; busiest ${each.join(' + ')}` : ''})`, sum(others.map((t) => t.pct))]);
   const named = new Map<string, ThreadUsage[]>();
   for (const t of threads.filter((x) => x.comm !== 'node')) named.set(t.comm, [...(named.get(t.comm) ?? []), t]);
   for (const [comm, ts] of named) groups.push([`${ts.length} ${comm}`, sum(ts.map((t) => t.pct))]);

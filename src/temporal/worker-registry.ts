@@ -82,7 +82,6 @@ async function readRecord(file: string): Promise<WorkerRecord | undefined> {
 }
 
 export interface Registration {
-  self: WorkerRecord;
   /** The workers of this task queue and namespace on this machine whose process is gone. */
   dead: WorkerRecord[];
   /** Forgets the dead ones (once their work was taken over). */
@@ -116,7 +115,6 @@ export async function registerWorker({ identity, namespace, taskQueue }: { ident
   const ownFile = workerRecordPath(identity, env);
   await writeFile(ownFile, `${JSON.stringify(self)}\n`);
   return {
-    self,
     dead: dead.map((d) => d.record),
     async forgetDead() {
       // A dead worker's file under this identity is ours now: it was overwritten above.

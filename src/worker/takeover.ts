@@ -30,8 +30,6 @@ export interface TakenOver {
 }
 
 export interface TakeoverReport {
-  /** Open runs of the task queue looked at. */
-  examined: number;
   activities: TakenOver[];
   /** Runs whose sticky queue was reset. */
   resetSticky: number;
@@ -43,7 +41,7 @@ export interface TakeoverReport {
  * no run when no worker of the queue died here. Returns what it did.
  */
 export async function takeOverDeadWorkers(connection: Pick<NativeConnection, 'workflowService'>, namespace: string, taskQueue: string, self: string, dead: ReadonlyArray<Pick<WorkerRecord, 'identity'>>): Promise<TakeoverReport> {
-  const report: TakeoverReport = { examined: 0, activities: [], resetSticky: 0 };
+  const report: TakeoverReport = { activities: [], resetSticky: 0 };
   const deadIdentities = new Set(dead.map((d) => d.identity));
   if (deadIdentities.size === 0) return report;
   const service = connection.workflowService;
@@ -60,15 +58,18 @@ export async function takeOverDeadWorkers(connection: Pick<NativeConnection, 'wo
   await inPool(executions, CONCURRENCY, async (execution) => {
     const described = await service.describeWorkflowExecution({ namespace, execution }).catch(() => undefined);
     if (!described) return; // closed meanwhile
-    report.examined += 1;
     const orphans = (described.pendingActivities ?? []).filter((a) => a.state === STARTED && Boolean(a.activityId) && deadIdentities.has(a.lastWorkerIdentity ?? ''));
-    if (orphans.length > 0) orphaned.push(execution);
-    else if (described.pendingWorkflowTask?.state === WORKFLOW_TASK_SCHEDULED) waiting.push(execution);
+    if (orphans.length === 0) {
+      if (described.pendingWorkflowTask?.state === WORKFLOW_TASK_SCHEDULED) waiting.push(execution);
+      return;
+    }
+    orphaned.push(execution);
+    // Failing by id fails whatever attempt runs then: look again right before (once for all of
+    // the run's orphans), so an attempt that a timeout already gave to a live worker is left alone.
+    const again = await service.describeWorkflowExecution({ namespace, execution }).catch(() => undefined);
     for (const a of orphans) {
       const deadWorker = a.lastWorkerIdentity!;
-      // Failing by id fails whatever attempt runs then: look again right before, so an attempt
-      // that a timeout already gave to a live worker is left alone.
-      if (!(await stillOrphaned(service, namespace, execution, a))) continue;
+      if (!stillOrphaned(again?.pendingActivities ?? [], a)) continue;
       const failed = await service
         .respondActivityTaskFailedById({
           namespace,
@@ -96,8 +97,7 @@ export async function takeOverDeadWorkers(connection: Pick<NativeConnection, 'wo
 type Pending = NonNullable<Awaited<ReturnType<Pick<NativeConnection, 'workflowService'>['workflowService']['describeWorkflowExecution']>>['pendingActivities']>[number];
 
 /** The activity is still the same attempt, started by the same dead worker. */
-async function stillOrphaned(service: Pick<NativeConnection, 'workflowService'>['workflowService'], namespace: string, execution: { workflowId: string; runId: string }, seen: Pending): Promise<boolean> {
-  const again = await service.describeWorkflowExecution({ namespace, execution }).catch(() => undefined);
-  const now = again?.pendingActivities?.find((a) => a.activityId === seen.activityId);
+function stillOrphaned(pending: ReadonlyArray<Pending>, seen: Pending): boolean {
+  const now = pending.find((a) => a.activityId === seen.activityId);
   return Boolean(now && now.state === STARTED && now.attempt === seen.attempt && now.lastWorkerIdentity === seen.lastWorkerIdentity);
 }
