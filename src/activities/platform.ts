@@ -11,6 +11,7 @@ import { STOP_ATTEMPT_EXTRA_SECONDS, type ServiceInput, type ServiceStatus, type
 
 export type { ServiceInput } from '../model/platform.js';
 import { adaptiveDelay, waitFor } from '../health/timing.js';
+import { within } from '../util/within.js';
 import { describeProbe, serviceProbe } from './health.js';
 
 const LOG_LINES_ON_FAILURE = 10;
@@ -158,17 +159,6 @@ export async function stopService({ service, home, graceSeconds }: StopServiceIn
 const STOP_ATTEMPTS = 3;
 const STOP_RETRY_MS = 500;
 
-/** `work`, or an error naming `what` when it has not settled within `ms` (the work itself is not stopped). */
-function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
-  });
-  const clear = () => clearTimeout(timer);
-  work.then(clear, clear);
-  return Promise.race([work, late]);
-}
-
 /**
  * Stops several services of this host at once (a platform stop's services that became
  * stoppable together): one activity instead of one per service. Each service's stop is
@@ -187,7 +177,9 @@ export async function stopServices({ services, home, graceSeconds }: StopService
       try {
         // Bounded per attempt: one hung stop (a daemon that does not answer) fails alone
         // instead of running the batch's activity into its timeout.
-        const outcome = await within(driverFor(service).stop(service, { home }, { graceSeconds }), (graceSeconds + STOP_ATTEMPT_EXTRA_SECONDS) * 1000, `stop ${service.name}`);
+        const outcome = await within(driverFor(service).stop(service, { home }, { graceSeconds }), (graceSeconds + STOP_ATTEMPT_EXTRA_SECONDS) * 1000, () => {
+          throw new Error(`stop ${service.name}: no answer within ${graceSeconds + STOP_ATTEMPT_EXTRA_SECONDS} s`);
+        });
         return { name: service.name, ok: true as const, ...outcome, stopMs: Date.now() - began };
       } catch (err) {
         if (attempt >= STOP_ATTEMPTS || err instanceof ServiceConfigError) return { name: service.name, ok: false as const, error: (err as Error).message, stopMs: Date.now() - began };

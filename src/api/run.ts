@@ -11,6 +11,7 @@ import type * as workflows from '../workflows/index.js';
 import { isUnknownSearchAttribute, registerCommand } from '../temporal/search-attributes.js';
 import { taskQueueOf, webUiLink, type ApiContext } from './context.js';
 import { BusyError, FailedError, rootMessage } from './errors.js';
+import { within } from '../util/within.js';
 
 /** A started (or found) workflow: where it is, its progress as it goes, its result. */
 export interface Run<P, R> {
@@ -163,16 +164,10 @@ export function workflowFailed<R>(workflowType: string, workflowId: string, err:
 
 export { rootMessage };
 
-/** The value, or undefined when it does not come within `ms` (a workflow whose worker is gone answers no query). */
-export async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
-  try {
-    return await Promise.race([work.catch(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** How long a progress or state query may take. */
+const QUERY_BUDGET_MS = 5_000;
 
-/** QUERY_BUDGET_MS: how long a progress or state query may take. */
-export const QUERY_BUDGET_MS = 5_000;
+/** A query's answer, or undefined when it fails or does not come within QUERY_BUDGET_MS (a workflow whose worker is gone answers no query). */
+export function queryAnswer<T>(query: Promise<T>): Promise<T | undefined> {
+  return within(query.catch(() => undefined), QUERY_BUDGET_MS, () => undefined);
+}

@@ -12,7 +12,7 @@ import { supervisorStateQuery } from '../model/supervisor.js';
 import { testenvStateQuery } from '../model/testenv.js';
 import { webUiLink, type ApiContext } from './context.js';
 import { NotFoundError, rootMessage } from './errors.js';
-import { QUERY_BUDGET_MS, within } from './run.js';
+import { queryAnswer } from './run.js';
 import { listQuery, type WorkflowStatusFilter } from './workflows.js';
 
 export interface Task {
@@ -87,7 +87,7 @@ export async function listTasks(ctx: ApiContext, filter: TaskFilter = {}): Promi
 /** The progress a running workflow of this type answers, if it has a progress query (and answers in time). */
 export async function progressOf(handle: WorkflowHandle, type: string): Promise<unknown> {
   const query = { platformStart: progressQuery, platformStop: progressQuery, platformRestart: progressQuery, platformUpdate: progressQuery, serverCreate: serverCreateProgressQuery, clusterCreate: serverCreateProgressQuery, testEnvironment: testenvStateQuery, serviceSupervisor: supervisorStateQuery }[type];
-  return query ? within(handle.query(query as typeof progressQuery), QUERY_BUDGET_MS) : undefined;
+  return query ? queryAnswer(handle.query(query as typeof progressQuery)) : undefined;
 }
 
 export async function getTask(ctx: ApiContext, id: string): Promise<Task> {

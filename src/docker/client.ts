@@ -1,6 +1,7 @@
 /** The Docker engine connection: dockerode, honouring DOCKER_HOST. */
 import Docker from 'dockerode';
 import { cidrsOverlap } from '../config/settings-schema.js';
+import { within } from '../util/within.js';
 
 let shared: Docker | undefined;
 
@@ -17,19 +18,11 @@ export function dockerEndpoint(env = process.env): string {
 export type DockerPing = { ok: true } | { ok: false; error: string };
 
 export async function pingDocker(docker: Docker = dockerClient(), timeoutMs = 3_000): Promise<DockerPing> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<DockerPing>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, error: `no answer within ${timeoutMs} ms` }), timeoutMs);
-  });
   const ping = docker.ping().then(
     (): DockerPing => ({ ok: true }),
     (err: Error): DockerPing => ({ ok: false, error: err.message }),
   );
-  try {
-    return await Promise.race([ping, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return within(ping, timeoutMs, (): DockerPing => ({ ok: false, error: `no answer within ${timeoutMs} ms` }));
 }
 
 const statusCode = (err: unknown) => (err as { statusCode?: number } | undefined)?.statusCode;

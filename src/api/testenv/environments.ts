@@ -13,7 +13,7 @@ import { dockerClient } from '../../docker/client.js';
 import { environmentResources } from '../../docker/resources.js';
 import { webUiLink, type ApiContext } from '../context.js';
 import { FailedError, NotFoundError, rootMessage, UnavailableError } from '../errors.js';
-import { poll, QUERY_BUDGET_MS, submit, within } from '../run.js';
+import { poll, queryAnswer, submit } from '../run.js';
 import { anyPoller, workerPollers } from '../workers.js';
 import { assertHost } from '../validate.js';
 import { suggestionFix } from '../../config/suggest.js';
@@ -33,7 +33,7 @@ export interface Environment {
 
 /** The environment's state, or undefined when no worker answers within the budget. */
 export function queryState(handle: WorkflowHandle): Promise<EnvState | undefined> {
-  return within(handle.query(testenvStateQuery), QUERY_BUDGET_MS);
+  return queryAnswer(handle.query(testenvStateQuery));
 }
 
 /** Refuses work that needs the environment's worker when none polls its task queue (it would wait for one). */
