@@ -8,7 +8,8 @@
  * platform start); health check tcp, interval 1 s, retries 3, restart_on_failure false.
  *
  *   A  Temporal: a dev server (headless, in memory) and `provisioning worker` as a separate
- *      process, running the compiled dist/ (so the bench first runs `npm run build`, 5-20 s).
+ *      process, running the compiled dist/ (so the bench first runs `npm run build`, 5-20 s),
+ *      measured idle for 30 s after 20 s (polling, nothing to do: the floor any Temporal worker sets). Then
  *      100 supervisors (service/<platform>/<name>, intervalSeconds 1, the default history
  *      limit), 5 s warm-up, then two windows: the first minute, and 4 minutes of steady
  *      supervision (the target's; the first minute is printed too): CPU of the worker and of the server process
@@ -40,7 +41,7 @@
  * DIR when it stops (open it in Chrome DevTools or speedscope).
  *
  * Run: npm run bench:monitor [-- --metrics] [-- --cpu-prof DIR]   (or: npx tsx bench/monitor.ts [--metrics])
- * Needs Linux (/proc), /bin/busybox and a Temporal CLI (as for the tests); about 6 minutes.
+ * Needs Linux (/proc), /bin/busybox and a Temporal CLI (as for the tests); about 7 minutes.
  * Run it on an otherwise idle machine. Everything it started is stopped by PID and checked gone.
  */
 import { randomUUID } from 'node:crypto';
@@ -64,6 +65,13 @@ import { freePort as freeLoopbackPort } from '../src/util/net.js';
 
 const SERVICES = 100;
 const WARMUP_S = 5;
+/**
+ * The worker is measured idle (polling, no supervisor yet) for this long first: the floor a
+ * Temporal worker sets. After IDLE_SETTLE_S: its start's garbage is collected in the first
+ * half minute (0.5-0.9 % of a core measured at once, 0.03 % after 40 s).
+ */
+const IDLE_SETTLE_S = 20;
+const IDLE_S = 30;
 const WINDOW_S = 60;
 /**
  * Steady supervision is measured over this long: a major GC of the worker's heaps comes every
@@ -82,6 +90,8 @@ const CPU_PROF = process.argv.includes('--cpu-prof') ? path.resolve(process.argv
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface TemporalResult {
+  /** The worker polling with nothing to do, before the supervisors start. */
+  idle: Window;
   /** Steady supervision (STEADY_S after the first minute): what the target is judged on. */
   window: Window;
   /** The first minute after the supervisors started (their start's garbage is still being collected). */
@@ -156,7 +166,10 @@ async function measureBoth(home: string, scratch: string, services: ServiceDefin
       return await withInterruptCleanup(() => worker.stop(), async () => {
         const { client, close } = await connectClient(server.address, server.namespace);
         try {
-          step(`worker polling (PID ${worker.pid}, node ${path.join('bin', 'provisioning.js')} worker, dist/); starting ${services.length} supervisors`);
+          step(`worker polling (PID ${worker.pid}, node ${path.join('bin', 'provisioning.js')} worker, dist/); measuring it idle for ${IDLE_S} s after ${IDLE_SETTLE_S} s`);
+          await sleep(IDLE_SETTLE_S * 1000);
+          const idle = await measureWindow({ worker: worker.pid, server: server.pid }, IDLE_S, RSS_EVERY_S, ['worker']);
+          step(`starting ${services.length} supervisors`);
           await startSupervisors(client, taskQueue, PLATFORM, home, services, INTERVAL_S);
           step(`supervisors started (${((performance.now() - t0) / 1000).toFixed(1)} s after the server's start)`);
           const loop = await startLoop(home, scratch, services);
@@ -182,6 +195,7 @@ async function measureBoth(home: string, scratch: string, services: ServiceDefin
           const finalStates = await stopSupervisors(client, PLATFORM, services);
           const history = { ...(await historyStats(client, PLATFORM, services, window.startedAt, window.endedAt, INTERVAL_S * 1000, finalStates)), checks: await checksIn(client, PLATFORM, checksBefore, checksAfter, window.seconds) };
           const a: TemporalResult = {
+            idle,
             window,
             firstMinute: { window: first, checks: await checksIn(client, PLATFORM, checksBefore, checksAfter, first.seconds) },
             history,
@@ -320,6 +334,12 @@ function report(a: TemporalResult, b: LoopResult, bFirst: LoopResult): void {
   const fl = a.firstMinute.window.usage.loop!;
   const firstRatio = (fw.cpuSeconds / a.firstMinute.checks) / (fl.cpuSeconds / bFirst.checks);
   console.log(`        the first minute after the supervisors' start: worker ${pct(fw.cpuPct)} vs loop ${pct(fl.cpuPct)} = ${firstRatio.toFixed(2)}× per check (${groups(fw, a.firstMinute.checks / a.firstMinute.window.seconds)})`);
+  // The floor: what the worker costs with nothing to do (its pollers, timers and collections), and supervision's own cost above it.
+  const iw = a.idle.usage.worker!;
+  const busyThreads = threadGroups(iw).filter(([, p]) => p >= 0.05).map(([g, p]) => `${g} ${pct(p)}`);
+  const marginal = ((w.cpuSeconds - (iw.cpuPct / 100) * a.window.seconds) / h.checks) / (l.cpuSeconds / b.checks);
+  console.log(`        the worker idle (polling, before the supervisors start, ${a.idle.seconds.toFixed(0)} s after ${IDLE_SETTLE_S} s of settling): ${iw.cpuPct.toFixed(2)} % (${busyThreads.length > 0 ? busyThreads.join('; ') : 'no thread above 0.05 %'}), the dev server ${pct(a.idle.usage.server!.cpuPct)}`);
+  console.log(`        supervision's own cost (the worker's CPU less its idle CPU) / loop CPU = ${marginal.toFixed(2)}× per check`);
   console.log(`\ntarget: worker CPU within ${RATIO_TARGET}× the plain loop's at the same checks per second, steady supervision (${STEADY_S} s after the first minute) — ${ratioMet ? 'met' : 'NOT met'} (${ratio.toFixed(2)}× per check)`);
   const met = w.cpuPct < TARGET_PCT;
   console.log(`absolute: the worker under ${TARGET_PCT}% of one core — ${met ? 'met' : 'not met'} (${pct(w.cpuPct)}; the plain loop alone takes ${pct(l.cpuPct)} on this machine)`);

@@ -120,21 +120,28 @@ export function watchInThread(start: Omit<WatchStart, 'id'>, listener: WatchList
   };
 }
 
-/** The watches and rounds running in the checker thread (for tests: none are left behind). */
-export async function checkerState(): Promise<{ watches: number; rounds: number }> {
+/** Whether the checker thread runs, and its watches and rounds (for tests: none are left behind). */
+export async function checkerState(): Promise<{ running: boolean; watches: number; rounds: number }> {
   const t = thread;
-  if (!t) return { watches: 0, rounds: 0 };
+  if (!t) return { running: false, watches: 0, rounds: 0 };
   const id = nextId++;
   return new Promise((resolve) => {
-    t.asked.set(id, resolve);
+    t.asked.set(id, (state) => resolve({ running: true, ...state }));
     send(t, { type: 'state', id });
   });
 }
 
-/** Ends the checker thread now; the watches it ran fail (as when it dies), and the next watch starts a new one. */
-export async function endCheckerThread(): Promise<void> {
+/**
+ * Ends the checker thread now; the watches it ran fail (as when it dies), and the next watch
+ * starts a new one. With `ifIdle`, only when it runs no watch (a worker that stopped ends it so,
+ * leaving it to another worker of the same process that still has watches).
+ */
+export async function endCheckerThread({ ifIdle = false }: { ifIdle?: boolean } = {}): Promise<void> {
   const t = thread;
-  if (t) await t.worker.terminate();
+  if (!t || (ifIdle && t.listeners.size > 0)) return;
+  if (thread === t) thread = undefined;
+  clearTimeout(t.idle);
+  await t.worker.terminate();
 }
 
 function errorFrom(shape: ErrorShape): Error {

@@ -10,6 +10,7 @@ import os from 'node:os';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type LogLevel, type State, type WorkflowBundleOption } from '@temporalio/worker';
 import * as activities from '../activities/index.js';
 import { hostActivities } from '../activities/host.js';
+import { endCheckerThread } from '../activities/checker.js';
 import { DEFAULT_TASK_QUEUE, hostQueue, normalizeHost, watchQueue, WORKER_DEFAULTS } from '../model/worker-defaults.js';
 import type { ConnectSettings } from '../temporal/connection.js';
 import { tracing } from '../temporal/tracing.js';
@@ -182,7 +183,11 @@ export async function createWorker(options: ProvisioningWorkerOptions): Promise<
         Runtime.instance().logger.warn(`could not take over the work of dead workers on this machine: ${(err as Error).message}`);
       }
     });
-    const settled = await Promise.allSettled(runs).finally(() => registered.then((r) => r?.unregister()).catch(() => undefined));
+    const settled = await Promise.allSettled(runs).finally(async () => {
+      await registered.then((r) => r?.unregister()).catch(() => undefined);
+      // Its watches were cancelled: the checker thread ends with the worker, not at the process's exit.
+      await endCheckerThread({ ifIdle: true });
+    });
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
   };

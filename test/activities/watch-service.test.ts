@@ -165,10 +165,10 @@ describe('watchService', () => {
     while (heartbeats.length === 0) await new Promise((r) => setTimeout(r, 20));
     await endCheckerThread();
     await expect(watching).rejects.toThrow(/the checker thread exited/);
-    expect(await checkerState()).toEqual({ watches: 0, rounds: 0 });
+    expect(await checkerState()).toEqual({ running: false, watches: 0, rounds: 0 });
     const outcome: WatchOutcome = await new MockActivityEnvironment({ heartbeatTimeoutMs: 2_000 }).run(watchService, { ...input, budgetMs: 250 });
     expect(outcome.status).toBe('healthy');
     expect(outcome.count).toBeGreaterThanOrEqual(2);
-    expect(await checkerState()).toEqual({ watches: 0, rounds: 0 });
+    expect(await checkerState()).toEqual({ running: true, watches: 0, rounds: 0 });
   });
 });

@@ -14,6 +14,7 @@ import { runningServices, testPlatform, type ProcessSpec, type TestPlatform } fr
 import { testClient, uniqueId, withWorker } from '../support/temporal.js';
 import { workerProcess } from '../support/worker-process.js';
 import { supervisorId } from '../../src/model/ids.js';
+import { checkerState } from '../../src/activities/checker.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -113,7 +114,10 @@ describe('serviceSupervisor', () => {
       expect(after.checks.some((c) => !c.healthy && c.message.startsWith('not running'))).toBe(true);
       await handle.signal('stopSupervising');
       expect(((await handle.result()) as SupervisorState).status).toBe('stopped');
+      expect((await checkerState()).running).toBe(true);
     });
+    // The checker thread, where the watches made their checks, ended with the worker.
+    expect(await checkerState()).toEqual({ running: false, watches: 0, rounds: 0 });
   });
 
   it('gives up with status failed and the reason after max_restarts', async () => {
