@@ -56,6 +56,8 @@ export interface SupervisorInput {
   watchBudgetSeconds?: number;
   /** State carried across continue-as-new. */
   state?: SupervisorState;
+  /** Live views open when the run before continued as new (carried, so the front ends showing them see no gap). */
+  liveViews?: LiveView[];
   /** The host whose workers watch and restart the service (its platform's); the shared queue without one. */
   hostChoice?: HostChoice;
   /** Start to healthy of the start that began supervision, ms (platform start gives it). */
@@ -99,6 +101,11 @@ export const liveViewSignal = defineSignal<[LiveViewRequest]>('liveView');
 export interface LiveViewRequest {
   seconds: number;
   everySeconds?: number;
+}
+/** A live view asked for: heartbeats at most every `everyMs`, until `until` (epoch ms, workflow time). */
+export interface LiveView {
+  everyMs: number;
+  until: number;
 }
 export const LIVE_VIEW_SECONDS = 60;
 export const LIVE_VIEW_RENEW_SECONDS = 20;

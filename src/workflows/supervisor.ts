@@ -36,12 +36,14 @@ import {
   stopSupervisingSignal,
   supervisorStateQuery,
   type HealthCheckRecord,
+  type LiveView,
   type RestartOutcome,
   type SupervisorInput,
   type SupervisorState,
 } from '../model/supervisor.js';
 import { supervisorNow } from '../model/runbook.js';
 import { keepCurrentDetails } from './details.js';
+import { workflowNow } from './clock.js';
 import { metrics } from '../model/metrics.js';
 import { watchQueue } from '../model/worker-defaults.js';
 import { targetName, type Alert, type AlertEvent } from '../model/alerts.js';
@@ -91,11 +93,11 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
   let stopRequested = false;
   let restarting: Promise<RestartOutcome> | undefined;
   let watching: CancellationScope | undefined;
-  /** Live views asked for and not yet run out (id → heartbeat period, ms), and the running watch's period (undefined: unwatched). */
-  const liveViews = new Map<number, number>();
+  /** Live views asked for and not yet run out (id → heartbeat period and end, ms), and the running watch's period (undefined: unwatched). */
+  const liveViews = new Map<number, LiveView>();
   let nextView = 0;
   let watchingEveryMs: number | undefined;
-  const liveEveryMs = () => (liveViews.size > 0 ? Math.min(...liveViews.values()) : undefined);
+  const liveEveryMs = () => (liveViews.size > 0 ? Math.min(...[...liveViews.values()].map((v) => v.everyMs)) : undefined);
   /** The running watch was cancelled only to switch between live and unwatched: the next continues it. */
   let switching = false;
 
@@ -210,17 +212,22 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
       watching.cancel();
     }
   };
-  setHandler(liveViewSignal, ({ seconds, everySeconds }) => {
-    const wanted = Math.min(Math.max(Number(seconds) || 0, 0), LIVE_VIEW_MAX_SECONDS);
-    if (wanted === 0 || stopRequested) return;
+  const openView = (view: LiveView) => {
     const id = nextView++;
-    liveViews.set(id, Math.round(Math.min(Math.max(Number(everySeconds) || 1, 1), 60) * 1000));
+    liveViews.set(id, view);
     switchWatchIfNeeded();
-    void sleep(wanted * 1000).then(() => {
+    void sleep(view.until - workflowNow()).then(() => {
       liveViews.delete(id);
       switchWatchIfNeeded();
     });
+  };
+  setHandler(liveViewSignal, ({ seconds, everySeconds }) => {
+    const wanted = Math.min(Math.max(Number(seconds) || 0, 0), LIVE_VIEW_MAX_SECONDS);
+    if (wanted === 0 || stopRequested) return;
+    openView({ everyMs: Math.round(Math.min(Math.max(Number(everySeconds) || 1, 1), 60) * 1000), until: workflowNow() + wanted * 1000 });
   });
+  // The views still open when the run before this one continued as new: its first watch is live.
+  for (const view of input.liveViews ?? []) if (view.until > workflowNow()) openView(view);
 
   const record = (check: HealthCheckRecord) => {
     if (check.at <= (state.checks.at(-1)?.at ?? 0)) return;
@@ -324,7 +331,7 @@ export async function serviceSupervisor(input: SupervisorInput): Promise<Supervi
       await condition(settled);
       // A stop that came while it waited is honoured (runs from before ALERTS never waited here).
       if (stopRequested && alerting) break;
-      return continueAsNew<typeof serviceSupervisor>({ ...input, state });
+      return continueAsNew<typeof serviceSupervisor>({ ...input, state, liveViews: [...liveViews.values()] });
     }
   }
   if (stopRequested) state.status = 'stopped';

@@ -30,6 +30,7 @@ import { acceptsRuns, cleanupSignal, initialState, installWaves, runUpdate, star
 import { testenvNow } from '../model/runbook.js';
 import { keepCurrentDetails } from './details.js';
 import { metrics } from '../model/metrics.js';
+import { workflowNow } from './clock.js';
 
 const recorded = metrics(metricMeter);
 
@@ -73,13 +74,11 @@ async function allSettled<T>(work: Array<Promise<T>>): Promise<T[]> {
   return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
-/** Workflow time: the sandbox's clock, the time of the current workflow task (deterministic on replay). */
-const now = (): number => new Date().getTime();
 
 
 export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvState> {
   const { plan } = input;
-  const state = initialState(plan, now());
+  const state = initialState(plan, workflowNow());
   let cleanupRequested = false;
   let startRequested = plan.autoStart;
   let busy = false;
@@ -119,7 +118,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
       if (state.phase !== 'ready') throw ApplicationFailure.nonRetryable(`environment ${plan.id} is ${state.phase}${state.error ? `: ${state.error}` : ''}`, 'TestEnvNotReady');
       busy = true;
       setPhase('running');
-      const startedAt = now();
+      const startedAt = workflowNow();
       try {
         const chosen = plan.nodes.filter((n) => !request.nodes || request.nodes.includes(n.name));
         // Every node's tests finish (or fail) before the run ends; a node whose tests could not run is a failed test.
@@ -136,7 +135,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
         );
         const cancelled = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected' && isCancellation(r.reason));
         if (cancelled) throw cancelled.reason;
-        state.lastRun = { run: state.runs + 1, startedAt, durationMs: now() - startedAt, passed: tests.every((t) => t.passed), tests };
+        state.lastRun = { run: state.runs + 1, startedAt, durationMs: workflowNow() - startedAt, passed: tests.every((t) => t.passed), tests };
         (state.lastRun.passed ? recorded.testenvPassed : recorded.testenvFailed)({ type: plan.type });
         return state.lastRun;
       } finally {
@@ -157,7 +156,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
 
   const install = async (n: EnvNode) => {
     const view = node(n.name);
-    setNode(view, { state: 'installing', installStartedAt: now() });
+    setNode(view, { state: 'installing', installStartedAt: workflowNow() });
     view.taskservs.forEach((t) => (t.state = 'installing'));
     try {
       const outcome = await on.setup.installEnvNode.executeWithOptions(
@@ -165,7 +164,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
         [{ plan: scriptPlan, node: n }],
       );
       for (const t of outcome.taskservs) Object.assign(view.taskservs.find((v) => v.name === t.name)!, { state: 'installed', durationMs: t.durationMs, output: t.output });
-      setNode(view, { state: 'ready', readyAt: now() });
+      setNode(view, { state: 'ready', readyAt: workflowNow() });
     } catch (err) {
       setNode(view, { state: 'failed' });
       const details = (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined) as { taskservs?: Array<{ name: string; exitCode: number; output: string }> } | undefined;
@@ -205,7 +204,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
 
     if (!startRequested) {
       setPhase('created');
-      await condition(() => startRequested || cleanupRequested, Math.max(1, state.expiresAt - now()));
+      await condition(() => startRequested || cleanupRequested, Math.max(1, state.expiresAt - workflowNow()));
     }
     if (startRequested && !cleanupRequested) {
       if (!startNow) {
@@ -233,7 +232,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
   let ttlDuringSetup = false;
   const ttlTimer = new CancellationScope();
   void ttlTimer
-    .run(() => sleep(Math.max(1, state.expiresAt - now()), { summary: `time to live: remove at ${new Date(state.expiresAt).toISOString()}` }))
+    .run(() => sleep(Math.max(1, state.expiresAt - workflowNow()), { summary: `time to live: remove at ${new Date(state.expiresAt).toISOString()}` }))
     .then(() => {
       if (!settingUp) return;
       ttlDuringSetup = true;
@@ -248,7 +247,7 @@ export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvS
     ttlTimer.cancel();
     if (state.phase === 'ready') {
       // A cleanup waits for a run in progress to finish; the TTL does not.
-      await condition(() => (cleanupRequested || (plan.autoCleanup && state.runs > 0)) && !busy, Math.max(1, state.expiresAt - now()));
+      await condition(() => (cleanupRequested || (plan.autoCleanup && state.runs > 0)) && !busy, Math.max(1, state.expiresAt - workflowNow()));
     }
     state.cleanupReason = cleanupRequested ? 'signal' : plan.autoCleanup && state.runs > 0 ? 'auto-cleanup' : 'ttl';
   } catch (err) {

@@ -186,6 +186,38 @@ describe('serviceSupervisor', () => {
     });
   }, 120_000);
 
+  it('carries its live views across continue-as-new: the next run\'s first watch is live', async () => {
+    const platform = await supervised([{ name: 'api' }]);
+    const { client, close } = await testClient();
+    cleanups.push(close);
+    await withWorker(async (taskQueue) => {
+      const name = uniqueId('sup');
+      await startPlatform(client, taskQueue, { ...platform, registry: { ...platform.registry, services: { api: { ...platform.registry.services.api!, startup: { ...platform.registry.services.api!.startup, restart_on_failure: false } } } } }, name);
+      const handle = await client.workflow.start(serviceSupervisor, {
+        taskQueue,
+        workflowId: supervisorId(name, 'api'),
+        args: [{ service: platform.registry.services.api!, home: platform.home, platform: name, historyLimit: 40, watchBudgetSeconds: 1 }],
+      });
+      cleanups.push(() => handle.signal('stopSupervising'));
+      await until(handle, (s) => s.status === 'healthy');
+      // The view goes to one run; the run that it continues as carries it.
+      let signalled: string | undefined;
+      while (!signalled) {
+        const { runId } = await handle.describe();
+        signalled = await client.workflow
+          .getHandle(handle.workflowId, runId)
+          .signal(liveViewSignal, { seconds: 600, everySeconds: 1 })
+          .then(() => runId, () => undefined);
+      }
+      await until(handle, (s) => s.generation >= 1, 90_000);
+      let next = await handle.describe();
+      for (let i = 0; i < 100 && next.runId === signalled; i++) next = await new Promise((r) => setTimeout(r, 100)).then(() => handle.describe());
+      expect(next.runId).not.toBe(signalled);
+      const watches = await untilWatches(client.workflow.getHandle(handle.workflowId, next.runId), (w) => w.length >= 1);
+      expect(watches[0]).toEqual({ heartbeatTimeoutSeconds: 10, liveEveryMs: 1000, continues: false });
+    });
+  }, 120_000);
+
   it('supervises more services than the worker runs activities at once: watches hold slots of the host\'s watch queue, not the host queue\'s', async () => {
     // Five supervised services on a worker with 2 activity slots per queue. If the watches
     // (each holds its slot for minutes) ran on the host queue, three supervisors would wait for
