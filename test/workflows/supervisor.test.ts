@@ -94,6 +94,24 @@ async function untilProgress(handle: WorkflowHandle, done: (p: WatchProgress) =>
   throw new Error(`heartbeat not as expected: ${JSON.stringify(await watchProgress(handle))}`);
 }
 
+/**
+ * The platform's api started, then supervised by a supervisor of its own that continues as new
+ * every few seconds (a history limit of 40 events, a watch returning every second); healthy.
+ */
+async function quicklyContinuing(client: Client, taskQueue: string, platform: TestPlatform) {
+  const name = uniqueId('sup');
+  const api = platform.registry.services.api!;
+  const started = await startPlatform(client, taskQueue, { ...platform, registry: { ...platform.registry, services: { api: { ...api, startup: { ...api.startup, restart_on_failure: false } } } } }, name);
+  const handle = await client.workflow.start(serviceSupervisor, {
+    taskQueue,
+    workflowId: supervisorId(name, 'api'),
+    args: [{ service: api, home: platform.home, platform: name, historyLimit: 40, watchBudgetSeconds: 1 }],
+  });
+  cleanups.push(() => handle.signal('stopSupervising'));
+  await until(handle, (s) => s.status === 'healthy');
+  return { started, handle };
+}
+
 describe('serviceSupervisor', () => {
   it('restarts a supervised service killed with SIGKILL, with a new PID', async () => {
     const platform = await supervised([{ name: 'api' }]);
@@ -166,15 +184,7 @@ describe('serviceSupervisor', () => {
     const { client, close } = await testClient();
     cleanups.push(close);
     await withWorker(async (taskQueue) => {
-      const name = uniqueId('sup');
-      const started = await startPlatform(client, taskQueue, { ...platform, registry: { ...platform.registry, services: { api: { ...platform.registry.services.api!, startup: { ...platform.registry.services.api!.startup, restart_on_failure: false } } } } }, name);
-      const handle = await client.workflow.start(serviceSupervisor, {
-        taskQueue,
-        workflowId: supervisorId(name, 'api'),
-        args: [{ service: platform.registry.services.api!, home: platform.home, platform: name, historyLimit: 40, watchBudgetSeconds: 1 }],
-      });
-      cleanups.push(() => handle.signal('stopSupervising'));
-      await until(handle, (s) => s.status === 'healthy');
+      const { started, handle } = await quicklyContinuing(client, taskQueue, platform);
       process.kill(-started.services[0]!.pid!, 'SIGKILL');
       const restarted = await until(handle, (s) => s.restarts === 1 && s.status === 'healthy');
       const carried = await until(handle, (s) => s.generation >= 1, 90_000);
@@ -191,15 +201,7 @@ describe('serviceSupervisor', () => {
     const { client, close } = await testClient();
     cleanups.push(close);
     await withWorker(async (taskQueue) => {
-      const name = uniqueId('sup');
-      await startPlatform(client, taskQueue, { ...platform, registry: { ...platform.registry, services: { api: { ...platform.registry.services.api!, startup: { ...platform.registry.services.api!.startup, restart_on_failure: false } } } } }, name);
-      const handle = await client.workflow.start(serviceSupervisor, {
-        taskQueue,
-        workflowId: supervisorId(name, 'api'),
-        args: [{ service: platform.registry.services.api!, home: platform.home, platform: name, historyLimit: 40, watchBudgetSeconds: 1 }],
-      });
-      cleanups.push(() => handle.signal('stopSupervising'));
-      await until(handle, (s) => s.status === 'healthy');
+      const { handle } = await quicklyContinuing(client, taskQueue, platform);
       // The view goes to one run; the run that it continues as carries it.
       let signalled: string | undefined;
       while (!signalled) {
