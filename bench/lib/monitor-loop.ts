@@ -1,6 +1,6 @@
 /**
  * Baseline of the monitoring benchmark, run as its own process: a plain loop that every
- * interval checks every service the way the checkService activity does (binary driver
+ * interval checks every service the way a supervision watch does (watches.ts serviceCheck: binary driver
  * status, then the health probe), all services in parallel, on a fixed schedule.
  *
  * It runs the compiled modules in dist/ (the same code the worker runs) and is itself
@@ -47,7 +47,7 @@ process.once('SIGTERM', () => {
   stopping = true;
 });
 
-/** What checkService does for a binary service with a health check. */
+/** What a watch's check does for a binary service with a health check. */
 async function check(service: ServiceDefinition): Promise<boolean> {
   const status = await binaryDriver.status(service, { home: config.home });
   if (!status.running) return false;

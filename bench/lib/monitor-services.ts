@@ -1,7 +1,7 @@
 /**
  * The supervised services of the monitoring benchmark: each is its own busybox httpd on its
  * own loopback port, started through the binary driver (so the PID and state files exist as
- * after a platform start and checkService sees them running), healthy when its port answers:
+ * after a platform start and a watch's check sees them running), healthy when its port answers:
  * a tcp check every second, 3 retries, no restart on failure (monitoring is measured, not healing).
  */
 import { mkdir } from 'node:fs/promises';
