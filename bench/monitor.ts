@@ -58,7 +58,7 @@ import type { ServiceDefinition } from '../src/config/registry-schema.js';
 import { BUSYBOX } from './lib/dag.js';
 import type { LoopConfig, LoopRound } from './lib/monitor-loop.js';
 import { startServices, INTERVAL_S } from './lib/monitor-services.js';
-import { checksIn, childEnv, connectClient, historyStats, spawnWorker, startServer, startSupervisors, stopChild, stopSupervisors, watchedChecks, freshWatchedChecks, type HistoryStats } from './lib/monitor-temporal.js';
+import { checkRate, childEnv, connectClient, historyStats, spawnWorker, startServer, startSupervisors, stopChild, stopSupervisors, watchedChecks, freshWatchedChecks, type HistoryStats } from './lib/monitor-temporal.js';
 import { clkTck, measureWindow, type ThreadUsage, type Usage, type Window } from './lib/monitor-usage.js';
 import { leftovers, onInterrupt, withHome, withInterruptCleanup } from './lib/procs.js';
 import { freePort as freeLoopbackPort } from '../src/util/net.js';
@@ -193,11 +193,13 @@ async function measureBoth(home: string, scratch: string, services: ServiceDefin
           if (checksAfter.size < services.length) console.log(`WARNING: only ${checksAfter.size} of ${services.length} watches heartbeat after the window; the checks of the others are not counted`);
           step('window over; stopping the supervisors (signal stopSupervising, await results)');
           const finalStates = await stopSupervisors(client, PLATFORM, services);
-          const history = { ...(await historyStats(client, PLATFORM, services, window.startedAt, window.endedAt, INTERVAL_S * 1000, finalStates)), checks: await checksIn(client, PLATFORM, checksBefore, checksAfter, window.seconds) };
+          // One rate for both windows (the histories of the watches that returned are read once).
+          const rate = await checkRate(client, PLATFORM, checksBefore, checksAfter);
+          const history = { ...(await historyStats(client, PLATFORM, services, window.startedAt, window.endedAt, INTERVAL_S * 1000, finalStates)), checks: Math.round(rate * window.seconds) };
           const a: TemporalResult = {
             idle,
             window,
-            firstMinute: { window: first, checks: await checksIn(client, PLATFORM, checksBefore, checksAfter, first.seconds) },
+            firstMinute: { window: first, checks: Math.round(rate * first.seconds) },
             history,
             healthyAtEnd: finalStates.filter((s) => s.status === 'stopped' && s.checks.at(-1)?.healthy === true && s.consecutiveFailures === 0).length,
             unhealthyChecks: finalStates.reduce((n, s) => n + s.checks.filter((c) => !c.healthy).length, 0),

@@ -11,7 +11,8 @@ import proto from '@temporalio/proto';
 import { execa, type ResultPromise } from 'execa';
 import type { ServiceDefinition } from '../../src/config/registry-schema.js';
 import type { serviceSupervisor } from '../../src/workflows/supervisor.js';
-import { liveViewSignal, type SupervisorState, type WatchOutcome, type WatchProgress } from '../../src/model/supervisor.js';
+import { type SupervisorState, type WatchOutcome, type WatchProgress } from '../../src/model/supervisor.js';
+import { askLiveViews } from '../../src/api/services.js';
 import { supervisorId } from '../../src/model/ids.js';
 import { hostQueue } from '../../src/model/worker-defaults.js';
 import { defaultWorkerIdentity, forgetWorker } from '../../src/temporal/worker-registry.js';
@@ -213,7 +214,7 @@ export interface WatchSample {
 /**
  * Each supervisor's running watch: its check count from the heartbeat details the server has,
  * and the time of that heartbeat. An unwatched watch heartbeats once a minute, so a count can
- * be that stale: checksIn() turns two samples into a rate, and freshWatchedChecks() asks for a
+ * be that stale: checkRate() turns two samples into a rate, and freshWatchedChecks() asks for a
  * live view to get counts as of now.
  */
 export async function watchedChecks(client: Client, platform: string, services: ServiceDefinition[]): Promise<Map<string, WatchSample>> {
@@ -233,12 +234,12 @@ export async function watchedChecks(client: Client, platform: string, services: 
 }
 
 /**
- * Checks in a window of `seconds`: each supervisor's rate between its two samples, times the
- * window. Between them its watch may have returned (every 5 minutes, or on a change) and a new
- * one counted afresh: the checks of the watches that ended in between come from their results
- * in the supervisor's history (each returns its count and since).
+ * Checks per second of all supervisors: each one's rate between its two samples (multiply by a
+ * window's seconds for its checks). Between them its watch may have returned (every 5 minutes,
+ * or on a change) and a new one counted afresh: the checks of the watches that ended in between
+ * come from their results in the supervisor's history (each returns its count and since).
  */
-export async function checksIn(client: Client, platform: string, before: Map<string, WatchSample>, after: Map<string, WatchSample>, seconds: number): Promise<number> {
+export async function checkRate(client: Client, platform: string, before: Map<string, WatchSample>, after: Map<string, WatchSample>): Promise<number> {
   let total = 0;
   for (const [name, b] of before) {
     const a = after.get(name);
@@ -257,9 +258,9 @@ export async function checksIn(client: Client, platform: string, before: Map<str
       }
       if (ended.has(b.since)) made = [...ended.values()].reduce((x, y) => x + y, 0) - b.count + a.count;
     }
-    if (made !== undefined) total += (made / ((a.at - b.at) / 1000)) * seconds;
+    if (made !== undefined) total += made / ((a.at - b.at) / 1000);
   }
-  return Math.round(total);
+  return total;
 }
 
 /**
@@ -269,9 +270,7 @@ export async function checksIn(client: Client, platform: string, before: Map<str
  * the worker a workflow task and a watch per supervisor.
  */
 export async function freshWatchedChecks(client: Client, platform: string, services: ServiceDefinition[], notBefore: number): Promise<Map<string, WatchSample>> {
-  for (let i = 0; i < services.length; i += 20) {
-    await Promise.all(services.slice(i, i + 20).map((s) => client.workflow.getHandle(supervisorId(platform, s.name)).signal(liveViewSignal, { seconds: 60 })));
-  }
+  await askLiveViews(client, platform, services.map((s) => s.name));
   const deadline = performance.now() + 30_000;
   for (;;) {
     const samples = await watchedChecks(client, platform, services);

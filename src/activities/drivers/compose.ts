@@ -4,7 +4,7 @@
  * engine: the containers compose labelled with the project and service (no compose process per
  * check), so a service whose compose file was moved or deleted is still found, and stopped.
  */
-import { access } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { exec } from '../../util/exec.js';
 import type { ServiceDefinition } from '../../config/registry-schema.js';
 import { dockerClient } from '../../docker/client.js';
@@ -41,8 +41,6 @@ async function containerId(service: ServiceDefinition): Promise<string | undefin
   return (list.find((c) => c.State === 'running') ?? list[0])?.Id;
 }
 
-const exists = (file: string) => access(file).then(() => true, () => false);
-
 export const composeDriver: ServiceDriver = {
   async status(service) {
     const id = await containerId(service);
@@ -66,7 +64,7 @@ export const composeDriver: ServiceDriver = {
     const before = await this.status(service, ctx);
     if (!before.running) return { wasRunning: false, how: 'not running' };
     const spec = service.deployment.docker_compose!;
-    if (await exists(spec.compose_file)) {
+    if (existsSync(spec.compose_file)) {
       await compose(service, ['stop', '-t', String(Math.ceil(graceSeconds)), spec.service_name]);
       return { wasRunning: true, how: 'compose stop' };
     }
