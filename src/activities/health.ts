@@ -4,7 +4,7 @@
  * use: is it running (its driver says), and does its probe pass.
  */
 import type { ServiceDefinition } from '../config/registry-schema.js';
-import { allOf, healthProbe, probe, type Probe } from '../health/probes.js';
+import { healthProbe, probe, type Probe, type ProbeFacts } from '../health/probes.js';
 import { driverFor } from './drivers/index.js';
 
 export type { ProbeResult } from '../health/probes.js';
@@ -20,24 +20,27 @@ export function probeHealth(service: ServiceDefinition) {
 }
 
 /**
- * A probe of the service's process or container: healthy while it runs; a service that is
- * not running is a fatal result (waiting will not bring it back). Remote services always "run".
- */
-export function runningProbe(service: ServiceDefinition, home: string): Probe {
-  return probe(`${service.name} running`, async () => {
-    const status = await driverFor(service).status(service, { home });
-    const facts = { running: status.running, detail: status.detail, ...(status.pid !== undefined ? { pid: status.pid } : {}), ...(status.startedAt !== undefined ? { startedAt: status.startedAt } : {}) };
-    if (!status.running && service.deployment.mode !== 'remote') return { healthy: false, fatal: true, message: `not running (${status.detail})`, facts };
-    return { healthy: true, message: status.detail, facts };
-  });
-}
-
-/**
- * Running, then healthy: the check of a service. With `none` = 'status', a service without a
- * health check reports its status line ("running (PID 123)") rather than "no health check configured".
+ * Running, then healthy: the check of a service. Its driver's status first: a service that is
+ * not running is a fatal result (waiting will not bring it back; remote services always
+ * "run"); then its health check. What the status showed (running, PID, since when) is kept in
+ * the result's facts either way. With `none` = 'status', a service without a health check
+ * reports its status line ("running (PID 123)") rather than "no health check configured".
+ *
+ * One probe, not a composition of two: a supervisor's watch makes this check every interval
+ * for every service, and each layer of promises and copies around it showed in its CPU.
  */
 export function serviceProbe(service: ServiceDefinition, home: string, { none = 'default' }: { none?: 'default' | 'status' } = {}): Probe {
-  const running = runningProbe(service, home);
-  if (service.health_check.type === 'none' && none === 'status') return running;
-  return allOf(running, healthProbe(service));
+  const driver = driverFor(service);
+  const ctx = { home };
+  const remote = service.deployment.mode === 'remote';
+  const health = service.health_check.type === 'none' && none === 'status' ? undefined : healthProbe(service);
+  return probe(health ? `${service.name} running and ${health.description}` : `${service.name} running`, async () => {
+    const status = await driver.status(service, ctx);
+    const facts: ProbeFacts = { running: status.running, detail: status.detail };
+    if (status.pid !== undefined) facts.pid = status.pid;
+    if (status.startedAt !== undefined) facts.startedAt = status.startedAt;
+    if (!status.running && !remote) return { healthy: false, fatal: true, message: `not running (${status.detail})`, facts };
+    if (!health) return { healthy: true, message: status.detail, facts };
+    return { ...(await health.attempt()), facts };
+  });
 }

@@ -48,7 +48,10 @@ export function serviceCheck({ service, home }: ServiceInput): () => Promise<Hea
     const at = Date.now();
     const result = await probe.check();
     const { running = false, pid, startedAt } = result.facts ?? {};
-    return { at, running, healthy: result.healthy, message: result.message, durationMs: result.durationMs, ...(pid !== undefined ? { pid } : {}), ...(startedAt !== undefined ? { startedAt } : {}) };
+    const record: HealthCheckRecord = { at, running, healthy: result.healthy, message: result.message, durationMs: result.durationMs };
+    if (pid !== undefined) record.pid = pid;
+    if (startedAt !== undefined) record.startedAt = startedAt;
+    return record;
   };
 }
 

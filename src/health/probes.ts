@@ -1,8 +1,9 @@
 /**
  * Health probes as small objects (as testcontainers' wait strategies): each makes one
- * attempt and says whether it is healthy, a message for people, and how long it took. They
- * compose (`allOf`), and one timing model (timing.ts) repeats them for a start's wait, a
- * supervisor's watch and a one-off status check alike.
+ * attempt and says whether it is healthy, a message for people, and how long it took. One
+ * timing model (timing.ts) repeats them for a start's wait, a supervisor's watch and a one-off
+ * status check alike; a service's check (activities/health.ts serviceProbe) runs its health
+ * check's attempt after its driver's status.
  */
 import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
@@ -16,7 +17,14 @@ export interface ProbeResult {
   /** Waiting longer cannot help (the process is gone): a wait stops at such a result. */
   fatal?: boolean;
   /** What the probe learnt on the way: whether it runs, its PID, since when. */
-  facts?: { running?: boolean; pid?: number; startedAt?: number; detail?: string };
+  facts?: ProbeFacts;
+}
+
+export interface ProbeFacts {
+  running?: boolean;
+  pid?: number;
+  startedAt?: number;
+  detail?: string;
 }
 
 export type Outcome = Omit<ProbeResult, 'durationMs'>;
@@ -25,12 +33,15 @@ export interface Probe {
   /** What it checks, for messages: "HTTP GET http://localhost:8080/health (expecting 200)". */
   readonly description: string;
   check(): Promise<ProbeResult>;
+  /** One attempt, untimed: what check() times (for a probe that runs this one as part of its own attempt). */
+  attempt(): Promise<Outcome>;
 }
 
 /** A probe from a description and one attempt; the attempt is timed. */
 export function probe(description: string, attempt: () => Promise<Outcome>): Probe {
   return {
     description,
+    attempt,
     async check() {
       const started = performance.now();
       const outcome = await attempt();
@@ -105,24 +116,6 @@ export function fileProbe({ path, must_exist }: { path: string; must_exist: bool
 
 export function alwaysHealthy(description: string, message: string): Probe {
   return probe(description, () => Promise.resolve({ healthy: true, message }));
-}
-
-/**
- * Each probe in turn; the first result that is not healthy is the result, else the last one.
- * Facts found on the way are kept.
- */
-export function allOf(...probes: Probe[]): Probe {
-  return probe(probes.map((p) => p.description).join(' and '), async () => {
-    let facts: ProbeResult['facts'] = {};
-    let last: ProbeResult | undefined;
-    for (const p of probes) {
-      last = await p.check();
-      facts = { ...facts, ...last.facts };
-      if (!last.healthy) break;
-    }
-    const { durationMs: _, ...outcome } = last ?? { healthy: true, message: 'nothing to check', durationMs: 0 };
-    return { ...outcome, facts };
-  });
 }
 
 /** The probe a registry service's health_check describes. */

@@ -1,14 +1,16 @@
-/** Health probes against real loopback servers, real commands and real files. */
+/** Health probes against real loopback servers, real commands and real files; the service check against a real process. */
 import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { parse } from 'smol-toml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeProbe, probeHealth } from '../../src/activities/health.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { binaryDriver } from '../../src/activities/drivers/binary.js';
+import { describeProbe, probeHealth, serviceProbe } from '../../src/activities/health.js';
 import { parseRegistry } from '../../src/config/registry.js';
 import type { ServiceDefinition } from '../../src/config/registry-schema.js';
 import { freePort } from '../../src/util/net.js';
 import { scratchDir } from '../support/cli.js';
+import { testPlatform, type TestPlatform } from '../support/services.js';
 
 function service(check: string, deployment = '[services.s.deployment]\nmode = "binary"\n[services.s.deployment.binary]\nbinary_path = "/bin/true"'): ServiceDefinition {
   return parseRegistry(parse(`[services.s]\n${deployment}\n${check}`), '/virtual.toml', {}).services.s!;
@@ -95,5 +97,45 @@ describe('health probes', () => {
     expect(await probeHealth(check(false))).toMatchObject({ healthy: true });
     await writeFile(file, '');
     expect(await probeHealth(check(true))).toMatchObject({ healthy: true, message: `file ${file} exists` });
+  });
+});
+
+describe('the service check (serviceProbe): running, then healthy', () => {
+  let platform: TestPlatform | undefined;
+  afterEach(async () => {
+    await platform?.cleanup();
+    platform = undefined;
+  });
+
+  it('keeps what the status showed when the health check fails, and stops at a service that is not running', async () => {
+    platform = await testPlatform([{ name: 'svc', script: 'exec sleep 60' }]);
+    const svc = platform.registry.services.svc!;
+    const home = platform.home;
+    const port = platform.ports.svc!;
+    const { pid } = await binaryDriver.start(svc, { home });
+
+    const probe = serviceProbe(svc, home);
+    expect(probe.description).toBe(`svc running and TCP 127.0.0.1:${port}`);
+    const failing = await probe.check();
+    expect(failing).toMatchObject({ healthy: false, message: `TCP 127.0.0.1:${port}: ECONNREFUSED`, facts: { running: true, pid, detail: `running (PID ${pid})` } });
+    expect(failing.fatal).toBeUndefined();
+    expect(failing.facts?.startedAt).toBeGreaterThan(0);
+
+    // Without a health check: "running" is the whole check, told as the status line when asked so.
+    const unchecked = { ...svc, health_check: { ...svc.health_check, type: 'none' as const } };
+    expect(await serviceProbe(unchecked, home, { none: 'status' }).check()).toMatchObject({ healthy: true, message: `running (PID ${pid})`, facts: { running: true, pid } });
+    expect(await serviceProbe(unchecked, home).check()).toMatchObject({ healthy: true, message: 'no health check configured', facts: { running: true, pid } });
+
+    await binaryDriver.stop(svc, { home }, { graceSeconds: 2 });
+    // The health check is not tried: a stopped service is fatal (waiting will not bring it back).
+    expect(await probe.check()).toMatchObject({ healthy: false, fatal: true, message: 'not running (stopped)', facts: { running: false } });
+  });
+
+  it('never calls a remote service gone (its status is its health check) and reports its health check', async () => {
+    const closed = await freePort();
+    const remote = service(`[services.s.health_check]\ntype = "tcp"\n[services.s.health_check.tcp]\nhost = "127.0.0.1"\nport = ${closed}`, '[services.s.deployment]\nmode = "remote"\n[services.s.deployment.remote]\nendpoint = "https://example.test"');
+    const result = await serviceProbe(remote, '/nonexistent-home').check();
+    expect(result).toMatchObject({ healthy: false, message: `TCP 127.0.0.1:${closed}: ECONNREFUSED`, facts: { running: false, detail: `remote https://example.test: TCP 127.0.0.1:${closed}: ECONNREFUSED` } });
+    expect(result.fatal).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
-/** Health probes compose, and one timing model repeats them: against real sockets. */
+/** One timing model repeats health probes: against real sockets. */
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { allOf, probe, tcpProbe } from '../../src/health/probes.js';
+import { probe, tcpProbe } from '../../src/health/probes.js';
 import { adaptiveDelay, alignedDelay, fixedDelay, waitFor } from '../../src/health/timing.js';
 import { freePort } from '../../src/util/net.js';
 
@@ -35,17 +35,6 @@ describe('health probes and their timing', () => {
     const gone = probe('gone', () => Promise.resolve({ healthy: false, fatal: true, message: `exited (${++attempts})` }));
     const fatal = await waitFor(gone, { delay: fixedDelay(10), timeoutMs: 5_000 });
     expect(fatal).toMatchObject({ kind: 'fatal', attempts: 1, result: { message: 'exited (1)' } });
-  });
-
-  it('allOf stops at the first probe that fails and keeps the facts learnt before it', async () => {
-    const closed = await freePort();
-    let second = 0;
-    const running = probe('running', () => Promise.resolve({ healthy: true, message: 'running (PID 7)', facts: { running: true, pid: 7 } }));
-    const unreached = probe('never', () => Promise.resolve({ healthy: true, message: String(++second) }));
-    const result = await allOf(running, tcpProbe({ host: '127.0.0.1', port: closed }, 200), unreached).check();
-    expect(result).toMatchObject({ healthy: false, message: `TCP 127.0.0.1:${closed}: ECONNREFUSED`, facts: { running: true, pid: 7 } });
-    expect(second).toBe(0);
-    expect(allOf(running, unreached).description).toBe('running and never');
   });
 
   it('alignedDelay waits until the next multiple of the interval, whatever the attempt took', () => {
