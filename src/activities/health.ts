@@ -6,6 +6,7 @@
 import type { ServiceDefinition } from '../config/registry-schema.js';
 import { healthProbe, probe, type Probe, type ProbeFacts } from '../health/probes.js';
 import { driverFor } from './drivers/index.js';
+import { remoteDetail } from './drivers/remote.js';
 
 export type { ProbeResult } from '../health/probes.js';
 
@@ -21,10 +22,11 @@ export function probeHealth(service: ServiceDefinition) {
 
 /**
  * Running, then healthy: the check of a service. Its driver's status first: a service that is
- * not running is a fatal result (waiting will not bring it back; remote services always
- * "run"); then its health check. What the status showed (running, PID, since when) is kept in
- * the result's facts either way. With `none` = 'status', a service without a health check
- * reports its status line ("running (PID 123)") rather than "no health check configured".
+ * not running is a fatal result (waiting will not bring it back); then its health check. What
+ * the status showed (running, PID, since when) is kept in the result's facts either way. A
+ * remote service's status is its health check, so that is made once. With `none` = 'status',
+ * a service without a health check reports its status line ("running (PID 123)") rather than
+ * "no health check configured".
  *
  * One probe, not a composition of two: a supervisor's watch makes this check every interval
  * for every service, and each layer of promises and copies around it showed in its CPU.
@@ -35,6 +37,11 @@ export function serviceProbe(service: ServiceDefinition, home: string, { none = 
   const remote = service.deployment.mode === 'remote';
   const health = service.health_check.type === 'none' && none === 'status' ? undefined : healthProbe(service);
   return probe(health ? `${service.name} running and ${health.description}` : `${service.name} running`, async () => {
+    if (remote && health) {
+      // A remote service's status is its health check (drivers/remote.ts): asked once, not twice.
+      const outcome = await health.attempt();
+      return { ...outcome, facts: { running: outcome.healthy, detail: remoteDetail(service, outcome.message) } };
+    }
     const status = await driver.status(service, ctx);
     const facts: ProbeFacts = { running: status.running, detail: status.detail };
     if (status.pid !== undefined) facts.pid = status.pid;

@@ -131,11 +131,29 @@ describe('the service check (serviceProbe): running, then healthy', () => {
     expect(await probe.check()).toMatchObject({ healthy: false, fatal: true, message: 'not running (stopped)', facts: { running: false } });
   });
 
-  it('never calls a remote service gone (its status is its health check) and reports its health check', async () => {
-    const closed = await freePort();
-    const remote = service(`[services.s.health_check]\ntype = "tcp"\n[services.s.health_check.tcp]\nhost = "127.0.0.1"\nport = ${closed}`, '[services.s.deployment]\nmode = "remote"\n[services.s.deployment.remote]\nendpoint = "https://example.test"');
-    const result = await serviceProbe(remote, '/nonexistent-home').check();
-    expect(result).toMatchObject({ healthy: false, message: `TCP 127.0.0.1:${closed}: ECONNREFUSED`, facts: { running: false, detail: `remote https://example.test: TCP 127.0.0.1:${closed}: ECONNREFUSED` } });
-    expect(result.fatal).toBeUndefined();
+  it('asks a remote service its health check once per check (its status is that check), and never calls it gone', async () => {
+    let requests = 0;
+    const server = http.createServer((req, res) => {
+      requests++;
+      res.writeHead(req.url === '/down' ? 503 : 200).end();
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    try {
+      const remote = (url: string) =>
+        service(`[services.s.health_check]\ntype = "http"\ntimeout = 1\n[services.s.health_check.http]\nendpoint = "${url}"`, '[services.s.deployment]\nmode = "remote"\n[services.s.deployment.remote]\nendpoint = "https://example.test"');
+      expect(await serviceProbe(remote(`http://127.0.0.1:${port}/`), '/nonexistent-home').check()).toMatchObject({
+        healthy: true,
+        message: 'HTTP status 200 matches expected',
+        facts: { running: true, detail: 'remote https://example.test: HTTP status 200 matches expected' },
+      });
+      expect(requests).toBe(1);
+      const down = await serviceProbe(remote(`http://127.0.0.1:${port}/down`), '/nonexistent-home').check();
+      expect(down).toMatchObject({ healthy: false, facts: { running: false } });
+      expect(down.fatal).toBeUndefined();
+      expect(requests).toBe(2);
+    } finally {
+      server.close();
+    }
   });
 });
