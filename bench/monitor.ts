@@ -19,9 +19,10 @@
  *      window: each watch's check count (its heartbeat details) at the window's start and, after
  *      the windows, through a live view asked of every supervisor (a fresh heartbeat that
  *      carries the count on), plus the counts of the watches that returned in between (every
- *      5 minutes: their results in the history) → its rate, times each window; history events
- *      in the window are counted
- *      from every supervisor's history. Then every supervisor is signalled stopSupervising and
+ *      5 minutes: their results in the history) → its rate, times each window (a supervisor
+ *      whose watch had just returned and not yet heartbeat at the window's start has no rate:
+ *      it counts at the others' mean, and the report says how many did); history events in
+ *      the window are counted from every supervisor's history. Then every supervisor is signalled stopSupervising and
  *      awaited.
  *   B  Baseline: bench/lib/monitor-loop.ts, transpiled to plain JS and run with node on the
  *      same dist/ modules, checks all 100 services every second (binary driver status + health
@@ -54,11 +55,12 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import ts from 'typescript';
 import { renderTable } from '../src/client/render/table.js';
+import { CHECKER_THREAD_NAME } from '../src/activities/watches.js';
 import type { ServiceDefinition } from '../src/config/registry-schema.js';
 import { BUSYBOX } from './lib/dag.js';
 import type { LoopConfig, LoopRound } from './lib/monitor-loop.js';
 import { startServices, INTERVAL_S } from './lib/monitor-services.js';
-import { checkRate, childEnv, connectClient, historyStats, spawnWorker, startServer, startSupervisors, stopChild, stopSupervisors, watchedChecks, freshWatchedChecks, type HistoryStats } from './lib/monitor-temporal.js';
+import { checkRate, type CheckRate, childEnv, connectClient, historyStats, spawnWorker, startServer, startSupervisors, stopChild, stopSupervisors, watchedChecks, freshWatchedChecks, type HistoryStats } from './lib/monitor-temporal.js';
 import { clkTck, measureWindow, type ThreadUsage, type Usage, type Window } from './lib/monitor-usage.js';
 import { leftovers, onInterrupt, withHome, withInterruptCleanup } from './lib/procs.js';
 import { freePort as freeLoopbackPort } from '../src/util/net.js';
@@ -97,6 +99,8 @@ interface TemporalResult {
   /** The first minute after the supervisors started (their start's garbage is still being collected). */
   firstMinute: { window: Window; checks: number };
   history: HistoryStats;
+  /** How the checks were counted: how many supervisors' rates were measured, and why not the others'. */
+  rate: CheckRate;
   healthyAtEnd: number;
   unhealthyChecks: number;
 }
@@ -190,17 +194,17 @@ async function measureBoth(home: string, scratch: string, services: ServiceDefin
           step('loop stopped');
           // After the window: a live view for every supervisor, so each count is as of now.
           const checksAfter = await freshWatchedChecks(client, PLATFORM, services, window.endedAt);
-          if (checksAfter.size < services.length) console.log(`WARNING: only ${checksAfter.size} of ${services.length} watches heartbeat after the window; the checks of the others are not counted`);
           step('window over; stopping the supervisors (signal stopSupervising, await results)');
           const finalStates = await stopSupervisors(client, PLATFORM, services);
           // One rate for both windows (the histories of the watches that returned are read once).
-          const rate = await checkRate(client, PLATFORM, checksBefore, checksAfter);
-          const history = { ...(await historyStats(client, PLATFORM, services, window.startedAt, window.endedAt, INTERVAL_S * 1000, finalStates)), checks: Math.round(rate * window.seconds) };
+          const rate = await checkRate(client, PLATFORM, services.map((s) => s.name), checksBefore, checksAfter);
+          const history = { ...(await historyStats(client, PLATFORM, services, window.startedAt, window.endedAt, INTERVAL_S * 1000, finalStates)), checks: Math.round(rate.perSecond * window.seconds) };
           const a: TemporalResult = {
             idle,
             window,
-            firstMinute: { window: first, checks: Math.round(rate * first.seconds) },
+            firstMinute: { window: first, checks: Math.round(rate.perSecond * first.seconds) },
             history,
+            rate,
             healthyAtEnd: finalStates.filter((s) => s.status === 'stopped' && s.checks.at(-1)?.healthy === true && s.consecutiveFailures === 0).length,
             unhealthyChecks: finalStates.reduce((n, s) => n + s.checks.filter((c) => !c.healthy).length, 0),
           };
@@ -303,6 +307,11 @@ function report(a: TemporalResult, b: LoopResult, bFirst: LoopResult): void {
   const perServiceMin = h.events / SERVICES / (a.window.seconds / 60);
   const perCheckEvents = h.events / h.checks;
   console.log(`\nA  checks in the window (each watch's rate between two heartbeat counts, times the window): ${h.checks} = ${aChecksPerS.toFixed(1)}/s of ${SERVICES / INTERVAL_S}/s nominal (each watch checks on the interval's wall-clock grid)`);
+  if (a.rate.unmeasured.length > 0) {
+    const why = new Map<string, number>();
+    for (const u of a.rate.unmeasured) why.set(u.why, (why.get(u.why) ?? 0) + 1);
+    console.log(`   measured on ${a.rate.measured} of ${SERVICES} watches; the other ${a.rate.unmeasured.length} count at their mean rate (${[...why].map(([w, n]) => `${n}: ${w}`).join('; ')})`);
+  }
   if (h.events > 0) {
     console.log(`   history: ${h.events} events in the window = ${perCheckEvents.toFixed(2)} per check (${h.byType.map(([t, n]) => `${t} ${(n / h.checks).toFixed(2)}`).join(', ')})`);
     console.log(`   = ${(perServiceMin * 60).toFixed(0)} events per service per hour; continue-as-new at the default ${DEFAULT_HISTORY_LIMIT} events every ${(DEFAULT_HISTORY_LIMIT / perServiceMin).toFixed(1)} min at a ${INTERVAL_S} s interval (${((DEFAULT_HISTORY_LIMIT / perServiceMin) * 10).toFixed(0)} min at the registry default of 10 s)`);
@@ -342,6 +351,13 @@ function report(a: TemporalResult, b: LoopResult, bFirst: LoopResult): void {
   const marginal = ((w.cpuSeconds - (iw.cpuPct / 100) * a.window.seconds) / h.checks) / (l.cpuSeconds / b.checks);
   console.log(`        the worker idle (polling, before the supervisors start, ${a.idle.seconds.toFixed(0)} s after ${IDLE_SETTLE_S} s of settling): ${iw.cpuPct.toFixed(2)} % (${busyThreads.length > 0 ? busyThreads.join('; ') : 'no thread above 0.05 %'}), the dev server ${pct(a.idle.usage.server!.cpuPct)}`);
   console.log(`        supervision's own cost (the worker's CPU less its idle CPU) / loop CPU = ${marginal.toFixed(2)}× per check`);
+  // The checks themselves (the checker thread) against the rest of the worker: what Temporal adds to the same checks.
+  const perLoopCheck = l.cpuPct / bChecksPerS;
+  const checker = sum((w.threads ?? []).filter((t) => t.comm === CHECKER_THREAD_NAME).map((t) => t.pct));
+  const rest = w.cpuPct - checker;
+  console.log(
+    `        split: the checks (the ${CHECKER_THREAD_NAME} thread) ${checker.toFixed(2)} % = ${(checker / aChecksPerS / perLoopCheck).toFixed(2)}× the loop per check; the rest of the worker (its main, workflow, SDK and V8 background threads: heartbeats, the watches' workflow tasks, collecting three isolates) ${rest.toFixed(2)} % = ${(rest / aChecksPerS / perLoopCheck).toFixed(2)}× the loop's CPU per check on top`,
+  );
   console.log(`\ntarget: worker CPU within ${RATIO_TARGET}× the plain loop's at the same checks per second, steady supervision (${STEADY_S} s after the first minute) — ${ratioMet ? 'met' : 'NOT met'} (${ratio.toFixed(2)}× per check)`);
   const met = w.cpuPct < TARGET_PCT;
   console.log(`absolute: the worker under ${TARGET_PCT}% of one core — ${met ? 'met' : 'not met'} (${pct(w.cpuPct)}; the plain loop alone takes ${pct(l.cpuPct)} on this machine)`);

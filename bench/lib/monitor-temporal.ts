@@ -233,17 +233,34 @@ export async function watchedChecks(client: Client, platform: string, services: 
   return samples;
 }
 
+/** checkRate's answer: checks per second of all supervisors, and how many of them it could measure. */
+export interface CheckRate {
+  /** Checks per second of all the supervisors: the measured ones' sum, and the others at the measured ones' mean. */
+  perSecond: number;
+  measured: number;
+  /** The supervisors without a rate, and why (no heartbeat before or after, a count that went back, an ended watch not in the history). */
+  unmeasured: Array<{ name: string; why: string }>;
+}
+
 /**
  * Checks per second of all supervisors: each one's rate between its two samples (multiply by a
  * window's seconds for its checks). Between them its watch may have returned (every 5 minutes,
  * or on a change) and a new one counted afresh: the checks of the watches that ended in between
- * come from their results in the supervisor's history (each returns its count and since).
+ * come from their results in the supervisor's history (each returns its count and since). A
+ * supervisor without two samples (its watch had just returned and not yet heartbeat) counts at
+ * the others' mean rate, rather than as no checks at all.
  */
-export async function checkRate(client: Client, platform: string, before: Map<string, WatchSample>, after: Map<string, WatchSample>): Promise<number> {
+export async function checkRate(client: Client, platform: string, names: string[], before: Map<string, WatchSample>, after: Map<string, WatchSample>): Promise<CheckRate> {
   let total = 0;
-  for (const [name, b] of before) {
+  let measured = 0;
+  const unmeasured: CheckRate['unmeasured'] = [];
+  for (const name of names) {
+    const b = before.get(name);
     const a = after.get(name);
-    if (!a || a.at <= b.at) continue;
+    if (!b || !a || a.at <= b.at) {
+      unmeasured.push({ name, why: !b ? 'no heartbeat before the window' : !a ? 'no heartbeat after the window' : 'no heartbeat in between' });
+      continue;
+    }
     let made: number | undefined;
     if (a.since === b.since) made = a.count >= b.count ? a.count - b.count : undefined;
     else {
@@ -258,9 +275,14 @@ export async function checkRate(client: Client, platform: string, before: Map<st
       }
       if (ended.has(b.since)) made = [...ended.values()].reduce((x, y) => x + y, 0) - b.count + a.count;
     }
-    if (made !== undefined) total += made / ((a.at - b.at) / 1000);
+    if (made === undefined) {
+      unmeasured.push({ name, why: a.since === b.since ? 'its count went back' : 'the watch that ended is not in the history' });
+      continue;
+    }
+    total += made / ((a.at - b.at) / 1000);
+    measured++;
   }
-  return total;
+  return { perSecond: measured === 0 ? 0 : (total / measured) * names.length, measured, unmeasured };
 }
 
 /**

@@ -12,6 +12,9 @@ import { serviceProbe } from './health.js';
 import type { ServiceInput } from '../model/platform.js';
 import { activeRounds, joinRound } from './watch-rounds.js';
 
+/** The checker thread's name in `top -H`, `ps -L` and /proc (at most 15 characters): bench:monitor finds it by it. */
+export const CHECKER_THREAD_NAME = 'prov-checks';
+
 /** A watch to run: what the watch activity knows of itself. */
 export interface WatchStart {
   /** The activity's handle in the messages (unique in the process). */
