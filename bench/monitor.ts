@@ -9,12 +9,13 @@
  *
  *   A  Temporal: a dev server (headless, in memory) and `provisioning worker` as a separate
  *      process, running the compiled dist/ (so the bench first runs `npm run build`, 5-20 s),
- *      measured idle for 30 s after 20 s (polling, nothing to do: the floor any Temporal worker sets). Then
- *      100 supervisors (service/<platform>/<name>, intervalSeconds 1, the default history
- *      limit), 5 s warm-up, then two windows: the first minute, and 4 minutes of steady
- *      supervision (the target's; the first minute is printed too): CPU of the worker and of the server process
- *      (utime+stime from /proc/<pid>/stat at both ends → % of one core) and their RSS (VmRSS
- *      every 5 s → mean, max); the worker's CPU also by thread. Nobody watches live in the
+ *      measured idle for 30 s after 20 s (polling, nothing to do: the floor any Temporal
+ *      worker sets). Then 100 supervisors (service/<platform>/<name>, intervalSeconds 1, the
+ *      default history limit), 5 s warm-up, then two windows: the first minute, and 4 minutes
+ *      of steady supervision (the target's; the first minute is printed too): CPU of the
+ *      worker and of the server process (utime+stime from /proc/<pid>/stat at both ends → %
+ *      of one core) and their RSS (VmRSS every 5 s → mean, max); the worker's CPU also by
+ *      thread. Nobody watches live in the
  *      window, so each watch heartbeats once a minute (as in production). Checks done in the
  *      window: each watch's check count (its heartbeat details) at the window's start and, after
  *      the windows, through a live view asked of every supervisor (a fresh heartbeat that
@@ -22,8 +23,8 @@
  *      5 minutes: their results in the history) → its rate, times each window (a supervisor
  *      whose watch had just returned and not yet heartbeat at the window's start has no rate:
  *      it counts at the others' mean, and the report says how many did); history events in
- *      the window are counted from every supervisor's history. Then every supervisor is signalled stopSupervising and
- *      awaited.
+ *      the window are counted from every supervisor's history. Then every supervisor is
+ *      signalled stopSupervising and awaited.
  *   B  Baseline: bench/lib/monitor-loop.ts, transpiled to plain JS and run with node on the
  *      same dist/ modules, checks all 100 services every second (binary driver status + health
  *      probe, in parallel). It runs beside A and the same window measures both: measured one
@@ -339,7 +340,8 @@ function report(a: TemporalResult, b: LoopResult, bFirst: LoopResult): void {
   console.log(`\nratios: worker CPU / loop CPU = ${(w.cpuPct / l.cpuPct).toFixed(1)}×; (worker + server) CPU / loop CPU = ${((w.cpuPct + s.cpuPct) / l.cpuPct).toFixed(1)}×`);
   console.log(`        per check: worker ${perCheck(w, h.checks)} vs loop ${perCheck(l, b.checks)}; worker RSS mean / loop RSS mean = ${(w.rssMeanMb / l.rssMeanMb).toFixed(1)}×`);
   // Issue 16's target: the worker's CPU within RATIO_TARGET × the loop's at the same checks per second (per check).
-  const ratio = (w.cpuSeconds / h.checks) / (l.cpuSeconds / b.checks);
+  const loopPerCheck = l.cpuSeconds / b.checks;
+  const ratio = w.cpuSeconds / h.checks / loopPerCheck;
   const ratioMet = ratio <= RATIO_TARGET;
   const fw = a.firstMinute.window.usage.worker!;
   const fl = a.firstMinute.window.usage.loop!;
@@ -348,15 +350,15 @@ function report(a: TemporalResult, b: LoopResult, bFirst: LoopResult): void {
   // The floor: what the worker costs with nothing to do (its pollers, timers and collections), and supervision's own cost above it.
   const iw = a.idle.usage.worker!;
   const busyThreads = threadGroups(iw).filter(([, p]) => p >= 0.05).map(([g, p]) => `${g} ${pct(p)}`);
-  const marginal = ((w.cpuSeconds - (iw.cpuPct / 100) * a.window.seconds) / h.checks) / (l.cpuSeconds / b.checks);
+  const marginal = (w.cpuSeconds - (iw.cpuPct / 100) * a.window.seconds) / h.checks / loopPerCheck;
   console.log(`        the worker idle (polling, before the supervisors start, ${a.idle.seconds.toFixed(0)} s after ${IDLE_SETTLE_S} s of settling): ${iw.cpuPct.toFixed(2)} % (${busyThreads.length > 0 ? busyThreads.join('; ') : 'no thread above 0.05 %'}), the dev server ${pct(a.idle.usage.server!.cpuPct)}`);
   console.log(`        supervision's own cost (the worker's CPU less its idle CPU) / loop CPU = ${marginal.toFixed(2)}× per check`);
   // The checks themselves (the checker thread) against the rest of the worker: what Temporal adds to the same checks.
-  const perLoopCheck = l.cpuPct / bChecksPerS;
+  const overLoop = (p: number) => (msPerCheck(p, aChecksPerS) / msPerCheck(l.cpuPct, bChecksPerS)).toFixed(2);
   const checker = sum((w.threads ?? []).filter((t) => t.comm === CHECKER_THREAD_NAME).map((t) => t.pct));
   const rest = w.cpuPct - checker;
   console.log(
-    `        split: the checks (the ${CHECKER_THREAD_NAME} thread) ${checker.toFixed(2)} % = ${(checker / aChecksPerS / perLoopCheck).toFixed(2)}× the loop per check; the rest of the worker (its main, workflow, SDK and V8 background threads: heartbeats, the watches' workflow tasks, collecting three isolates) ${rest.toFixed(2)} % = ${(rest / aChecksPerS / perLoopCheck).toFixed(2)}× the loop's CPU per check on top`,
+    `        split: the checks (the ${CHECKER_THREAD_NAME} thread) ${checker.toFixed(2)} % = ${overLoop(checker)}× the loop per check; the rest of the worker (its main, workflow, SDK and V8 background threads: heartbeats, the watches' workflow tasks, collecting three isolates) ${rest.toFixed(2)} % = ${overLoop(rest)}× the loop's CPU per check on top`,
   );
   console.log(`\ntarget: worker CPU within ${RATIO_TARGET}× the plain loop's at the same checks per second, steady supervision (${STEADY_S} s after the first minute) — ${ratioMet ? 'met' : 'NOT met'} (${ratio.toFixed(2)}× per check)`);
   const met = w.cpuPct < TARGET_PCT;

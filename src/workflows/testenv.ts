@@ -74,8 +74,6 @@ async function allSettled<T>(work: Array<Promise<T>>): Promise<T[]> {
   return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
-
-
 export async function testEnvironment(input: TestEnvironmentInput): Promise<EnvState> {
   const { plan } = input;
   const state = initialState(plan, workflowNow());
